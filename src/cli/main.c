@@ -1,0 +1,55 @@
+/* clipvk: the command-line entry point. */
+#include "cli/cli.h"
+#include "clipvk.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("clipvk: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"devices", cli_devices, "list the Vulkan devices and what they can do"},
+    {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: clipvk COMMAND [OPTIONS]\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`clipvk COMMAND --help` lists a command's options.\n"
+               "Environment: CLIPVK_DEVICE (index or name), CLIPVK_VALIDATION=1 (Vulkan validation layer).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("clipvk %d.%d.%d\n", CLIPVK_VERSION_MAJOR, CLIPVK_VERSION_MINOR, CLIPVK_VERSION_PATCH);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    return cli_error(CLI_USAGE, "unknown command '%s' (see `clipvk --help`)", argv[1]);
+}

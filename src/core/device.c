@@ -1,0 +1,524 @@
+/*
+ * Device selection and creation. volk loads libvulkan at run time, so a
+ * machine without a Vulkan loader gets an error message instead of a program
+ * that will not start.
+ */
+#include "core/device.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLIPVK_DEFAULT_FENCE_TIMEOUT_NS (60ull * 1000 * 1000 * 1000)
+
+/* ---- Known quirks. Keep this short: each entry must change behaviour and
+ * say why. Matching is by vendor (and optionally driver id). */
+static const struct {
+    uint32_t vendor_id;
+    VkDriverId driver_id; /* 0: any driver of that vendor */
+    uint32_t quirks;
+    const char *reason;
+} clipvk_quirk_table[] = {
+    {0x5143, 0, CLIPVK_QUIRK_SMALL_BATCHES | CLIPVK_QUIRK_NO_FP16_MATH,
+     "Qualcomm Adreno: DEVICE_LOST reported with large batches; fp16 math imprecise"},
+    {0x13B5, 0, CLIPVK_QUIRK_SMALL_BATCHES,
+     "ARM Mali: DEVICE_LOST and crashes reported with large dispatches"},
+};
+
+const char *clipvk_vk_result_string(VkResult r)
+{
+    switch (r) {
+    case VK_SUCCESS: return "VK_SUCCESS";
+    case VK_NOT_READY: return "VK_NOT_READY";
+    case VK_TIMEOUT: return "VK_TIMEOUT";
+    case VK_INCOMPLETE: return "VK_INCOMPLETE";
+    case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+    case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
+    case VK_ERROR_DEVICE_LOST: return "VK_ERROR_DEVICE_LOST";
+    case VK_ERROR_MEMORY_MAP_FAILED: return "VK_ERROR_MEMORY_MAP_FAILED";
+    case VK_ERROR_LAYER_NOT_PRESENT: return "VK_ERROR_LAYER_NOT_PRESENT";
+    case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
+    case VK_ERROR_FEATURE_NOT_PRESENT: return "VK_ERROR_FEATURE_NOT_PRESENT";
+    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER";
+    case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
+    case VK_ERROR_FORMAT_NOT_SUPPORTED: return "VK_ERROR_FORMAT_NOT_SUPPORTED";
+    case VK_ERROR_FRAGMENTED_POOL: return "VK_ERROR_FRAGMENTED_POOL";
+    case VK_ERROR_OUT_OF_POOL_MEMORY: return "VK_ERROR_OUT_OF_POOL_MEMORY";
+    default: return "VkResult error";
+    }
+}
+
+clipvk_status clipvk_vk_fail(clipvk_error *err, VkResult r, const char *call)
+{
+    clipvk_status s = CLIPVK_ERROR_DEVICE;
+    const char *hint = "";
+    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+        s = CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY;
+        hint = " (try a smaller batch or --precision fp16)";
+    } else if (r == VK_ERROR_OUT_OF_HOST_MEMORY) {
+        s = CLIPVK_ERROR_OUT_OF_HOST_MEMORY;
+    } else if (r == VK_ERROR_DEVICE_LOST) {
+        s = CLIPVK_ERROR_DEVICE_LOST;
+    } else if (r == VK_TIMEOUT) {
+        s = CLIPVK_ERROR_TIMEOUT;
+    }
+    return clipvk_fail(err, s, "%s failed: %s (%d)%s", call, clipvk_vk_result_string(r), (int)r, hint);
+}
+
+const char *clipvk_device_type_string(VkPhysicalDeviceType t)
+{
+    switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
+    default: return "other";
+    }
+}
+
+static clipvk_status load_vulkan(clipvk_error *err)
+{
+    if (volkInitialize() != VK_SUCCESS)
+        return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
+                           "no Vulkan loader found (libvulkan.so.1): install 'libvulkan1' and a driver "
+                           "('mesa-vulkan-drivers' for the CPU fallback, or your GPU's driver)");
+    if (volkGetInstanceVersion() < VK_API_VERSION_1_1)
+        return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "the Vulkan loader is older than 1.1");
+    return CLIPVK_OK;
+}
+
+static int has_layer(const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkLayerProperties *p = malloc(n * sizeof *p);
+    int found = 0;
+    if (p && vkEnumerateInstanceLayerProperties(&n, p) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(p[i].layerName, name);
+    free(p);
+    return found;
+}
+
+static int has_instance_extension(const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkExtensionProperties *p = malloc(n * sizeof *p);
+    int found = 0;
+    if (p && vkEnumerateInstanceExtensionProperties(NULL, &n, p) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(p[i].extensionName, name);
+    free(p);
+    return found;
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
+    VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT type,
+    const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
+{
+    clipvk_device *dev = user;
+    (void)type;
+    int is_error = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0;
+    if (dev) {
+        if (is_error) dev->validation_errors++;
+        else dev->validation_warnings++;
+    }
+    fprintf(stderr, "clipvk: validation %s: %s\n", is_error ? "error" : "warning",
+            data && data->pMessage ? data->pMessage : "(no message)");
+    return VK_FALSE;
+}
+
+static clipvk_status create_instance(int validation, clipvk_device *owner, VkInstance *inst,
+                                     VkDebugUtilsMessengerEXT *messenger, clipvk_error *err)
+{
+    const char *layers[1];
+    const char *exts[2];
+    uint32_t nlayers = 0, nexts = 0;
+    if (validation) {
+        if (!has_layer("VK_LAYER_KHRONOS_validation"))
+            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                               "validation requested but VK_LAYER_KHRONOS_validation is not installed "
+                               "(Debian package 'vulkan-validationlayers')");
+        layers[nlayers++] = "VK_LAYER_KHRONOS_validation";
+        if (!has_instance_extension(VK_EXT_DEBUG_UTILS_EXTENSION_NAME))
+            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "validation needs VK_EXT_debug_utils");
+        exts[nexts++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+    }
+    VkApplicationInfo app = {
+        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+        .pApplicationName = "clipvk",
+        .pEngineName = "clipvk",
+        .apiVersion = volkGetInstanceVersion() >= VK_API_VERSION_1_2 ? VK_API_VERSION_1_2 : VK_API_VERSION_1_1,
+    };
+    VkDebugUtilsMessengerCreateInfoEXT mci = {
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+        .pfnUserCallback = on_validation_message,
+        .pUserData = owner,
+    };
+    VkInstanceCreateInfo ici = {
+        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+        .pNext = validation ? &mci : NULL, /* also reports instance creation problems */
+        .pApplicationInfo = &app,
+        .enabledLayerCount = nlayers,
+        .ppEnabledLayerNames = layers,
+        .enabledExtensionCount = nexts,
+        .ppEnabledExtensionNames = exts,
+    };
+    VkResult r = vkCreateInstance(&ici, NULL, inst);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
+                           "no Vulkan driver found: install 'mesa-vulkan-drivers' for the CPU fallback, "
+                           "or your GPU's Vulkan driver");
+    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateInstance");
+    volkLoadInstanceOnly(*inst);
+    *messenger = VK_NULL_HANDLE;
+    if (validation) {
+        r = vkCreateDebugUtilsMessengerEXT(*inst, &mci, NULL, messenger);
+        if (r != VK_SUCCESS) {
+            vkDestroyInstance(*inst, NULL);
+            *inst = VK_NULL_HANDLE;
+            return clipvk_vk_fail(err, r, "vkCreateDebugUtilsMessengerEXT");
+        }
+    }
+    return CLIPVK_OK;
+}
+
+static int device_has_extension(const VkExtensionProperties *e, uint32_t n, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (!strcmp(e[i].extensionName, name)) return 1;
+    return 0;
+}
+
+/* Fills caps for one physical device; also tells which extensions to enable. */
+static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *c)
+{
+    memset(c, 0, sizeof *c);
+    c->index = index;
+    uint32_t next = 0;
+    vkEnumerateDeviceExtensionProperties(pd, NULL, &next, NULL);
+    VkExtensionProperties *ext = calloc(next ? next : 1, sizeof *ext);
+    if (ext && vkEnumerateDeviceExtensionProperties(pd, NULL, &next, ext) != VK_SUCCESS) next = 0;
+    if (!ext) next = 0;
+
+    VkPhysicalDeviceProperties base;
+    vkGetPhysicalDeviceProperties(pd, &base);
+    int v12 = base.apiVersion >= VK_API_VERSION_1_2;
+    int has_driver_props = v12 || device_has_extension(ext, next, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME);
+
+    VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceIDProperties idp = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sub};
+    sub.pNext = &idp;
+    if (has_driver_props) idp.pNext = &drv;
+    vkGetPhysicalDeviceProperties2(pd, &p2);
+
+    snprintf(c->name, sizeof c->name, "%s", base.deviceName);
+    c->type = base.deviceType;
+    c->vendor_id = base.vendorID;
+    c->device_id = base.deviceID;
+    c->api_version = base.apiVersion;
+    c->driver_version = base.driverVersion;
+    memcpy(c->pipeline_cache_uuid, base.pipelineCacheUUID, VK_UUID_SIZE);
+    memcpy(c->device_uuid, idp.deviceUUID, VK_UUID_SIZE);
+    if (has_driver_props) {
+        c->driver_id = drv.driverID;
+        snprintf(c->driver_name, sizeof c->driver_name, "%s", drv.driverName);
+        snprintf(c->driver_info, sizeof c->driver_info, "%s", drv.driverInfo);
+    }
+    const VkPhysicalDeviceLimits *l = &base.limits;
+    c->max_shared_memory = l->maxComputeSharedMemorySize;
+    memcpy(c->max_workgroup_size, l->maxComputeWorkGroupSize, sizeof c->max_workgroup_size);
+    c->max_workgroup_invocations = l->maxComputeWorkGroupInvocations;
+    memcpy(c->max_workgroup_count, l->maxComputeWorkGroupCount, sizeof c->max_workgroup_count);
+    c->max_storage_buffer_range = l->maxStorageBufferRange;
+    c->min_storage_buffer_offset_alignment = l->minStorageBufferOffsetAlignment;
+    c->max_push_constants = l->maxPushConstantsSize;
+    c->max_memory_allocations = l->maxMemoryAllocationCount;
+    c->subgroup_size = sub.subgroupSize;
+    c->subgroup_ops = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sub.supportedOperations : 0;
+    c->timestamp_period = l->timestampComputeAndGraphics ? l->timestampPeriod : 0.0f;
+
+    /* Optional features. 16-bit storage is core in 1.1; float16/int8 and
+     * 8-bit storage need 1.2 or their extensions. */
+    int has_f16i8 = v12 || device_has_extension(ext, next, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+    int has_8bit = v12 || device_has_extension(ext, next, VK_KHR_8BIT_STORAGE_EXTENSION_NAME);
+    VkPhysicalDevice16BitStorageFeatures s16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+    VkPhysicalDeviceShaderFloat16Int8Features f16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+    VkPhysicalDevice8BitStorageFeatures s8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s16};
+    void **tail = &s16.pNext;
+    if (has_f16i8) { *tail = &f16; tail = &f16.pNext; }
+    if (has_8bit) { *tail = &s8; tail = &s8.pNext; }
+    vkGetPhysicalDeviceFeatures2(pd, &f2);
+    c->storage_buffer_16bit = s16.storageBuffer16BitAccess;
+    c->shader_float16 = has_f16i8 && f16.shaderFloat16;
+    c->shader_int8 = has_f16i8 && f16.shaderInt8;
+    c->storage_buffer_8bit = has_8bit && s8.storageBuffer8BitAccess;
+    c->cooperative_matrix_khr = device_has_extension(ext, next, "VK_KHR_cooperative_matrix");
+    c->cooperative_matrix_nv = device_has_extension(ext, next, "VK_NV_cooperative_matrix");
+
+    vkGetPhysicalDeviceMemoryProperties(pd, &c->memory);
+    uint32_t nq = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, NULL);
+    VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+    if (qf) {
+        vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, qf);
+        for (uint32_t i = 0; i < nq; i++)
+            if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
+                c->timestamp_valid_bits = qf[i].timestampValidBits;
+                break;
+            }
+        free(qf);
+    }
+    if (!c->timestamp_valid_bits) c->timestamp_period = 0.0f;
+
+    for (size_t i = 0; i < sizeof clipvk_quirk_table / sizeof clipvk_quirk_table[0]; i++) {
+        if (clipvk_quirk_table[i].vendor_id != c->vendor_id) continue;
+        if (clipvk_quirk_table[i].driver_id && clipvk_quirk_table[i].driver_id != c->driver_id) continue;
+        c->quirks |= clipvk_quirk_table[i].quirks;
+        c->quirk_reason = clipvk_quirk_table[i].reason;
+    }
+    free(ext);
+}
+
+static clipvk_status enumerate(VkInstance inst, VkPhysicalDevice **pds, uint32_t *n, clipvk_error *err)
+{
+    *pds = NULL;
+    VkResult r = vkEnumeratePhysicalDevices(inst, n, NULL);
+    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkEnumeratePhysicalDevices");
+    if (*n == 0)
+        return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
+                           "no Vulkan device found: install 'mesa-vulkan-drivers' for the CPU fallback, "
+                           "or your GPU's Vulkan driver");
+    *pds = calloc(*n, sizeof **pds);
+    if (!*pds) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    r = vkEnumeratePhysicalDevices(inst, n, *pds);
+    if (r != VK_SUCCESS && r != VK_INCOMPLETE) {
+        free(*pds);
+        *pds = NULL;
+        return clipvk_vk_fail(err, r, "vkEnumeratePhysicalDevices");
+    }
+    return CLIPVK_OK;
+}
+
+clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, clipvk_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    clipvk_status s = load_vulkan(err);
+    if (s) return s;
+    VkInstance inst;
+    VkDebugUtilsMessengerEXT m;
+    if ((s = create_instance(0, NULL, &inst, &m, err))) return s;
+    VkPhysicalDevice *pds;
+    uint32_t n;
+    if ((s = enumerate(inst, &pds, &n, err))) {
+        vkDestroyInstance(inst, NULL);
+        return s;
+    }
+    *out = calloc(n, sizeof **out);
+    if (!*out) s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    for (uint32_t i = 0; *out && i < n; i++) query_caps(pds[i], i, &(*out)[i]);
+    if (*out) *count = n;
+    free(pds);
+    vkDestroyInstance(inst, NULL);
+    return s;
+}
+
+static int type_rank(VkPhysicalDeviceType t)
+{
+    switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 4;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 3;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return 1;
+    default: return 0;
+    }
+}
+
+/* Picks by index ("1") or case-insensitive name substring ("llvmpipe"), else the best type. */
+static clipvk_status choose(const clipvk_device_caps *caps, uint32_t n, const char *select,
+                            uint32_t *chosen, clipvk_error *err)
+{
+    if (select && *select) {
+        char *end;
+        unsigned long idx = strtoul(select, &end, 10);
+        if (*end == '\0') {
+            if (idx >= n)
+                return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                                   "device index %lu out of range: %u device(s) present", idx, n);
+            *chosen = (uint32_t)idx;
+            return CLIPVK_OK;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            const char *h = caps[i].name;
+            size_t ls = strlen(select);
+            for (; *h; h++) {
+                size_t k = 0;
+                while (k < ls && h[k] && ((h[k] | 32) == (select[k] | 32))) k++;
+                if (k == ls) {
+                    *chosen = i;
+                    return CLIPVK_OK;
+                }
+            }
+        }
+        return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "no Vulkan device matches '%s' (see `clipvk devices`)",
+                           select);
+    }
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < n; i++)
+        if (type_rank(caps[i].type) > type_rank(caps[best].type)) best = i;
+    *chosen = best;
+    return CLIPVK_OK;
+}
+
+static int env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_device **out, clipvk_error *err)
+{
+    *out = NULL;
+    clipvk_device_options defaults = {0};
+    defaults.validation = -1;
+    if (!opt) opt = &defaults;
+    clipvk_status s = load_vulkan(err);
+    if (s) return s;
+    clipvk_device *d = calloc(1, sizeof *d);
+    if (!d) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    d->validation = opt->validation >= 0 ? opt->validation : env_flag("CLIPVK_VALIDATION");
+    d->memory_budget = opt->memory_budget;
+    d->fence_timeout_ns = opt->fence_timeout_ns ? opt->fence_timeout_ns : CLIPVK_DEFAULT_FENCE_TIMEOUT_NS;
+    if ((s = create_instance(d->validation, d, &d->instance, &d->messenger, err))) {
+        free(d);
+        return s;
+    }
+    VkPhysicalDevice *pds = NULL;
+    clipvk_device_caps *caps = NULL;
+    uint32_t n = 0, chosen = 0;
+    if ((s = enumerate(d->instance, &pds, &n, err))) goto fail;
+    caps = calloc(n, sizeof *caps);
+    if (!caps) {
+        s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++) query_caps(pds[i], i, &caps[i]);
+    const char *select = opt->select ? opt->select : getenv("CLIPVK_DEVICE");
+    if ((s = choose(caps, n, select, &chosen, err))) goto fail;
+    d->physical = pds[chosen];
+    d->caps = caps[chosen];
+    if (d->caps.api_version < VK_API_VERSION_1_1) {
+        s = clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "device '%s' supports only Vulkan %u.%u; clipvk needs 1.1",
+                        d->caps.name, VK_API_VERSION_MAJOR(d->caps.api_version),
+                        VK_API_VERSION_MINOR(d->caps.api_version));
+        goto fail;
+    }
+
+    /* A queue family with compute; prefer one without graphics (async compute). */
+    uint32_t nq = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(d->physical, &nq, NULL);
+    VkQueueFamilyProperties qf[32];
+    if (nq > 32) nq = 32;
+    vkGetPhysicalDeviceQueueFamilyProperties(d->physical, &nq, qf);
+    uint32_t family = UINT32_MAX;
+    for (uint32_t i = 0; i < nq; i++) {
+        if (!(qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT)) continue;
+        if (family == UINT32_MAX || !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) family = i;
+        if (!(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) break;
+    }
+    if (family == UINT32_MAX) {
+        s = clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "device '%s' has no compute queue", d->caps.name);
+        goto fail;
+    }
+    d->queue_family = family;
+    d->caps.timestamp_valid_bits = qf[family].timestampValidBits;
+    if (!d->caps.timestamp_valid_bits) d->caps.timestamp_period = 0.0f;
+
+    /* Enable each optional feature the device has; kernels check caps. */
+    const char *exts[4];
+    uint32_t nexts = 0;
+    int v12 = d->caps.api_version >= VK_API_VERSION_1_2;
+    VkPhysicalDevice16BitStorageFeatures s16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .storageBuffer16BitAccess = d->caps.storage_buffer_16bit ? VK_TRUE : VK_FALSE,
+    };
+    VkPhysicalDeviceShaderFloat16Int8Features f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
+        .shaderFloat16 = d->caps.shader_float16 ? VK_TRUE : VK_FALSE,
+        .shaderInt8 = d->caps.shader_int8 ? VK_TRUE : VK_FALSE,
+    };
+    VkPhysicalDevice8BitStorageFeatures s8 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES,
+        .storageBuffer8BitAccess = d->caps.storage_buffer_8bit ? VK_TRUE : VK_FALSE,
+    };
+    void *chain = &s16;
+    if (d->caps.shader_float16 || d->caps.shader_int8) {
+        f16.pNext = chain;
+        chain = &f16;
+        if (!v12) exts[nexts++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
+    }
+    if (d->caps.storage_buffer_8bit) {
+        s8.pNext = chain;
+        chain = &s8;
+        if (!v12) exts[nexts++] = VK_KHR_8BIT_STORAGE_EXTENSION_NAME;
+    }
+    float prio = 1.0f;
+    VkDeviceQueueCreateInfo qci = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+        .queueFamilyIndex = family,
+        .queueCount = 1,
+        .pQueuePriorities = &prio,
+    };
+    VkDeviceCreateInfo dci = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext = chain,
+        .queueCreateInfoCount = 1,
+        .pQueueCreateInfos = &qci,
+        .enabledExtensionCount = nexts,
+        .ppEnabledExtensionNames = exts,
+    };
+    VkResult r = vkCreateDevice(d->physical, &dci, NULL, &d->device);
+    if (r != VK_SUCCESS) {
+        s = clipvk_vk_fail(err, r, "vkCreateDevice");
+        goto fail;
+    }
+    volkLoadDevice(d->device);
+    vkGetDeviceQueue(d->device, family, 0, &d->queue);
+
+    /* Unified memory: a device-local type that the host can map. */
+    for (uint32_t i = 0; i < d->caps.memory.memoryTypeCount; i++) {
+        VkMemoryPropertyFlags f = d->caps.memory.memoryTypes[i].propertyFlags;
+        if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+            (f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) && d->caps.type != VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU)
+            d->uma = 1;
+    }
+    free(pds);
+    free(caps);
+    *out = d;
+    return CLIPVK_OK;
+fail:
+    free(pds);
+    free(caps);
+    clipvk_device_destroy(d);
+    return s;
+}
+
+void clipvk_device_destroy(clipvk_device *d)
+{
+    if (!d) return;
+    if (d->device) {
+        vkDeviceWaitIdle(d->device);
+        vkDestroyDevice(d->device, NULL);
+    }
+    if (d->messenger) vkDestroyDebugUtilsMessengerEXT(d->instance, d->messenger, NULL);
+    if (d->instance) vkDestroyInstance(d->instance, NULL);
+    free(d);
+}

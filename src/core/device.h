@@ -1,0 +1,97 @@
+/*
+ * Device: the Vulkan instance, one physical device chosen among those present,
+ * its logical device and compute queue, what it can do (limits, optional
+ * features, known driver quirks) and the optional validation messenger.
+ */
+#ifndef CLIPVK_DEVICE_H
+#define CLIPVK_DEVICE_H
+
+#include <volk.h>
+#include <stdio.h>
+#include "util/error.h"
+
+/* Known driver problems; each flag changes what clipvk does on that device. */
+enum {
+    /* Large dispatches have lost the device on this driver: keep batches small. */
+    CLIPVK_QUIRK_SMALL_BATCHES = 1u << 0,
+    /* fp16 arithmetic is slow or imprecise here: keep fp32 math even if offered. */
+    CLIPVK_QUIRK_NO_FP16_MATH = 1u << 1,
+};
+
+typedef struct clipvk_device_caps {
+    uint32_t index;                 /* position in vkEnumeratePhysicalDevices */
+    char name[256];
+    VkPhysicalDeviceType type;
+    uint32_t vendor_id, device_id;
+    uint32_t api_version, driver_version;
+    VkDriverId driver_id;           /* 0 when the driver does not say */
+    char driver_name[256], driver_info[256];
+    uint8_t pipeline_cache_uuid[VK_UUID_SIZE];
+    uint8_t device_uuid[VK_UUID_SIZE];
+
+    /* limits */
+    uint32_t max_shared_memory;              /* maxComputeSharedMemorySize, bytes */
+    uint32_t max_workgroup_size[3];
+    uint32_t max_workgroup_invocations;
+    uint32_t max_workgroup_count[3];
+    uint64_t max_storage_buffer_range;       /* bytes one descriptor may cover */
+    uint64_t min_storage_buffer_offset_alignment;
+    uint32_t max_push_constants;
+    uint32_t max_memory_allocations;
+    uint32_t subgroup_size;                  /* 0 when unknown */
+    uint32_t subgroup_ops;                   /* VkSubgroupFeatureFlags */
+    float timestamp_period;                  /* ns per tick; 0 = no timestamps */
+    uint32_t timestamp_valid_bits;
+
+    /* optional features (1 = present and enabled at device creation) */
+    int storage_buffer_16bit;
+    int shader_float16;
+    int shader_int8;
+    int storage_buffer_8bit;
+    int cooperative_matrix_khr;
+    int cooperative_matrix_nv;
+
+    VkPhysicalDeviceMemoryProperties memory;
+    uint32_t quirks;                         /* CLIPVK_QUIRK_* */
+    const char *quirk_reason;                /* why, for `clipvk devices` */
+} clipvk_device_caps;
+
+typedef struct clipvk_device_options {
+    const char *select;      /* index or name substring; NULL: $CLIPVK_DEVICE or best */
+    int validation;          /* 1 on, 0 off, -1: $CLIPVK_VALIDATION */
+    uint64_t memory_budget;  /* refuse device allocations past this many bytes; 0: none */
+    uint64_t fence_timeout_ns; /* 0: default (60 s) */
+} clipvk_device_options;
+
+typedef struct clipvk_device {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    VkPhysicalDevice physical;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    clipvk_device_caps caps;
+    int uma;                   /* device-local memory is also host-visible */
+    uint64_t memory_budget;
+    uint64_t fence_timeout_ns;
+    int validation;
+    /* Counted by the debug messenger; tests fail when either is non-zero. */
+    unsigned validation_errors, validation_warnings;
+} clipvk_device;
+
+/* Loads Vulkan, lists every physical device. *out is malloc'ed; free() it. */
+clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, clipvk_error *err);
+
+clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_device **out,
+                                   clipvk_error *err);
+void clipvk_device_destroy(clipvk_device *dev);
+
+/* Turns a failed VkResult into a status and message naming the call. */
+clipvk_status clipvk_vk_fail(clipvk_error *err, VkResult r, const char *call);
+const char *clipvk_vk_result_string(VkResult r);
+const char *clipvk_device_type_string(VkPhysicalDeviceType t);
+
+/* Writes the caps as human-readable text or as one JSON object. */
+void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json);
+
+#endif

@@ -1,0 +1,280 @@
+#include "core/pipeline.h"
+#include "core/shaders.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct entry {
+    char shader[64];
+    uint32_t spec[CLIPVK_MAX_SPEC];
+    uint32_t nspec, nbindings, push_size;
+    clipvk_pipeline p;
+    struct entry *next;
+} entry;
+
+struct clipvk_pipelines {
+    clipvk_device *dev;
+    VkPipelineCache cache;
+    char cache_path[1024];
+    entry *entries;
+    uint32_t count;
+};
+
+static const clipvk_shader_code *find_shader(const char *name)
+{
+    for (unsigned i = 0; i < clipvk_shader_count; i++)
+        if (!strcmp(clipvk_shaders[i].name, name)) return &clipvk_shaders[i];
+    return NULL;
+}
+
+static int mkdir_p(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        int r = mkdir(path, 0755);
+        *p = '/';
+        if (r != 0 && errno != EEXIST) return -1;
+    }
+    return (mkdir(path, 0755) == 0 || errno == EEXIST) ? 0 : -1;
+}
+
+/* The cache file is keyed by everything that makes a cache invalid: the
+ * driver's pipeline-cache UUID, the device and the driver version. */
+static void cache_path(const clipvk_device *dev, const char *dir, char *out, size_t n)
+{
+    char folder[900];
+    out[0] = '\0';
+    if (dir && !*dir) return;
+    if (dir) {
+        snprintf(folder, sizeof folder, "%s", dir);
+    } else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME")) {
+        snprintf(folder, sizeof folder, "%s/clipvk", getenv("XDG_CACHE_HOME"));
+    } else if (getenv("HOME") && *getenv("HOME")) {
+        snprintf(folder, sizeof folder, "%s/.cache/clipvk", getenv("HOME"));
+    } else {
+        return;
+    }
+    if (mkdir_p(folder) != 0) return; /* a cache we cannot write is only slower */
+    char uuid[2 * VK_UUID_SIZE + 1];
+    for (unsigned i = 0; i < VK_UUID_SIZE; i++) snprintf(uuid + 2 * i, 3, "%02x", dev->caps.pipeline_cache_uuid[i]);
+    snprintf(out, n, "%s/pipelines-%04x-%04x-%08x-%s.bin", folder, dev->caps.vendor_id, dev->caps.device_id,
+             dev->caps.driver_version, uuid);
+}
+
+static void *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    void *data = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n > 0 && n < (1l << 30) && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n))) {
+            if (fread(data, 1, (size_t)n, f) == (size_t)n) {
+                *size = (size_t)n;
+            } else {
+                free(data);
+                data = NULL;
+            }
+        }
+    }
+    fclose(f);
+    return data;
+}
+
+/* A cache file written by another driver or truncated would be rejected or,
+ * on a buggy driver, misread: check the header the spec defines first. */
+static int cache_header_ok(const clipvk_device *dev, const uint8_t *d, size_t n)
+{
+    if (n < 32) return 0;
+    uint32_t len, ver, vendor, device;
+    memcpy(&len, d, 4);
+    memcpy(&ver, d + 4, 4);
+    memcpy(&vendor, d + 8, 4);
+    memcpy(&device, d + 12, 4);
+    return len >= 32 && ver == VK_PIPELINE_CACHE_HEADER_VERSION_ONE && vendor == dev->caps.vendor_id &&
+           device == dev->caps.device_id && !memcmp(d + 16, dev->caps.pipeline_cache_uuid, VK_UUID_SIZE);
+}
+
+clipvk_status clipvk_pipelines_create(clipvk_device *dev, const char *cache_dir, clipvk_pipelines **out,
+                                      clipvk_error *err)
+{
+    *out = NULL;
+    clipvk_pipelines *p = calloc(1, sizeof *p);
+    if (!p) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    p->dev = dev;
+    cache_path(dev, cache_dir, p->cache_path, sizeof p->cache_path);
+    size_t size = 0;
+    void *data = p->cache_path[0] ? read_file(p->cache_path, &size) : NULL;
+    if (data && !cache_header_ok(dev, data, size)) {
+        free(data);
+        data = NULL;
+        size = 0;
+    }
+    VkPipelineCacheCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+        .initialDataSize = size,
+        .pInitialData = data,
+    };
+    VkResult r = vkCreatePipelineCache(dev->device, &ci, NULL, &p->cache);
+    if (r != VK_SUCCESS && data) { /* a rejected file is not an error: start empty */
+        ci.initialDataSize = 0;
+        ci.pInitialData = NULL;
+        r = vkCreatePipelineCache(dev->device, &ci, NULL, &p->cache);
+    }
+    free(data);
+    if (r != VK_SUCCESS) {
+        free(p);
+        return clipvk_vk_fail(err, r, "vkCreatePipelineCache");
+    }
+    *out = p;
+    return CLIPVK_OK;
+}
+
+static void save_cache(clipvk_pipelines *p)
+{
+    if (!p->cache_path[0] || !p->count) return;
+    size_t size = 0;
+    if (vkGetPipelineCacheData(p->dev->device, p->cache, &size, NULL) != VK_SUCCESS || !size) return;
+    void *data = malloc(size);
+    if (!data) return;
+    if (vkGetPipelineCacheData(p->dev->device, p->cache, &size, data) == VK_SUCCESS) {
+        /* write to a temporary name and rename, so a concurrent reader never
+         * sees half a file */
+        char tmp[1100];
+        snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p->cache_path, (long)getpid());
+        FILE *f = fopen(tmp, "wb");
+        if (f) {
+            int ok = fwrite(data, 1, size, f) == size;
+            ok = (fclose(f) == 0) && ok;
+            if (!ok || rename(tmp, p->cache_path) != 0) remove(tmp);
+        }
+    }
+    free(data);
+}
+
+void clipvk_pipelines_destroy(clipvk_pipelines *p)
+{
+    if (!p) return;
+    save_cache(p);
+    VkDevice d = p->dev->device;
+    while (p->entries) {
+        entry *e = p->entries;
+        p->entries = e->next;
+        vkDestroyPipeline(d, e->p.pipeline, NULL);
+        vkDestroyPipelineLayout(d, e->p.layout, NULL);
+        vkDestroyDescriptorSetLayout(d, e->p.set_layout, NULL);
+        free(e);
+    }
+    vkDestroyPipelineCache(d, p->cache, NULL);
+    free(p);
+}
+
+uint32_t clipvk_pipelines_count(const clipvk_pipelines *p) { return p->count; }
+
+static clipvk_status build(clipvk_pipelines *ps, const clipvk_shader_code *code, entry *e, clipvk_error *err)
+{
+    VkDevice d = ps->dev->device;
+    VkDescriptorSetLayoutBinding b[CLIPVK_MAX_BINDINGS];
+    for (uint32_t i = 0; i < e->nbindings; i++)
+        b[i] = (VkDescriptorSetLayoutBinding){
+            .binding = i,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorCount = 1,
+            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        };
+    VkDescriptorSetLayoutCreateInfo dl = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = e->nbindings,
+        .pBindings = b,
+    };
+    VkResult r = vkCreateDescriptorSetLayout(d, &dl, NULL, &e->p.set_layout);
+    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateDescriptorSetLayout");
+    VkPushConstantRange pc = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = e->push_size};
+    VkPipelineLayoutCreateInfo pl = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &e->p.set_layout,
+        .pushConstantRangeCount = e->push_size ? 1 : 0,
+        .pPushConstantRanges = &pc,
+    };
+    r = vkCreatePipelineLayout(d, &pl, NULL, &e->p.layout);
+    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreatePipelineLayout");
+    VkShaderModuleCreateInfo smi = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = code->size,
+        .pCode = code->code,
+    };
+    VkShaderModule mod;
+    r = vkCreateShaderModule(d, &smi, NULL, &mod);
+    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateShaderModule");
+    VkSpecializationMapEntry map[CLIPVK_MAX_SPEC];
+    for (uint32_t i = 0; i < e->nspec; i++) map[i] = (VkSpecializationMapEntry){i, i * 4, 4};
+    VkSpecializationInfo si = {
+        .mapEntryCount = e->nspec,
+        .pMapEntries = map,
+        .dataSize = e->nspec * 4,
+        .pData = e->spec,
+    };
+    VkComputePipelineCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+            .module = mod,
+            .pName = "main",
+            .pSpecializationInfo = e->nspec ? &si : NULL,
+        },
+        .layout = e->p.layout,
+    };
+    r = vkCreateComputePipelines(d, ps->cache, 1, &ci, NULL, &e->p.pipeline);
+    vkDestroyShaderModule(d, mod, NULL);
+    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateComputePipelines");
+    return CLIPVK_OK;
+}
+
+clipvk_status clipvk_pipeline_get(clipvk_pipelines *ps, const char *shader, const uint32_t *spec, uint32_t nspec,
+                                  uint32_t nbindings, uint32_t push_size, const clipvk_pipeline **out,
+                                  clipvk_error *err)
+{
+    *out = NULL;
+    if (nspec > CLIPVK_MAX_SPEC || nbindings > CLIPVK_MAX_BINDINGS || strlen(shader) >= 64)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "pipeline %s: too many bindings or constants", shader);
+    if (push_size > ps->dev->caps.max_push_constants)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "pipeline %s needs %u bytes of push constants, device has %u",
+                           shader, push_size, ps->dev->caps.max_push_constants);
+    for (entry *e = ps->entries; e; e = e->next)
+        if (!strcmp(e->shader, shader) && e->nspec == nspec && e->nbindings == nbindings &&
+            e->push_size == push_size && !memcmp(e->spec, spec, nspec * 4)) {
+            *out = &e->p;
+            return CLIPVK_OK;
+        }
+    const clipvk_shader_code *code = find_shader(shader);
+    if (!code) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "no embedded shader named '%s'", shader);
+    entry *e = calloc(1, sizeof *e);
+    if (!e) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    snprintf(e->shader, sizeof e->shader, "%s", shader);
+    if (nspec) memcpy(e->spec, spec, nspec * 4);
+    e->nspec = nspec;
+    e->nbindings = nbindings;
+    e->push_size = push_size;
+    e->p.nbindings = nbindings;
+    e->p.push_size = push_size;
+    e->p.name = code->name;
+    clipvk_status s = build(ps, code, e, err);
+    if (s) {
+        VkDevice d = ps->dev->device;
+        if (e->p.layout) vkDestroyPipelineLayout(d, e->p.layout, NULL);
+        if (e->p.set_layout) vkDestroyDescriptorSetLayout(d, e->p.set_layout, NULL);
+        free(e);
+        return s;
+    }
+    e->next = ps->entries;
+    ps->entries = e;
+    ps->count++;
+    *out = &e->p;
+    return CLIPVK_OK;
+}

@@ -1,0 +1,43 @@
+/*
+ * Runtime: what every kernel and model needs from Vulkan, bundled — the
+ * device, an allocator for tensors and one for staging, the pipelines, and
+ * synchronous uploads and downloads (a memcpy on unified memory, a staged
+ * copy elsewhere).
+ */
+#ifndef CLIPVK_RUNTIME_H
+#define CLIPVK_RUNTIME_H
+
+#include "core/allocator.h"
+#include "core/command.h"
+#include "core/pipeline.h"
+
+typedef struct clipvk_runtime_options {
+    clipvk_device_options device;
+    const char *cache_dir;   /* pipeline cache folder; NULL default, "" none */
+    int profile;             /* time every dispatch */
+} clipvk_runtime_options;
+
+typedef struct clipvk_runtime {
+    clipvk_device *dev;
+    clipvk_allocator *tensors;   /* device memory for weights and activations */
+    clipvk_allocator *staging;   /* host-visible memory for transfers */
+    clipvk_pipelines *pipelines;
+    clipvk_cmd *transfer;        /* records staged copies */
+    clipvk_buffer stage;         /* reusable staging buffer (not on UMA) */
+    int profile;
+} clipvk_runtime;
+
+clipvk_status clipvk_runtime_create(const clipvk_runtime_options *opt, clipvk_runtime **out, clipvk_error *err);
+void clipvk_runtime_destroy(clipvk_runtime *rt);
+
+/* Copies host data into / out of a device buffer range. Synchronous: the
+ * device must not be using the range. */
+clipvk_status clipvk_upload(clipvk_runtime *rt, const clipvk_buffer *dst, VkDeviceSize offset, const void *src,
+                            size_t size, clipvk_error *err);
+clipvk_status clipvk_download(clipvk_runtime *rt, const clipvk_buffer *src, VkDeviceSize offset, void *dst,
+                              size_t size, clipvk_error *err);
+
+/* Validation messages counted so far (errors + warnings). */
+unsigned clipvk_runtime_validation_messages(const clipvk_runtime *rt);
+
+#endif

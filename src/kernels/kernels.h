@@ -1,0 +1,71 @@
+/*
+ * Host wrappers of the compute kernels, one per shader (shaders/X.comp ↔
+ * src/kernels/X.c). Each records its dispatches into a clipvk_cmd; nothing
+ * runs until the command is submitted. Tensors are row-major f32 unless a
+ * precision is named; weights may be stored as fp16 (clipvk_precision).
+ */
+#ifndef CLIPVK_KERNELS_H
+#define CLIPVK_KERNELS_H
+
+#include "core/runtime.h"
+
+typedef enum clipvk_precision {
+    CLIPVK_PRECISION_FP32 = 0,
+    CLIPVK_PRECISION_FP16 = 1, /* IEEE halves, two per 32-bit word */
+} clipvk_precision;
+
+/* Bytes one element of a weight takes in the given storage precision. */
+static inline uint32_t clipvk_precision_bytes(clipvk_precision p) { return p == CLIPVK_PRECISION_FP16 ? 2 : 4; }
+
+/* ---- helpers shared by the wrappers (kernel.c) */
+
+/* Binds the first `bytes` of buf. */
+clipvk_binding clipvk_bind(const clipvk_buffer *buf, VkDeviceSize bytes, int write);
+/* Spreads n workgroups over x and y (x at most 65535); shaders recover the
+ * index as gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x and skip
+ * the surplus. */
+void clipvk_grid(uint64_t n, uint32_t *gx, uint32_t *gy);
+/* Fails unless buf holds at least `bytes`. */
+clipvk_status clipvk_check_size(const clipvk_buffer *buf, uint64_t bytes, const char *what, clipvk_error *err);
+/* Gets the pipeline (shader, spec) and records one dispatch of it. */
+clipvk_status clipvk_run(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader, const uint32_t *spec,
+                         uint32_t nspec, const clipvk_binding *b, uint32_t nb, const void *push, uint32_t push_size,
+                         uint32_t gx, uint32_t gy, uint32_t gz, clipvk_error *err);
+
+/* ---- layernorm.comp: Y = LN(X) * gamma + beta over rows of n. X and Y have
+ * row strides (in floats) x_stride and y_stride (0: n). */
+clipvk_status clipvk_layernorm(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
+                               const clipvk_buffer *gamma, const clipvk_buffer *beta, const clipvk_buffer *y,
+                               uint32_t y_stride, uint32_t rows, uint32_t n, float eps, clipvk_error *err);
+
+/* ---- add.comp: Y = A + B over n floats (Y may be A). */
+clipvk_status clipvk_add(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *a, const clipvk_buffer *b,
+                         const clipvk_buffer *y, uint64_t n, clipvk_error *err);
+
+/* ---- patchify.comp: X [batch, channels, height, width] -> P [batch*G*G, channels*p*p], G = height / p. */
+clipvk_status clipvk_patchify(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, const clipvk_buffer *p,
+                              uint32_t batch, uint32_t channels, uint32_t height, uint32_t width, uint32_t patch,
+                              clipvk_error *err);
+
+/* ---- embed_vision.comp: X[b] = [cls; E[b]] + pos, E [batch*patches, dim]. */
+clipvk_status clipvk_embed_vision(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *e,
+                                  const clipvk_buffer *cls, const clipvk_buffer *pos, const clipvk_buffer *x,
+                                  uint32_t batch, uint32_t patches, uint32_t dim, clipvk_error *err);
+
+/* ---- embed_tokens.comp: X[b, t] = table[ids[b, t]] + pos[t]; table [vocab, dim] in
+ * `prec`, bound in slices that fit the device's storage-buffer range. */
+clipvk_status clipvk_embed_tokens(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *ids,
+                                  const clipvk_buffer *table, clipvk_precision prec, uint32_t vocab,
+                                  const clipvk_buffer *pos, const clipvk_buffer *x, uint32_t batch, uint32_t len,
+                                  uint32_t dim, clipvk_error *err);
+
+/* ---- gather_rows.comp: Y[b] = X[b, idx[b]], X [batch, len, dim]. */
+clipvk_status clipvk_gather_rows(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x,
+                                 const clipvk_buffer *idx, const clipvk_buffer *y, uint32_t batch, uint32_t len,
+                                 uint32_t dim, clipvk_error *err);
+
+/* ---- l2norm.comp: Y[r] = X[r] / |X[r]| (Y may be X). */
+clipvk_status clipvk_l2norm(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, const clipvk_buffer *y,
+                            uint32_t rows, uint32_t n, clipvk_error *err);
+
+#endif

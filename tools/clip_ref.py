@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Independent float64 NumPy reference forward of a Hugging Face CLIP model folder.
+
+Written from the architecture of transformers' CLIPModel (and OpenAI's CLIP, which computes
+the same thing), not from the runtime's code, so it can judge the runtime:
+
+  vision: conv patch embedding (stride = patch, no bias) -> [class token; patches]
+          + position embedding -> pre_layrnorm -> N pre-norm encoder layers
+          -> post_layernorm of the class token -> visual_projection
+  text:   token + position embedding -> N causal pre-norm encoder layers -> final_layer_norm
+          -> the hidden state at the end-of-text position -> text_projection
+  encoder layer: x += out_proj(attention(layer_norm1(x))); x += fc2(act(fc1(layer_norm2(x))))
+  attention: per head softmax(q k^T / sqrt(head_dim) [+ causal mask]) v
+  logits_per_image = exp(logit_scale) * cos(image_embeds, text_embeds)
+
+Weights are read with safetensors_io (F32/F16/BF16) and widened to float64 exactly.
+
+Usage:
+    clip_ref.py --model DIR --pixels X.npy --out OUT.npy [--normalize] [--float32]
+    clip_ref.py --model DIR --tokens T.npy --out OUT.npy [--normalize] [--float32]
+    clip_ref.py --model DIR --pixels X.npy --tokens T.npy --logits --out OUT.npy [--float32]
+    ... [--dump DIR]   also save intermediate activations (embeddings, every layer's output,
+                       pooled state) as DIR/<tower>_<stage>.npy for debugging kernels
+Pixels: float32/64 [N, C, H, W], already preprocessed. Tokens: integer [N, L], L <= context.
+Output: [N, projection_dim] (or [N_images, N_texts] with --logits), float64 unless --float32.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.dont_write_bytecode = True   # keep __pycache__ out of the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations
+# ---------------------------------------------------------------------------------------------
+
+_erf = np.frompyfunc(math.erf, 1, 1)   # libm's erf: correctly rounded to ~1 ulp
+
+
+def gelu_exact(x):
+    """x * Phi(x) with the exact erf (HF "gelu" = torch's default GELU)."""
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)).astype(np.float64))
+
+
+def gelu_tanh(x):
+    """HF "gelu_new" / "gelu_pytorch_tanh": the tanh approximation."""
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def quick_gelu(x):
+    """x * sigmoid(1.702 x). For x < -417 exp overflows to inf and the result is -0,
+    the correct limit, so the overflow warning is silenced."""
+    with np.errstate(over="ignore"):
+        return x / (1.0 + np.exp(-1.702 * x))
+
+
+ACTIVATIONS = {"quick_gelu": quick_gelu, "gelu": gelu_exact, "gelu_new": gelu_tanh,
+               "gelu_pytorch_tanh": gelu_tanh}
+
+
+# ---------------------------------------------------------------------------------------------
+# Model
+# ---------------------------------------------------------------------------------------------
+
+def layer_norm(x, w, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    xc = x - mu
+    var = (xc * xc).mean(-1, keepdims=True)   # biased variance, as torch's LayerNorm
+    return xc / np.sqrt(var + eps) * w + b
+
+
+def linear(x, w, b=None):
+    """torch.nn.Linear: x @ W^T + b with W stored [out, in]."""
+    y = x @ w.T
+    return y if b is None else y + b
+
+
+class ClipRef:
+    def __init__(self, model_dir):
+        with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
+            cfg = json.load(f)
+        self.cfg = cfg
+        self.tc = cfg["text_config"]
+        self.vc = cfg["vision_config"]
+        st = safetensors_io.SafeTensorsFile(os.path.join(model_dir, "model.safetensors"))
+        self.dtypes = {k: st.dtype(k) for k in st.keys()}
+        self.w = {k: st.get(k, np.float64) for k in st.keys()
+                  if st.dtype(k) in ("F32", "F16", "BF16", "F64")}
+        st.close()
+        # HF's CLIPTextConfig default is 49407 when a config leaves it out.
+        self.eos_token_id = int(self.tc.get("eos_token_id", 49407))
+
+    def _t(self, name):
+        if name not in self.w:
+            raise KeyError(f"model.safetensors has no tensor {name}")
+        return self.w[name]
+
+    # -- encoder --------------------------------------------------------------------------
+
+    def _attention(self, x, p, heads, causal):
+        n, s, d = x.shape
+        hd = d // heads
+
+        def split(y):   # [n, s, d] -> [n, heads, s, hd]
+            return y.reshape(n, s, heads, hd).transpose(0, 2, 1, 3)
+
+        q = split(linear(x, self._t(p + "q_proj.weight"), self._t(p + "q_proj.bias")))
+        k = split(linear(x, self._t(p + "k_proj.weight"), self._t(p + "k_proj.bias")))
+        v = split(linear(x, self._t(p + "v_proj.weight"), self._t(p + "v_proj.bias")))
+        scores = (q @ k.transpose(0, 1, 3, 2)) / math.sqrt(hd)
+        if causal:   # token i attends to tokens 0..i only
+            scores = np.where(np.tril(np.ones((s, s), dtype=bool)), scores, -np.inf)
+        scores -= scores.max(-1, keepdims=True)
+        prob = np.exp(scores)
+        prob /= prob.sum(-1, keepdims=True)
+        o = (prob @ v).transpose(0, 2, 1, 3).reshape(n, s, d)
+        return linear(o, self._t(p + "out_proj.weight"), self._t(p + "out_proj.bias"))
+
+    def _encoder(self, x, prefix, c, causal, dump, tag):
+        eps = float(c.get("layer_norm_eps", 1e-5))
+        act = ACTIVATIONS[c.get("hidden_act", "quick_gelu")]
+        heads = int(c["num_attention_heads"])
+        for i in range(int(c["num_hidden_layers"])):
+            p = f"{prefix}.encoder.layers.{i}."
+            h = layer_norm(x, self._t(p + "layer_norm1.weight"), self._t(p + "layer_norm1.bias"), eps)
+            x = x + self._attention(h, p + "self_attn.", heads, causal)
+            h = layer_norm(x, self._t(p + "layer_norm2.weight"), self._t(p + "layer_norm2.bias"), eps)
+            h = act(linear(h, self._t(p + "mlp.fc1.weight"), self._t(p + "mlp.fc1.bias")))
+            x = x + linear(h, self._t(p + "mlp.fc2.weight"), self._t(p + "mlp.fc2.bias"))
+            dump(f"{tag}_layer{i:02d}", x)
+        return x
+
+    # -- towers ----------------------------------------------------------------------------
+
+    def encode_image(self, pixels, dump=None):
+        """[N, C, H, W] preprocessed pixels -> [N, projection_dim] (not normalised)."""
+        dump = dump or (lambda name, a: None)
+        x = np.asarray(pixels, dtype=np.float64)
+        c = self.vc
+        eps = float(c.get("layer_norm_eps", 1e-5))
+        W = self._t("vision_model.embeddings.patch_embedding.weight")   # [D, C, p, p]
+        D, C, p, _ = W.shape
+        n, ch, H, Wd = x.shape
+        size = int(c["image_size"])
+        if ch != C or H != size or Wd != size:
+            raise ValueError(f"pixels {x.shape} do not match the model ({C} channels, {size} px)")
+        g = size // p
+        # Conv with stride = kernel = patch: cut the image into patches (row-major grid, as
+        # the conv output is flattened) and multiply by the kernel flattened in (C, p, p) order.
+        patches = x[:, :, :g * p, :g * p].reshape(n, C, g, p, g, p).transpose(0, 2, 4, 1, 3, 5)
+        emb = patches.reshape(n, g * g, C * p * p) @ W.reshape(D, C * p * p).T
+        cls = np.broadcast_to(self._t("vision_model.embeddings.class_embedding"), (n, 1, D))
+        h = np.concatenate([cls, emb], axis=1)
+        h = h + self._t("vision_model.embeddings.position_embedding.weight")[None, :g * g + 1]
+        dump("vision_embeddings", h)
+        h = layer_norm(h, self._t("vision_model.pre_layrnorm.weight"),
+                       self._t("vision_model.pre_layrnorm.bias"), eps)
+        dump("vision_pre_layrnorm", h)
+        h = self._encoder(h, "vision_model", c, False, dump, "vision")
+        pooled = layer_norm(h[:, 0], self._t("vision_model.post_layernorm.weight"),
+                            self._t("vision_model.post_layernorm.bias"), eps)
+        dump("vision_pooled", pooled)
+        return linear(pooled, self._t("visual_projection.weight"))
+
+    def eos_positions(self, ids):
+        """HF's pooling rule: eos_token_id == 2 is the legacy configuration of the OpenAI
+        checkpoints, where the end token is the largest id and HF takes the argmax of the ids;
+        otherwise the first position holding eos_token_id (position 0 when there is none,
+        as argmax of an all-false row gives)."""
+        ids = np.asarray(ids).astype(np.int64)
+        if self.eos_token_id == 2:
+            return ids.argmax(-1)
+        return (ids == self.eos_token_id).argmax(-1)
+
+    def encode_text(self, ids, dump=None):
+        """[N, L] token ids -> [N, projection_dim] (not normalised)."""
+        dump = dump or (lambda name, a: None)
+        ids = np.asarray(ids).astype(np.int64)
+        c = self.tc
+        n, L = ids.shape
+        tok = self._t("text_model.embeddings.token_embedding.weight")
+        pos = self._t("text_model.embeddings.position_embedding.weight")
+        if L > pos.shape[0]:
+            raise ValueError(f"{L} tokens exceed the context length {pos.shape[0]}")
+        if ids.min() < 0 or ids.max() >= tok.shape[0]:
+            raise ValueError(f"token ids must lie in [0, {tok.shape[0]})")
+        h = tok[ids] + pos[None, :L]
+        dump("text_embeddings", h)
+        h = self._encoder(h, "text_model", c, True, dump, "text")
+        h = layer_norm(h, self._t("text_model.final_layer_norm.weight"),
+                       self._t("text_model.final_layer_norm.bias"),
+                       float(c.get("layer_norm_eps", 1e-5)))
+        pooled = h[np.arange(n), self.eos_positions(ids)]
+        dump("text_pooled", pooled)
+        return linear(pooled, self._t("text_projection.weight"))
+
+    def logits_per_image(self, image_embeds, text_embeds):
+        """exp(logit_scale) * cosine similarity, [N_images, N_texts]."""
+        a = normalize(image_embeds)
+        b = normalize(text_embeds)
+        return math.exp(float(self._t("logit_scale"))) * (a @ b.T)
+
+
+def normalize(x):
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="float64 NumPy reference forward of a HF CLIP folder")
+    ap.add_argument("--model", required=True, help="Hugging Face CLIPModel folder")
+    ap.add_argument("--pixels", help=".npy float [N,C,H,W], preprocessed")
+    ap.add_argument("--tokens", help=".npy integer [N,L] token ids")
+    ap.add_argument("--out", required=True, help="output .npy")
+    ap.add_argument("--normalize", action="store_true", help="L2-normalise the embeddings")
+    ap.add_argument("--logits", action="store_true",
+                    help="write logits_per_image [N_images, N_texts] (needs --pixels and --tokens)")
+    ap.add_argument("--float32", action="store_true", help="write float32 instead of float64")
+    ap.add_argument("--dump", metavar="DIR", help="also save intermediate activations here")
+    args = ap.parse_args(argv)
+    if args.logits:
+        if not (args.pixels and args.tokens):
+            ap.error("--logits needs both --pixels and --tokens")
+    elif bool(args.pixels) == bool(args.tokens):
+        ap.error("give exactly one of --pixels and --tokens (or both with --logits)")
+
+    dump = None
+    if args.dump:
+        os.makedirs(args.dump, exist_ok=True)
+
+        def dump(name, a):
+            np.save(os.path.join(args.dump, name + ".npy"), np.asarray(a))
+
+    ref = ClipRef(args.model)
+    img = ref.encode_image(np.load(args.pixels), dump) if args.pixels else None
+    txt = ref.encode_text(np.load(args.tokens), dump) if args.tokens else None
+    if args.logits:
+        out = ref.logits_per_image(img, txt)
+    else:
+        out = img if img is not None else txt
+        if args.normalize:
+            out = normalize(out)
+    np.save(args.out, out.astype(np.float32 if args.float32 else np.float64))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

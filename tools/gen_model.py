@@ -1,0 +1,526 @@
+#!/usr/bin/env python3
+"""Generate a random-weight CLIP model folder in the exact Hugging Face `CLIPModel` layout.
+
+The folder holds what `CLIPModel.save_pretrained` plus `CLIPProcessor.save_pretrained` write:
+config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt,
+tokenizer_config.json and special_tokens_map.json. Tests use these folders to exercise the
+runtime's loader and kernels on shapes the one golden model does not cover.
+
+Usage:
+    gen_model.py --out DIR --preset {tiny,tiny-gelu,odd,vit-b-32} [--dtype f32|f16|bf16]
+                 [--seed S] [--vocab-dir DIR] [--no-position-ids] [size overrides...]
+    gen_model.py --list-presets
+
+Weights are deterministic: each tensor is drawn from its own generator seeded with (seed,
+crc32(name)), so a tensor's values do not depend on the order of generation, on the other
+tensors' sizes, or on --dtype (f16/bf16 folders hold the f32 values rounded to nearest-even).
+Every parameter is non-trivial (LayerNorm weights 1 ± 0.1, all biases nonzero) so that a
+tensor read from the wrong place changes the output. Scales are chosen so attention is
+neither uniform nor one-hot and MLP pre-activations span the region where gelu and
+quick_gelu differ.
+
+The safetensors file is written tensor by tensor (header first), so the ~600 MB vit-b-32
+model is never held in memory at once.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import zlib
+
+import numpy as np
+
+sys.dont_write_bytecode = True   # keep __pycache__ out of the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
+
+# ---------------------------------------------------------------------------------------------
+# Presets
+# ---------------------------------------------------------------------------------------------
+# "specials" decides the text tower's bos/eos/pad ids from the vocabulary size (after
+# overrides):
+#   legacy  : bos 0, eos 2, pad 1 -- what the real openai/clip-* configs on the Hub say. HF
+#             treats eos_token_id == 2 as "pool at the argmax of the ids"; the tokenizer's real
+#             end token is the largest id (vocab_size - 1).
+#   end     : bos vocab-2, eos vocab-1 -- CLIP's vocabulary layout with a correct config.
+#   swapped : bos vocab-1, eos vocab-2 -- the end token is NOT the largest id, so a runtime
+#             that pools at the argmax (instead of the first eos_token_id) picks position 0.
+PRESETS = {
+    # Small and quick; quick_gelu and the legacy eos_token_id 2 like the OpenAI checkpoints.
+    "tiny": dict(
+        text=dict(hidden_size=48, intermediate_size=192, num_attention_heads=2,
+                  num_hidden_layers=2, max_position_embeddings=77, vocab_size=1000,
+                  hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=64, intermediate_size=256, num_attention_heads=4,
+                    num_hidden_layers=2, image_size=32, patch_size=8, num_channels=3,
+                    hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        projection_dim=32, specials="legacy", logit_scale=math.log(100.0)),
+    # Exact-erf gelu, different layer norm eps per tower, 5x5 patches, and an eos id that is
+    # not the largest id so only the "first position holding eos_token_id" rule pools right.
+    "tiny-gelu": dict(
+        text=dict(hidden_size=64, intermediate_size=256, num_attention_heads=4,
+                  num_hidden_layers=3, max_position_embeddings=77, vocab_size=800,
+                  hidden_act="gelu", layer_norm_eps=1e-6),
+        vision=dict(hidden_size=96, intermediate_size=384, num_attention_heads=3,
+                    num_hidden_layers=3, image_size=30, patch_size=6, num_channels=3,
+                    hidden_act="gelu", layer_norm_eps=1e-5),
+        projection_dim=24, specials="swapped", logit_scale=3.0),
+    # Nothing a multiple of 16 where legal: head dims 26 and 24, widths 78/120, MLPs 250/300,
+    # projection 44, vocab 1001; 56 px / 14 px patches = 16 patches + class = 17 tokens.
+    # The towers use different activations (HF reads hidden_act per tower).
+    "odd": dict(
+        text=dict(hidden_size=78, intermediate_size=250, num_attention_heads=3,
+                  num_hidden_layers=3, max_position_embeddings=77, vocab_size=1001,
+                  hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=120, intermediate_size=300, num_attention_heads=5,
+                    num_hidden_layers=2, image_size=56, patch_size=14, num_channels=3,
+                    hidden_act="gelu", layer_norm_eps=1e-5),
+        projection_dim=44, specials="end", logit_scale=math.log(1 / 0.07)),
+    # The shapes of openai/clip-vit-base-patch32 (its config says eos_token_id 2; its trained
+    # logit_scale is ln 100 while config.logit_scale_init_value stays 2.6592).
+    "vit-b-32": dict(
+        text=dict(hidden_size=512, intermediate_size=2048, num_attention_heads=8,
+                  num_hidden_layers=12, max_position_embeddings=77, vocab_size=49408,
+                  hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
+                    num_hidden_layers=12, image_size=224, patch_size=32, num_channels=3,
+                    hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        projection_dim=512, specials="legacy", logit_scale=math.log(100.0)),
+}
+
+# CLI override flag -> (tower, config key, type). One flag per config field so any size can
+# be changed without a new preset.
+OVERRIDES = {
+    "text-hidden-size": ("text", "hidden_size", int),
+    "text-intermediate-size": ("text", "intermediate_size", int),
+    "text-heads": ("text", "num_attention_heads", int),
+    "text-layers": ("text", "num_hidden_layers", int),
+    "context-length": ("text", "max_position_embeddings", int),
+    "vocab-size": ("text", "vocab_size", int),
+    "text-act": ("text", "hidden_act", str),
+    "text-eps": ("text", "layer_norm_eps", float),
+    "bos-token-id": ("text", "bos_token_id", int),
+    "eos-token-id": ("text", "eos_token_id", int),
+    "pad-token-id": ("text", "pad_token_id", int),
+    "vision-hidden-size": ("vision", "hidden_size", int),
+    "vision-intermediate-size": ("vision", "intermediate_size", int),
+    "vision-heads": ("vision", "num_attention_heads", int),
+    "vision-layers": ("vision", "num_hidden_layers", int),
+    "image-size": ("vision", "image_size", int),
+    "patch-size": ("vision", "patch_size", int),
+    "num-channels": ("vision", "num_channels", int),
+    "vision-act": ("vision", "hidden_act", str),
+    "vision-eps": ("vision", "layer_norm_eps", float),
+    "projection-dim": (None, "projection_dim", int),
+    "logit-scale": (None, "logit_scale", float),
+}
+
+ACTIVATIONS = ("quick_gelu", "gelu", "gelu_new", "gelu_pytorch_tanh")
+TORCH_DTYPE = {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}
+ST_DTYPE = {"f32": "F32", "f16": "F16", "bf16": "BF16"}
+
+# CLIP's normalisation constants, as every CLIP preprocessor_config.json holds them.
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+
+
+def resolve_config(preset_name, args):
+    """Preset + CLI overrides -> (text, vision, top) dicts of config values."""
+    p = PRESETS[preset_name]
+    text, vision = dict(p["text"]), dict(p["vision"])
+    top = {"projection_dim": p["projection_dim"], "logit_scale": p["logit_scale"]}
+    for flag, (tower, key, _) in OVERRIDES.items():
+        v = getattr(args, flag.replace("-", "_"), None)
+        if v is None:
+            continue
+        {"text": text, "vision": vision, None: top}[tower][key] = v
+    if args.hidden_act:   # both towers, unless a tower-specific flag was given
+        if args.text_act is None:
+            text["hidden_act"] = args.hidden_act
+        if args.vision_act is None:
+            vision["hidden_act"] = args.hidden_act
+    # Special ids follow the preset's policy unless given explicitly.
+    v = text["vocab_size"]
+    policy = {"legacy": (0, 2, 1), "end": (v - 2, v - 1, 1), "swapped": (v - 1, v - 2, 1)}
+    bos, eos, pad = policy[p["specials"]]
+    text.setdefault("bos_token_id", bos)
+    text.setdefault("eos_token_id", eos)
+    text.setdefault("pad_token_id", pad)
+    check_config(text, vision, top)
+    return text, vision, top
+
+
+def check_config(text, vision, top):
+    for name, t in (("text", text), ("vision", vision)):
+        if t["hidden_size"] % t["num_attention_heads"]:
+            raise SystemExit(f"{name}: hidden_size {t['hidden_size']} is not divisible by "
+                             f"num_attention_heads {t['num_attention_heads']}")
+        if t["hidden_act"] not in ACTIVATIONS:
+            raise SystemExit(f"{name}: hidden_act must be one of {ACTIVATIONS}")
+        for k in ("hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers"):
+            if t[k] < 1:
+                raise SystemExit(f"{name}: {k} must be positive")
+    if vision["image_size"] % vision["patch_size"]:
+        raise SystemExit("image_size must be a multiple of patch_size")
+    if text["vocab_size"] < 3 or text["max_position_embeddings"] < 2 or top["projection_dim"] < 1:
+        raise SystemExit("vocab_size >= 3, max_position_embeddings >= 2, projection_dim >= 1")
+    for k in ("bos_token_id", "eos_token_id", "pad_token_id"):
+        if not 0 <= text[k] < text["vocab_size"]:
+            raise SystemExit(f"{k} {text[k]} is outside the vocabulary (0..{text['vocab_size'] - 1})")
+
+
+# ---------------------------------------------------------------------------------------------
+# config.json and preprocessor_config.json
+# ---------------------------------------------------------------------------------------------
+
+def hf_config(text, vision, top, dtype):
+    """config.json as transformers' CLIPConfig.save_pretrained writes it (the fields a loader
+    may read; defaults HF would also write are included so the folder looks real)."""
+    common = {"attention_dropout": 0.0, "dropout": 0.0, "initializer_range": 0.02,
+              "initializer_factor": 1.0, "projection_dim": top["projection_dim"]}
+    text_config = {"model_type": "clip_text_model"}
+    for k in ("vocab_size", "hidden_size", "intermediate_size"):
+        text_config[k] = text[k]
+    text_config["projection_dim"] = top["projection_dim"]
+    for k in ("num_hidden_layers", "num_attention_heads", "max_position_embeddings",
+              "hidden_act", "layer_norm_eps"):
+        text_config[k] = text[k]
+    for k, v in common.items():
+        text_config.setdefault(k, v)
+    for k in ("pad_token_id", "bos_token_id", "eos_token_id"):
+        text_config[k] = text[k]
+    vision_config = {"model_type": "clip_vision_model"}
+    for k in ("hidden_size", "intermediate_size"):
+        vision_config[k] = vision[k]
+    vision_config["projection_dim"] = top["projection_dim"]
+    for k in ("num_hidden_layers", "num_attention_heads", "num_channels", "image_size",
+              "patch_size", "hidden_act", "layer_norm_eps"):
+        vision_config[k] = vision[k]
+    for k, v in common.items():
+        vision_config.setdefault(k, v)
+    return {
+        "architectures": ["CLIPModel"],
+        "model_type": "clip",
+        "initializer_factor": 1.0,
+        # HF's default init value, deliberately NOT the stored logit_scale tensor for most
+        # presets: the runtime must read the tensor.
+        "logit_scale_init_value": 2.6592,
+        "projection_dim": top["projection_dim"],
+        "torch_dtype": TORCH_DTYPE[dtype],
+        "transformers_version": "4.44.2",
+        "text_config": text_config,
+        "vision_config": vision_config,
+    }
+
+
+def preprocessor_config(vision):
+    """CLIPImageProcessor's current on-disk form (size as shortest_edge, crop as height/width)."""
+    n = vision["image_size"]
+    return {
+        "crop_size": {"height": n, "width": n},
+        "do_center_crop": True,
+        "do_convert_rgb": True,
+        "do_normalize": True,
+        "do_rescale": True,
+        "do_resize": True,
+        "image_mean": CLIP_MEAN,
+        "image_processor_type": "CLIPImageProcessor",
+        "image_std": CLIP_STD,
+        "resample": 3,
+        "rescale_factor": 1 / 255,
+        "size": {"shortest_edge": n},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensors
+# ---------------------------------------------------------------------------------------------
+
+def tensor_specs(text, vision, top, with_position_ids):
+    """[(name, shape, init)] for every tensor of HF's CLIPModel state dict.
+
+    init is one of: ("normal", std), ("ln_weight",), ("bias", std), ("arange",), ("const", v).
+    """
+    specs = []
+    P = top["projection_dim"]
+
+    def encoder(prefix, t):
+        d, f = t["hidden_size"], t["intermediate_size"]
+        for i in range(t["num_hidden_layers"]):
+            lp = f"{prefix}.encoder.layers.{i}"
+            # q/k at 1/sqrt(d): attention logits of order 1 (neither uniform nor one-hot).
+            for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
+                specs.append((f"{lp}.self_attn.{proj}.weight", (d, d), ("normal", d ** -0.5)))
+                specs.append((f"{lp}.self_attn.{proj}.bias", (d,), ("bias", 0.1)))
+            for ln in ("layer_norm1", "layer_norm2"):
+                specs.append((f"{lp}.{ln}.weight", (d,), ("ln_weight",)))
+                specs.append((f"{lp}.{ln}.bias", (d,), ("bias", 0.1)))
+            # fc1 at 1/sqrt(d): pre-activations of order 1, where gelu and quick_gelu differ.
+            specs.append((f"{lp}.mlp.fc1.weight", (f, d), ("normal", d ** -0.5)))
+            specs.append((f"{lp}.mlp.fc1.bias", (f,), ("bias", 0.1)))
+            specs.append((f"{lp}.mlp.fc2.weight", (d, f), ("normal", f ** -0.5)))
+            specs.append((f"{lp}.mlp.fc2.bias", (d,), ("bias", 0.1)))
+
+    dt, dv = text["hidden_size"], vision["hidden_size"]
+    ctx = text["max_position_embeddings"]
+    specs.append(("text_model.embeddings.token_embedding.weight", (text["vocab_size"], dt),
+                  ("normal", 0.02)))
+    specs.append(("text_model.embeddings.position_embedding.weight", (ctx, dt), ("normal", 0.01)))
+    encoder("text_model", text)
+    specs.append(("text_model.final_layer_norm.weight", (dt,), ("ln_weight",)))
+    specs.append(("text_model.final_layer_norm.bias", (dt,), ("bias", 0.1)))
+
+    C, p, n = vision["num_channels"], vision["patch_size"], vision["image_size"]
+    tokens = (n // p) ** 2 + 1
+    specs.append(("vision_model.embeddings.class_embedding", (dv,), ("normal", dv ** -0.5)))
+    specs.append(("vision_model.embeddings.patch_embedding.weight", (dv, C, p, p),
+                  ("normal", (C * p * p) ** -0.5)))
+    specs.append(("vision_model.embeddings.position_embedding.weight", (tokens, dv),
+                  ("normal", dv ** -0.5)))
+    specs.append(("vision_model.pre_layrnorm.weight", (dv,), ("ln_weight",)))   # sic: HF's name
+    specs.append(("vision_model.pre_layrnorm.bias", (dv,), ("bias", 0.1)))
+    encoder("vision_model", vision)
+    specs.append(("vision_model.post_layernorm.weight", (dv,), ("ln_weight",)))
+    specs.append(("vision_model.post_layernorm.bias", (dv,), ("bias", 0.1)))
+
+    specs.append(("visual_projection.weight", (P, dv), ("normal", dv ** -0.5)))
+    specs.append(("text_projection.weight", (P, dt), ("normal", dt ** -0.5)))
+    specs.append(("logit_scale", (), ("const", top["logit_scale"])))
+    if with_position_ids:
+        # Buffers that checkpoints written before transformers 4.31 carry (the Hub's
+        # openai/clip-* files do); a loader must tolerate and ignore them.
+        specs.append(("text_model.embeddings.position_ids", (1, ctx), ("arange",)))
+        specs.append(("vision_model.embeddings.position_ids", (1, tokens), ("arange",)))
+    return specs
+
+
+def make_tensor(seed, name, shape, init):
+    """Deterministic values of one tensor (float32, or int64 for position_ids)."""
+    kind = init[0]
+    if kind == "arange":
+        return np.arange(shape[-1], dtype=np.int64).reshape(shape)
+    if kind == "const":
+        return np.full(shape, init[1], dtype=np.float32)
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    z = rng.standard_normal(shape, dtype=np.float32)
+    if kind == "normal":
+        z *= np.float32(init[1])
+        return z
+    if kind == "ln_weight":
+        return np.float32(1.0) + np.float32(0.1) * z
+    if kind == "bias":
+        # Shift away from zero so no bias is accidentally near-trivial on average.
+        return np.float32(init[1]) * (z + np.float32(0.5))
+    raise ValueError(kind)
+
+
+def write_weights(path, specs, seed, dtype):
+    st_dtype = ST_DTYPE[dtype]
+    entries = [(name, "I64" if init[0] == "arange" else st_dtype, shape)
+               for name, shape, init in specs]
+    by_name = {name: (shape, init) for name, shape, init in specs}
+    with safetensors_io.StreamWriter(path, entries, metadata={"format": "pt"}) as w:
+        for name in w.order:
+            shape, init = by_name[name]
+            w.write(name, make_tensor(seed, name, shape, init))   # generated, written, dropped
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokenizer files
+# ---------------------------------------------------------------------------------------------
+
+def bytes_to_unicode():
+    """GPT-2/CLIP map of the 256 byte values to printable characters (same order as CLIP)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, [chr(c) for c in cs]))
+
+
+# A few captions to learn real-looking merges from, so that small vocabularies still turn
+# common words into single tokens.
+_CORPUS = """
+a photo of a cat. a photo of a dog. a photo of a bird. a photo of a truck. a photo of a car.
+a sketch of a house. a painting of a mountain lake. a picture of the sea at night.
+a black and white photo of an old train station. a close up photo of a red flower.
+the quick brown fox jumps over the lazy dog. there is a person riding a bicycle on the street.
+two people are sitting on a bench in the park. an aerial view of a city with many buildings.
+a bowl of fruit on a wooden table. a plate of food with rice and vegetables.
+"""
+
+
+def learn_merges(count):
+    """Up to `count` BPE merges learnt CLIP-style (words end in </w>) from _CORPUS,
+    ties broken by the pair's text so the result is deterministic."""
+    b2u = bytes_to_unicode()
+    words = {}
+    for w in re.findall(r"[a-z]+|[0-9]|[^\sa-z0-9]+", _CORPUS.lower()):
+        sym = [b2u[b] for b in w.encode("utf-8")]
+        sym[-1] += "</w>"
+        words[tuple(sym)] = words.get(tuple(sym), 0) + 1
+    merges = []
+    while len(merges) < count:
+        pairs = {}
+        for w, c in words.items():
+            for a, b in zip(w, w[1:]):
+                pairs[(a, b)] = pairs.get((a, b), 0) + c
+        if not pairs:
+            break
+        best = min(pairs, key=lambda p: (-pairs[p], p))
+        if pairs[best] < 2:
+            break
+        merges.append(best)
+        new_words = {}
+        for w, c in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
+                    out.append(w[i] + w[i + 1])
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            new_words[tuple(out)] = new_words.get(tuple(out), 0) + c
+        words = new_words
+    return merges
+
+
+def byte_level_vocab(vocab_size, bos_id, eos_id):
+    """(vocab dict, merges list) of a CLIP-layout byte-level BPE with exactly vocab_size ids:
+    256 byte symbols, the same with </w>, merges in rank order, and the two special tokens at
+    the config's bos/eos ids when those lie above the byte symbols (else at the last ids)."""
+    n_base = 512
+    if vocab_size < n_base + 2:
+        raise SystemExit(f"vocab_size {vocab_size} is too small for a byte-level vocabulary "
+                         f"(needs >= {n_base + 2}); pass --vocab-dir")
+    sot = bos_id if n_base <= bos_id < vocab_size else vocab_size - 2
+    eot = eos_id if n_base <= eos_id < vocab_size and eos_id != sot else vocab_size - 1
+    if eot == sot:
+        sot = vocab_size - 2 if eot != vocab_size - 2 else vocab_size - 1
+    n_merges = vocab_size - n_base - 2
+    symbols = list(bytes_to_unicode().values())
+    tokens = symbols + [s + "</w>" for s in symbols]
+    known = set(tokens)
+    merges = []
+    for a, b in learn_merges(n_merges):
+        if a + b not in known:
+            merges.append((a, b))
+            known.add(a + b)
+    # Fill the rest with synthetic but valid merges of letter pairs (parts already exist).
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for a in letters:
+        for b in letters:
+            for pair in ((a, b), (a, b + "</w>")):
+                if len(merges) >= n_merges:
+                    break
+                if pair[0] + pair[1] not in known:
+                    merges.append(pair)
+                    known.add(pair[0] + pair[1])
+    if len(merges) < n_merges:   # only for very large vocabularies: pair merged tokens
+        i = 0
+        while len(merges) < n_merges:
+            a, b = merges[i % len(merges)], merges[(i * 7 + 3) % len(merges)]
+            t1, t2 = a[0] + a[1], b[0] + b[1]
+            if not t1.endswith("</w>") and t1 + t2 not in known:
+                merges.append((t1, t2))
+                known.add(t1 + t2)
+            i += 1
+    ordinary = iter(tokens + [a + b for a, b in merges])
+    vocab = {}
+    for i in range(vocab_size):
+        if i == sot:
+            vocab["<|startoftext|>"] = i
+        elif i == eot:
+            vocab["<|endoftext|>"] = i
+        else:
+            vocab[next(ordinary)] = i
+    return vocab, merges
+
+
+def write_tokenizer(out, text, vocab_dir):
+    if vocab_dir:
+        # The real CLIP files even when the model's vocab_size is smaller: the tokenizer is
+        # tested separately and the tiny models are fed ids made for them.
+        for f in ("vocab.json", "merges.txt"):
+            shutil.copyfile(os.path.join(vocab_dir, f), os.path.join(out, f))
+    else:
+        vocab, merges = byte_level_vocab(text["vocab_size"], text["bos_token_id"],
+                                         text["eos_token_id"])
+        with open(os.path.join(out, "vocab.json"), "w", encoding="utf-8") as f:
+            json.dump(vocab, f, ensure_ascii=False, separators=(",", ":"))
+        with open(os.path.join(out, "merges.txt"), "w", encoding="utf-8") as f:
+            f.write("#version: 0.2\n")
+            f.writelines(f"{a} {b}\n" for a, b in merges)
+    special = {"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
+               "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}
+    tok_config = dict(add_prefix_space=False, **special, do_lower_case=True, errors="replace",
+                      model_max_length=text["max_position_embeddings"],
+                      tokenizer_class="CLIPTokenizer")
+    write_json(os.path.join(out, "tokenizer_config.json"), tok_config)
+    write_json(os.path.join(out, "special_tokens_map.json"), special)
+
+
+def write_json(path, obj):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", help="output folder (created if missing)")
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
+    ap.add_argument("--dtype", choices=sorted(ST_DTYPE), default="f32")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--vocab-dir", help="copy vocab.json and merges.txt from here "
+                    "(else a small byte-level vocabulary of vocab_size ids is written)")
+    ap.add_argument("--no-position-ids", action="store_true",
+                    help="omit the unused position_ids buffers (as transformers >= 4.31 saves)")
+    ap.add_argument("--hidden-act", choices=ACTIVATIONS, help="activation of both towers")
+    ap.add_argument("--list-presets", action="store_true")
+    for flag, (_, _, typ) in OVERRIDES.items():
+        kw = {"choices": ACTIVATIONS} if flag.endswith("-act") else {}
+        ap.add_argument("--" + flag, type=typ, **kw)
+    args = ap.parse_args(argv)
+    if not args.list_presets and not args.out:
+        ap.error("--out is required")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.list_presets:
+        for name, p in PRESETS.items():
+            print(name, json.dumps(p))
+        return 0
+    text, vision, top = resolve_config(args.preset, args)
+    if not args.vocab_dir and text["vocab_size"] < 514:   # fail before writing anything
+        raise SystemExit(f"vocab_size {text['vocab_size']} is too small for a byte-level "
+                         "vocabulary (needs >= 514); pass --vocab-dir")
+    os.makedirs(args.out, exist_ok=True)
+    write_json(os.path.join(args.out, "config.json"), hf_config(text, vision, top, args.dtype))
+    write_json(os.path.join(args.out, "preprocessor_config.json"), preprocessor_config(vision))
+    write_tokenizer(args.out, text, args.vocab_dir)
+    specs = tensor_specs(text, vision, top, not args.no_position_ids)
+    write_weights(os.path.join(args.out, "model.safetensors"), specs, args.seed, args.dtype)
+    n_params = sum(int(np.prod(s)) for name, s, i in specs if i[0] != "arange")
+    print(f"{args.out}: preset {args.preset}, {args.dtype}, seed {args.seed}, "
+          f"{n_params} parameters in {len(specs)} tensors")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
