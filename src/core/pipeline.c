@@ -1,5 +1,6 @@
 #include "core/pipeline.h"
 #include "core/shaders.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -65,30 +66,11 @@ static void cache_path(const clipvk_device *dev, const char *dir, char *out, siz
              dev->caps.driver_version, uuid);
 }
 
-static void *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    void *data = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n > 0 && n < (1l << 30) && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n))) {
-            if (fread(data, 1, (size_t)n, f) == (size_t)n) {
-                *size = (size_t)n;
-            } else {
-                free(data);
-                data = NULL;
-            }
-        }
-    }
-    fclose(f);
-    return data;
-}
-
 /* A cache file written by another driver or truncated would be rejected or,
  * on a buggy driver, misread: check the header the spec defines first. */
-static int cache_header_ok(const clipvk_device *dev, const uint8_t *d, size_t n)
+static int cache_header_ok(const clipvk_device *dev, const char *data, size_t n)
 {
+    const uint8_t *d = (const uint8_t *)data;
     if (n < 32) return 0;
     uint32_t len, ver, vendor, device;
     memcpy(&len, d, 4);
@@ -108,7 +90,9 @@ clipvk_status clipvk_pipelines_create(clipvk_device *dev, const char *cache_dir,
     p->dev = dev;
     cache_path(dev, cache_dir, p->cache_path, sizeof p->cache_path);
     size_t size = 0;
-    void *data = p->cache_path[0] ? read_file(p->cache_path, &size) : NULL;
+    char *data = NULL;
+    clipvk_error ignored; /* a missing or unreadable cache only makes the start slower */
+    if (p->cache_path[0] && clipvk_read_file(p->cache_path, 1u << 30, &data, &size, &ignored)) data = NULL;
     if (data && !cache_header_ok(dev, data, size)) {
         free(data);
         data = NULL;

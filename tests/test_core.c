@@ -1,0 +1,146 @@
+/*
+ * The Vulkan core: sub-allocation (many tensors, few memory blocks; freed
+ * memory reused; the memory budget gives a clean out-of-memory error and the
+ * runtime stays usable), barriers only between dependent dispatches, GPU
+ * timestamps, and the on-disk pipeline cache.
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_allocator(clipvk_runtime *rt)
+{
+    /* 5000 small tensors must not become 5000 VkDeviceMemory allocations
+     * (devices allow as few as 4096). */
+    enum { N = 5000 };
+    clipvk_buffer *b = calloc(N, sizeof *b);
+    for (int i = 0; i < N; i++) OK(clipvk_alloc(rt->tensors, 1000 + (i % 7) * 300, &b[i], &test_err));
+    CHECK(clipvk_allocator_bytes(rt->tensors) <= (128u << 20), "5000 small tensors took %llu bytes of blocks",
+          (unsigned long long)clipvk_allocator_bytes(rt->tensors));
+    /* ranges of one block never overlap and respect the offset alignment */
+    for (int i = 1; i < N; i++) {
+        CHECK(b[i].offset % rt->dev->caps.min_storage_buffer_offset_alignment == 0, "misaligned offset");
+        if (b[i].buffer == b[i - 1].buffer)
+            CHECK(b[i].offset >= b[i - 1].offset + b[i - 1].size || b[i - 1].offset >= b[i].offset + b[i].size,
+                  "tensors %d and %d overlap", i - 1, i);
+    }
+    /* free every other one, then everything: blocks are released */
+    for (int i = 0; i < N; i += 2) clipvk_free(rt->tensors, &b[i]);
+    clipvk_buffer big;
+    OK(clipvk_alloc(rt->tensors, 3000, &big, &test_err)); /* fits in a freed hole */
+    clipvk_free(rt->tensors, &big);
+    for (int i = 1; i < N; i += 2) clipvk_free(rt->tensors, &b[i]);
+    CHECK(clipvk_allocator_bytes(rt->tensors) == 0, "%llu bytes still held after freeing everything",
+          (unsigned long long)clipvk_allocator_bytes(rt->tensors));
+    free(b);
+}
+
+static void test_budget(void)
+{
+    clipvk_runtime_options opt = {.device = {.validation = 1, .memory_budget = 100u << 20}, .cache_dir = ""};
+    clipvk_runtime *rt;
+    OK(clipvk_runtime_create(&opt, &rt, &test_err));
+    clipvk_buffer a, b;
+    OK(clipvk_alloc(rt->tensors, 80u << 20, &a, &test_err));
+    clipvk_error e = {0};
+    clipvk_status s = clipvk_alloc(rt->tensors, 80u << 20, &b, &e);
+    CHECK(s == CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY, "allocation past the budget gave status %d", s);
+    CHECK(strstr(e.msg, "smaller batch") != NULL, "out-of-memory message gives no advice: %s", e.msg);
+    clipvk_free(rt->tensors, &a);
+    OK(clipvk_alloc(rt->tensors, 80u << 20, &b, &test_err)); /* usable again */
+    clipvk_free(rt->tensors, &b);
+    test_failures += test_finish(rt) ? 1 : 0;
+}
+
+static void test_barriers(clipvk_runtime *rt)
+{
+    size_t n = 4096;
+    float *x = malloc(n * 4), *got = malloc(n * 4), *want = malloc(n * 4);
+    test_fill(x, n, -1, 1);
+    clipvk_buffer a = test_buffer(rt, x, n), b = test_buffer(rt, x, n), c = test_buffer(rt, NULL, n),
+                  d = test_buffer(rt, NULL, n), e = test_buffer(rt, NULL, n);
+    clipvk_cmd *cmd;
+    OK(clipvk_cmd_create(rt->dev, 1, &cmd, &test_err));
+    OK(clipvk_cmd_begin(cmd, &test_err));
+    /* c = a + b and d = a + a read the same inputs: independent, no barrier */
+    OK(clipvk_add(rt, cmd, &a, &b, &c, n, &test_err));
+    OK(clipvk_add(rt, cmd, &a, &a, &d, n, &test_err));
+    CHECK(clipvk_cmd_barriers(cmd) == 0, "independent dispatches got %u barriers", clipvk_cmd_barriers(cmd));
+    /* e = c + d reads what both wrote: one barrier */
+    OK(clipvk_add(rt, cmd, &c, &d, &e, n, &test_err));
+    CHECK(clipvk_cmd_barriers(cmd) == 1, "dependent dispatch: %u barriers, want 1", clipvk_cmd_barriers(cmd));
+    /* a = a + b overwrites an input read before the last barrier... and e? no: a was read by
+     * dispatches before the barrier, so no new barrier is needed */
+    OK(clipvk_add(rt, cmd, &b, &b, &a, n, &test_err));
+    CHECK(clipvk_cmd_barriers(cmd) == 1, "write after an already-fenced read: %u barriers", clipvk_cmd_barriers(cmd));
+    /* c = b + b overwrites c, which e's dispatch read since the last barrier: write-after-read */
+    OK(clipvk_add(rt, cmd, &b, &b, &c, n, &test_err));
+    CHECK(clipvk_cmd_barriers(cmd) == 2, "write-after-read: %u barriers, want 2", clipvk_cmd_barriers(cmd));
+    OK(clipvk_cmd_end(cmd, &test_err));
+    for (int rep = 0; rep < 2; rep++) { /* a recording replays */
+        OK(clipvk_upload(rt, &a, 0, x, n * 4, &test_err));
+        OK(clipvk_cmd_submit(cmd, &test_err));
+        test_read(rt, &e, got, n);
+        for (size_t i = 0; i < n; i++) want[i] = (x[i] + x[i]) + (x[i] + x[i]);
+        test_compare("e = (a+b) + (a+a)", got, want, n, 0, 0);
+    }
+    uint32_t nt;
+    const clipvk_timing *t = clipvk_cmd_timings(cmd, &nt);
+    if (rt->dev->caps.timestamp_period > 0) {
+        CHECK(nt == 5, "%u timings for 5 dispatches", nt);
+        for (uint32_t i = 0; i < nt; i++) CHECK(t[i].ms >= 0 && t[i].ms < 1e4, "timing %u: %g ms", i, t[i].ms);
+    }
+    clipvk_cmd_destroy(cmd);
+    clipvk_buffer *all[] = {&a, &b, &c, &d, &e};
+    for (int i = 0; i < 5; i++) clipvk_free(rt->tensors, all[i]);
+    free(x), free(got), free(want);
+}
+
+static void test_pipeline_cache(void)
+{
+    char dir[] = "/tmp/clipvk-cache-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    for (int round = 0; round < 2; round++) {
+        clipvk_runtime_options opt = {.device = {.validation = 1}, .cache_dir = dir};
+        clipvk_runtime *rt;
+        OK(clipvk_runtime_create(&opt, &rt, &test_err));
+        const clipvk_pipeline *p;
+        uint32_t wg = 64;
+        OK(clipvk_pipeline_get(rt->pipelines, "add", &wg, 1, 3, 4, &p, &test_err));
+        const clipvk_pipeline *again;
+        OK(clipvk_pipeline_get(rt->pipelines, "add", &wg, 1, 3, 4, &again, &test_err));
+        CHECK(p == again && clipvk_pipelines_count(rt->pipelines) == 1, "pipeline not reused");
+        clipvk_error e = {0};
+        CHECK(clipvk_pipeline_get(rt->pipelines, "no-such-shader", NULL, 0, 1, 0, &p, &e) == CLIPVK_ERROR_UNSUPPORTED,
+              "unknown shader accepted");
+        test_failures += test_finish(rt) ? 1 : 0;
+    }
+    /* the first runtime saved the cache; a corrupt file must be ignored, not trusted */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ls %s/pipelines-*.bin >/dev/null 2>&1", dir);
+    CHECK(system(cmd) == 0, "no pipeline cache file written in %s", dir);
+    snprintf(cmd, sizeof cmd, "for f in %s/pipelines-*.bin; do head -c 40 /dev/urandom > $f; done", dir);
+    CHECK(system(cmd) == 0, "corrupting the cache");
+    clipvk_runtime_options opt = {.device = {.validation = 1}, .cache_dir = dir};
+    clipvk_runtime *rt;
+    OK(clipvk_runtime_create(&opt, &rt, &test_err));
+    test_failures += test_finish(rt) ? 1 : 0;
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+int main(void)
+{
+    clipvk_runtime *rt = test_runtime();
+    test_seed(7);
+    test_allocator(rt);
+    test_barriers(rt);
+    int code = test_finish(rt);
+    test_budget();
+    test_pipeline_cache();
+    if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
+    return code || test_failures ? 1 : 0;
+}
