@@ -69,14 +69,15 @@ PRESETS = {
                     num_hidden_layers=3, image_size=30, patch_size=6, num_channels=3,
                     hidden_act="gelu", layer_norm_eps=1e-5),
         projection_dim=24, specials="swapped", logit_scale=3.0),
-    # Nothing a multiple of 16 where legal: head dims 26 and 24, widths 78/120, MLPs 250/300,
-    # projection 44, vocab 1001; 56 px / 14 px patches = 16 patches + class = 17 tokens.
+    # Nothing a multiple of 16 where legal: head dims 24 and 40 (multiples of 8, as every real
+    # CLIP's are: 64, 80, 88, 104), widths 72/200, MLPs 250/300, projection 44, vocab 1001;
+    # 56 px / 14 px patches = 16 patches + class = 17 tokens.
     # The towers use different activations (HF reads hidden_act per tower).
     "odd": dict(
-        text=dict(hidden_size=78, intermediate_size=250, num_attention_heads=3,
+        text=dict(hidden_size=72, intermediate_size=250, num_attention_heads=3,
                   num_hidden_layers=3, max_position_embeddings=77, vocab_size=1001,
                   hidden_act="quick_gelu", layer_norm_eps=1e-5),
-        vision=dict(hidden_size=120, intermediate_size=300, num_attention_heads=5,
+        vision=dict(hidden_size=200, intermediate_size=300, num_attention_heads=5,
                     num_hidden_layers=2, image_size=56, patch_size=14, num_channels=3,
                     hidden_act="gelu", layer_norm_eps=1e-5),
         projection_dim=44, specials="end", logit_scale=math.log(1 / 0.07)),
