@@ -27,6 +27,13 @@
  *          and no barrier; K and V are read straight from the buffer at
  *          addresses that are the same for every invocation (the key index
  *          is uniform), which a CPU serves from its cache as a broadcast.
+ *          DCHUNK: the head dims are walked in a loop of DCHUNK-dim steps
+ *          (q[] and acc[] indexed by the loop), 0 = fully unrolled. GPUs
+ *          unroll fully so q and acc stay in registers; llvmpipe keeps them
+ *          in per-lane stack slots at uniform indices, which is as fast and
+ *          compiles 100x faster than an unrolled body. VEC4: K and V rows
+ *          are 16-byte aligned, so the direct reads are vec4s (the same
+ *          bindings declared twice, as floats and as vec4s).
  *          Queries past len compute on a clamped row and are not stored;
  *          keys past len (last block) are read clamped and masked.
  */
