@@ -68,4 +68,44 @@ clipvk_status clipvk_gather_rows(clipvk_runtime *rt, clipvk_cmd *cmd, const clip
 clipvk_status clipvk_l2norm(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, const clipvk_buffer *y,
                             uint32_t rows, uint32_t n, clipvk_error *err);
 
+/* ---- attention.comp: fused multi-head attention with an online softmax,
+ * O[b, i, h] = softmax_j(Q[b, i, h] . K[b, j, h] * scale + mask) V[b, j, h]
+ * for every batch b, head h and query i; with causal, query i sees keys
+ * j <= i. The L x L scores are never stored. Rows (b, t) are b * len + t.
+ * head_dim: a multiple of 8 from 8 to 128; len: 1 or more. */
+typedef struct clipvk_attention_params {
+    uint32_t batch, len, heads, head_dim;
+    uint32_t in_stride;           /* floats from one row of Q (and K, V) to the next */
+    uint32_t q_col, k_col, v_col; /* column where head 0 of Q, K, V starts in its row */
+    uint32_t out_stride;          /* floats between rows of O; 0: heads * head_dim */
+    float scale;                  /* on the scores; 0: 1 / sqrt(head_dim) */
+    int causal;
+} clipvk_attention_params;
+
+/* The parameters for one fused activation QKV [batch, len, 3 * D], D =
+ * heads * head_dim (Q, K, V at columns 0, D, 2D), and O [batch, len, D]. */
+clipvk_attention_params clipvk_attention_fused(uint32_t batch, uint32_t len, uint32_t heads, uint32_t head_dim,
+                                               int causal);
+
+/* How attention.comp is tiled (its specialization constants). */
+typedef struct clipvk_attention_tiling {
+    uint32_t workgroup; /* invocations per workgroup */
+    uint32_t key_block; /* keys per block of the online softmax (1..32) */
+    uint32_t split;     /* invocations per query, a power of 2; > 1 needs subgroup shuffles */
+    uint32_t shared_kv; /* 1: stage K/V blocks in shared memory (GPUs); 0: read them directly (CPUs) */
+    uint32_t dim_chunk; /* head dims unrolled per loop step; 0: all */
+    uint32_t vec4;      /* read K/V as vec4s (direct reads, split 1) when rows and columns allow */
+} clipvk_attention_tiling;
+
+/* The tiling for this device and head dim: per device class, see attention.c. */
+clipvk_status clipvk_attention_tiling_for(const clipvk_device_caps *caps, uint32_t head_dim,
+                                          clipvk_attention_tiling *out, clipvk_error *err);
+
+/* Records the attention of q, k, v (may be one and the same buffer) into o,
+ * which must not overlap them. tiling: NULL for clipvk_attention_tiling_for;
+ * tests and benchmarks pass others. */
+clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *q, const clipvk_buffer *k,
+                               const clipvk_buffer *v, const clipvk_buffer *o, const clipvk_attention_params *p,
+                               const clipvk_attention_tiling *tiling, clipvk_error *err);
+
 #endif

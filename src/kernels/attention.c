@@ -1,0 +1,149 @@
+/*
+ * Fused multi-head attention (shaders/attention.comp): argument checks, the
+ * tiling per device class, and the dispatch.
+ */
+#include "kernels/kernels.h"
+
+#include <math.h>
+
+#define MAX_HEAD_DIM 128
+#define MAX_KEY_BLOCK 32
+
+clipvk_attention_params clipvk_attention_fused(uint32_t batch, uint32_t len, uint32_t heads, uint32_t head_dim,
+                                               int causal)
+{
+    uint32_t d = heads * head_dim;
+    return (clipvk_attention_params){.batch = batch, .len = len, .heads = heads, .head_dim = head_dim,
+                                     .in_stride = 3 * d, .q_col = 0, .k_col = d, .v_col = 2 * d,
+                                     .out_stride = d, .causal = causal};
+}
+
+static int is_pow2(uint32_t x) { return x && !(x & (x - 1)); }
+
+static int has_shuffle(const clipvk_device_caps *caps)
+{
+    return (caps->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) != 0;
+}
+
+clipvk_status clipvk_attention_tiling_for(const clipvk_device_caps *caps, uint32_t head_dim,
+                                          clipvk_attention_tiling *out, clipvk_error *err)
+{
+    if (head_dim < 8 || head_dim > MAX_HEAD_DIM || head_dim % 8)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                           "attention: head_dim %u unsupported (a multiple of 8 from 8 to %u)", head_dim,
+                           MAX_HEAD_DIM);
+    if (caps->type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        /* lavapipe and the like: a workgroup is one CPU thread running its
+         * invocations 8 at a time as SIMD lanes, and barriers switch
+         * coroutines. So: one query per invocation (no cross-lane sums), no
+         * shared memory, and K/V read as vec4s at lane-uniform addresses,
+         * which are broadcasts from the CPU's cache (1.6x faster than float
+         * reads). The head dims are walked in a loop of 4-dim steps rather
+         * than fully unrolled: as fast, and LLVM compiles the pipeline in
+         * ~0.15 s instead of 12 s (hd 64) to 50 s (hd 128). Constants
+         * measured on lavapipe (docs/PERF.md, "Attention on lavapipe"). */
+        *out = (clipvk_attention_tiling){
+            .workgroup = 8, .key_block = 8, .split = 1, .shared_kv = 0, .dim_chunk = 4, .vec4 = 1};
+        return CLIPVK_OK;
+    }
+    /* GPUs: 128 invocations; 4 per query where subgroup shuffles exist, so a
+     * query's q and accumulator take HD/4 registers each rather than HD; K/V
+     * blocks in shared memory, as many keys as fit in half of it (at most
+     * 16 KiB, so small-shared-memory phones keep two workgroups resident).
+     * Not yet measured on a GPU. */
+    clipvk_attention_tiling t = {
+        .workgroup = 128, .key_block = MAX_KEY_BLOCK, .split = 1, .shared_kv = 1, .dim_chunk = 0, .vec4 = 0};
+    uint32_t sg = caps->subgroup_size;
+    if (has_shuffle(caps) && sg >= 4 && is_pow2(sg) && t.workgroup % sg == 0) t.split = 4;
+    while (t.workgroup > caps->max_workgroup_invocations && t.workgroup > 32) t.workgroup /= 2;
+    uint32_t budget = caps->max_shared_memory / 2;
+    if (budget > 16384) budget = 16384;
+    while (t.key_block > 1 && 2u * t.key_block * head_dim * 4u > budget) t.key_block /= 2;
+    if (2u * t.key_block * head_dim * 4u > caps->max_shared_memory) t.shared_kv = 0;
+    *out = t;
+    return CLIPVK_OK;
+}
+
+static clipvk_status check_tiling(const clipvk_device_caps *caps, uint32_t head_dim, const clipvk_attention_tiling *t,
+                                  clipvk_error *err)
+{
+    const char *why = NULL;
+    if (!t->workgroup || t->workgroup > caps->max_workgroup_invocations || t->workgroup > caps->max_workgroup_size[0])
+        why = "workgroup size outside the device's limits";
+    else if (t->key_block < 1 || t->key_block > MAX_KEY_BLOCK)
+        why = "key_block must be 1..32";
+    else if (!is_pow2(t->split) || t->workgroup % t->split || head_dim % t->split)
+        why = "split must be a power of 2 dividing the workgroup and head_dim";
+    else if (t->split > 1 && (!has_shuffle(caps) || caps->subgroup_size < t->split ||
+                              t->workgroup % caps->subgroup_size))
+        why = "split > 1 needs subgroup shuffles, subgroups of at least split and whole subgroups per workgroup";
+    else if (t->dim_chunk && (head_dim / t->split) % t->dim_chunk)
+        why = "dim_chunk must divide head_dim / split";
+    else if (t->vec4 > 1)
+        why = "vec4 must be 0 or 1";
+    else if (t->shared_kv > 1 || (t->shared_kv && 2ull * t->key_block * head_dim * 4 > caps->max_shared_memory))
+        why = "K/V blocks do not fit in shared memory";
+    if (why)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "attention: tiling (workgroup %u, key_block %u, split %u, shared_kv %u, dim_chunk %u): %s",
+                           t->workgroup, t->key_block, t->split, t->shared_kv, t->dim_chunk, why);
+    return CLIPVK_OK;
+}
+
+/* Whether two buffer ranges share bytes. */
+static int overlaps(const clipvk_buffer *a, uint64_t abytes, const clipvk_buffer *b, uint64_t bbytes)
+{
+    return a->buffer == b->buffer && a->offset < b->offset + bbytes && b->offset < a->offset + abytes;
+}
+
+clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *q, const clipvk_buffer *k,
+                               const clipvk_buffer *v, const clipvk_buffer *o, const clipvk_attention_params *p,
+                               const clipvk_attention_tiling *tiling, clipvk_error *err)
+{
+    if (!p->batch || !p->len || !p->heads) return CLIPVK_OK;
+    const clipvk_device_caps *caps = &rt->dev->caps;
+    uint32_t hd = p->head_dim;
+    clipvk_attention_tiling t;
+    clipvk_status s = clipvk_attention_tiling_for(caps, hd, &t, err); /* also checks head_dim */
+    if (s) return s;
+    if (tiling) t = *tiling;
+    if ((s = check_tiling(caps, hd, &t, err))) return s;
+
+    uint64_t d = (uint64_t)p->heads * hd, rows = (uint64_t)p->batch * p->len;
+    uint32_t out_stride = p->out_stride ? p->out_stride : (uint32_t)d;
+    if (p->q_col + d > p->in_stride || p->k_col + d > p->in_stride || p->v_col + d > p->in_stride)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "attention: columns %u, %u, %u + %llu heads' dims do not fit rows of %u floats", p->q_col,
+                           p->k_col, p->v_col, (unsigned long long)d, p->in_stride);
+    if (out_stride < d)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: out_stride %u < heads * head_dim %llu",
+                           out_stride, (unsigned long long)d);
+    /* The shader indexes with 32 bits. */
+    if (rows * p->in_stride >= (1ull << 32) || rows * out_stride >= (1ull << 32))
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "attention: more than 2^32 floats in one tensor");
+    float scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)hd);
+    if (!isfinite(scale)) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: scale is not finite");
+
+    uint64_t qb = ((rows - 1) * p->in_stride + p->q_col + d) * 4, kb = ((rows - 1) * p->in_stride + p->k_col + d) * 4,
+             vb = ((rows - 1) * p->in_stride + p->v_col + d) * 4, ob = ((rows - 1) * out_stride + d) * 4;
+    if (overlaps(o, ob, q, qb) || overlaps(o, ob, k, kb) || overlaps(o, ob, v, vb))
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: the output overlaps Q, K or V");
+
+    struct {
+        uint32_t batch, len, heads, in_stride, q_col, k_col, v_col, out_stride, causal;
+        float scale_log2;
+    } pc = {p->batch, p->len, p->heads, p->in_stride, p->q_col, p->k_col, p->v_col, out_stride, p->causal != 0,
+            (float)(scale * 1.4426950408889634)};
+    /* vec4 reads need every K/V row and head 16-byte aligned and whole
+     * vec4s per unrolled step; otherwise the same pipeline reads floats. */
+    uint32_t chunk = t.dim_chunk ? t.dim_chunk : hd / t.split;
+    uint32_t vec4 = t.vec4 && !t.shared_kv && t.split == 1 && chunk % 4 == 0 && p->in_stride % 4 == 0 &&
+                    p->k_col % 4 == 0 && p->v_col % 4 == 0 && k->offset % 16 == 0 && v->offset % 16 == 0;
+    uint32_t spec[7] = {t.workgroup, hd, t.key_block, t.split, t.shared_kv, t.dim_chunk, vec4};
+    uint32_t qpg = t.workgroup / t.split;
+    clipvk_binding b[4] = {clipvk_bind(q, qb, 0), clipvk_bind(k, kb, 0), clipvk_bind(v, vb, 0), clipvk_bind(o, ob, 1)};
+    uint32_t gx, gy;
+    clipvk_grid((uint64_t)p->batch * p->heads * ((p->len + qpg - 1) / qpg), &gx, &gy);
+    return clipvk_run(rt, cmd, t.split > 1 ? "attention_sg" : "attention", spec, 7, b, 4, &pc, sizeof pc, gx, gy, 1,
+                      err);
+}

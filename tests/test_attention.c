@@ -1,0 +1,262 @@
+/*
+ * Fused attention (attention.comp) against a plain-C reference in double
+ * that forms the full score matrix and a textbook softmax: the online
+ * softmax, the key blocks, the causal mask, clamped rows past len, the
+ * fused QKV layout, separate Q/K/V buffers, strided rows and both tilings
+ * (the device's, and GPU-style ones forced on whatever device runs this).
+ *
+ * Tolerances: outputs are convex combinations of V rows with |V| <= 1, so
+ * errors are measured against 1 (absolute). fp32 sources of error: each
+ * score is a dot product of <= 128 terms with |score| <= ~12 here, error
+ * ~1e-6 absolute, which moves weights by the same relative amount; exp2 is
+ * within a few ulp on GPUs and ~1e-6 relative in llvmpipe's polynomial; the
+ * running sum and accumulator add up to 577 rounded terms (worst case
+ * 577 * 6e-8 = 3.5e-5, typically sqrt of that many) plus one rescale per
+ * key block. Measured worst errors are ~1e-6 (see the printout), so
+ * atol = 2e-5 and rtol = 1e-4 leave ample room, while a wrong key, row,
+ * head or mask changes outputs by ~1e-2 or more.
+ * Large logits (|scores| up to ~1e4): fp32 rounding of the scores alone is
+ * ~1e4 * 6e-8 * sqrt(hd) ~ 5e-3 absolute, so weights of near-tied keys may
+ * be off by ~0.5 %; such softmaxes are nearly one-hot (the runner-up is
+ * typically tens of units below), and 2e-3 absolute checks that the
+ * kernel neither overflows (inf/NaN fail any tolerance) nor picks the
+ * wrong keys.
+ */
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+enum layout { FUSED, SEPARATE, STRIDED };
+
+typedef struct tcase {
+    uint32_t batch, len, heads, hd;
+    int causal;
+    enum layout layout;
+    float range;  /* Q, K uniform in [-range, range]; V in [-1, 1] */
+    float scale;  /* 0: 1/sqrt(hd) */
+    const clipvk_attention_tiling *tiling;
+} tcase;
+
+static double worst_err; /* largest |got - want| over the normal-logit cases */
+
+static void reference(const float *q, const float *k, const float *v, float *o, const clipvk_attention_params *p,
+                      double scale)
+{
+    uint32_t L = p->len, hd = p->head_dim;
+    double *s = malloc(L * sizeof *s);
+    for (uint32_t b = 0; b < p->batch; b++)
+        for (uint32_t h = 0; h < p->heads; h++)
+            for (uint32_t i = 0; i < L; i++) {
+                const float *qi = q + (size_t)(b * L + i) * p->in_stride + p->q_col + h * hd;
+                uint32_t n = p->causal ? i + 1 : L;
+                double m = -INFINITY, sum = 0;
+                for (uint32_t j = 0; j < n; j++) {
+                    const float *kj = k + (size_t)(b * L + j) * p->in_stride + p->k_col + h * hd;
+                    double d = 0;
+                    for (uint32_t e = 0; e < hd; e++) d += (double)qi[e] * kj[e];
+                    s[j] = d * scale;
+                    if (s[j] > m) m = s[j];
+                }
+                for (uint32_t j = 0; j < n; j++) sum += s[j] = exp(s[j] - m);
+                float *oi = o + (size_t)(b * L + i) * (p->out_stride ? p->out_stride : p->heads * hd) + h * hd;
+                for (uint32_t e = 0; e < hd; e++) {
+                    double a = 0;
+                    for (uint32_t j = 0; j < n; j++) a += s[j] * v[(size_t)(b * L + j) * p->in_stride + p->v_col + h * hd + e];
+                    oi[e] = (float)(a / sum);
+                }
+            }
+    free(s);
+}
+
+static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c)
+{
+    uint32_t d = c->heads * c->hd;
+    size_t rows = (size_t)c->batch * c->len;
+    clipvk_attention_params p = clipvk_attention_fused(c->batch, c->len, c->heads, c->hd, c->causal);
+    p.scale = c->scale;
+    if (c->layout == SEPARATE) {
+        p.in_stride = d;
+        p.q_col = p.k_col = p.v_col = 0;
+    } else if (c->layout == STRIDED) { /* padded rows, columns in another order, padded output rows */
+        p.in_stride = 3 * d + 5;
+        p.k_col = 0, p.v_col = d, p.q_col = 2 * d + 5;
+        p.out_stride = d + 13;
+    }
+    uint32_t ostride = p.out_stride;
+    size_t nin = rows * p.in_stride, nout = rows * ostride;
+    float *q = malloc(nin * 4), *k = malloc(nin * 4), *v = malloc(nin * 4);
+    float *want = malloc(nout * 4), *got = malloc(nout * 4);
+    test_fill(q, nin, -c->range, c->range);
+    test_fill(k, nin, -c->range, c->range);
+    test_fill(v, nin, -1, 1);
+    if (c->layout != SEPARATE) { /* one buffer: K and V are columns of q[] */
+        for (size_t r = 0; r < rows; r++) {
+            memcpy(q + r * p.in_stride + p.k_col, k + r * p.in_stride + p.k_col, d * 4);
+            memcpy(q + r * p.in_stride + p.v_col, v + r * p.in_stride + p.v_col, d * 4);
+        }
+        free(k), free(v);
+        k = v = q;
+    }
+    memset(want, 0, nout * 4);
+    double scale = c->scale != 0.0f ? c->scale : 1.0 / sqrt((double)c->hd);
+    reference(q, k, v, want, &p, scale);
+
+    clipvk_buffer bq = test_buffer(rt, q, nin), bk = bq, bv = bq, bo = test_buffer(rt, NULL, nout);
+    if (c->layout == SEPARATE) bk = test_buffer(rt, k, nin), bv = test_buffer(rt, v, nin);
+    double t0 = now_ms();
+    OK(clipvk_cmd_begin(cmd, &test_err));
+    OK(clipvk_attention(rt, cmd, &bq, &bk, &bv, &bo, &p, c->tiling, &test_err));
+    OK(clipvk_cmd_end(cmd, &test_err));
+    double t1 = now_ms();
+    OK(clipvk_cmd_submit(cmd, &test_err));
+    double t2 = now_ms();
+    test_read(rt, &bo, got, nout);
+
+    char what[160];
+    const clipvk_attention_tiling *t = c->tiling;
+    snprintf(what, sizeof what, "attention b=%u L=%u h=%u hd=%u%s%s%s scale=%g tiling=%u/%u/%u/%u/%u/%u", c->batch, c->len,
+             c->heads, c->hd, c->causal ? " causal" : "",
+             c->layout == SEPARATE ? " separate" : c->layout == STRIDED ? " strided" : "", c->range > 2 ? " big" : "",
+             scale, t ? t->workgroup : 0, t ? t->key_block : 0, t ? t->split : 0, t ? t->shared_kv : 0, t ? t->dim_chunk : 0, t ? t->vec4 : 0);
+    double atol = c->scale != 0.0f ? 2e-3 : 2e-5, rtol = c->scale != 0.0f ? 0 : 1e-4, err = 0;
+    for (size_t r = 0; r < rows; r++) {
+        if (test_compare(what, got + r * ostride, want + r * ostride, d, atol, rtol)) break;
+        for (uint32_t e = 0; e < d; e++) {
+            double x = fabs((double)got[r * ostride + e] - want[r * ostride + e]);
+            if (x > err) err = x;
+        }
+        uint32_t bits;
+        for (uint32_t e = d; e < ostride; e++) { /* the gap between rows is never written */
+            memcpy(&bits, &got[r * ostride + e], 4);
+            if (bits != POISON_BITS) {
+                CHECK(0, "%s: wrote the row gap at row %zu col %u", what, r, e);
+                break;
+            }
+        }
+    }
+    if (c->scale == 0.0f && err > worst_err) worst_err = err;
+    printf("  %-90s max err %.2e (record %.0f ms, run %.0f ms)\n", what, err, t1 - t0, t2 - t1);
+
+    clipvk_free(rt->tensors, &bq);
+    clipvk_free(rt->tensors, &bo);
+    if (c->layout == SEPARATE) clipvk_free(rt->tensors, &bk), clipvk_free(rt->tensors, &bv);
+    if (k != q) free(k), free(v);
+    free(q), free(want), free(got);
+}
+
+/* Arguments the kernel must refuse with a message rather than run. */
+static void test_errors(clipvk_runtime *rt, clipvk_cmd *cmd)
+{
+    clipvk_buffer b = test_buffer(rt, NULL, 3 * 7 * 64), o = test_buffer(rt, NULL, 7 * 64);
+    OK(clipvk_cmd_begin(cmd, &test_err));
+    clipvk_attention_params p = clipvk_attention_fused(1, 7, 1, 12, 0);
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, NULL, &test_err) == CLIPVK_ERROR_UNSUPPORTED,
+          "head_dim 12 accepted");
+    p = clipvk_attention_fused(1, 1, 1, 136, 0);
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, NULL, &test_err) == CLIPVK_ERROR_UNSUPPORTED,
+          "head_dim 136 accepted");
+    p = clipvk_attention_fused(1, 7, 1, 64, 0);
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &b, &p, NULL, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "output overlapping QKV accepted");
+    p.out_stride = 32;
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, NULL, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "out_stride shorter than a row accepted");
+    p = clipvk_attention_fused(1, 8, 1, 64, 0);
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, NULL, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "buffer too small accepted");
+    p = clipvk_attention_fused(1, 7, 1, 64, 0);
+    clipvk_attention_tiling bad = {.workgroup = 8, .key_block = 64, .split = 1};
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, &bad, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "key_block 64 accepted");
+    bad = (clipvk_attention_tiling){.workgroup = 12, .key_block = 8, .split = 3};
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, &bad, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "split 3 accepted");
+    bad = (clipvk_attention_tiling){.workgroup = 8, .key_block = 8, .split = 1, .dim_chunk = 5};
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, &bad, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "dim_chunk 5 with head_dim 64 accepted");
+    OK(clipvk_cmd_end(cmd, &test_err));
+    CHECK(clipvk_cmd_dispatches(cmd) == 0, "a refused call recorded a dispatch");
+    clipvk_free(rt->tensors, &b);
+    clipvk_free(rt->tensors, &o);
+}
+
+int main(void)
+{
+    clipvk_runtime *rt = test_runtime();
+    clipvk_cmd *cmd;
+    OK(clipvk_cmd_create(rt->dev, 0, &cmd, &test_err));
+    test_seed(7);
+    clipvk_attention_tiling chosen;
+    OK(clipvk_attention_tiling_for(&rt->dev->caps, 64, &chosen, &test_err));
+    printf("device tiling for hd 64: workgroup %u, key_block %u, split %u, shared_kv %u, dim_chunk %u, vec4 %u\n",
+           chosen.workgroup, chosen.key_block, chosen.split, chosen.shared_kv, chosen.dim_chunk, chosen.vec4);
+
+    /* The device's own tiling at the model shapes and odd ones. */
+    const tcase cases[] = {
+        {1, 1, 1, 16, 0, FUSED, 2, 0, NULL},
+        {1, 1, 2, 16, 1, FUSED, 2, 0, NULL},
+        {3, 7, 3, 24, 1, FUSED, 2, 0, NULL},
+        {3, 7, 1, 128, 0, FUSED, 2, 0, NULL},
+        {1, 50, 12, 64, 0, FUSED, 2, 0, NULL},  /* ViT-B/32 image */
+        {3, 77, 8, 64, 1, FUSED, 2, 0, NULL},   /* text, batch 3 */
+        {1, 77, 12, 32, 1, FUSED, 2, 0, NULL},
+        {1, 257, 3, 80, 0, FUSED, 2, 0, NULL},  /* ViT-B/16 length, ViT-H head dim */
+        {3, 257, 8, 16, 1, FUSED, 2, 0, NULL},
+        {1, 577, 2, 64, 0, FUSED, 2, 0, NULL},  /* ViT-L/14 at 336 px */
+        {1, 577, 1, 128, 1, FUSED, 2, 0, NULL},
+        {3, 50, 3, 32, 0, SEPARATE, 2, 0, NULL},
+        {1, 77, 8, 64, 1, SEPARATE, 2, 0, NULL},
+        {3, 50, 3, 48, 1, STRIDED, 2, 0, NULL},
+        {1, 257, 12, 24, 0, STRIDED, 2, 0, NULL},
+        /* large logits: |scores| up to ~1e4 (range 1, hd 64: max q.k ~ 8) */
+        {1, 257, 2, 64, 0, FUSED, 1, 1250, NULL},
+        {3, 77, 1, 64, 1, FUSED, 1, 1250, NULL},
+        {1, 50, 3, 16, 0, SEPARATE, 1, -2500, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(rt, cmd, &cases[i]);
+
+    /* Other tilings forced on this device, so the GPU paths (shared-memory
+     * K/V blocks, several invocations per query) are checked on lavapipe and
+     * the CPU path on GPUs; odd key blocks check the block tails. */
+    /* {workgroup, key_block, split, shared_kv, dim_chunk, vec4} */
+    const clipvk_attention_tiling gpu4 = {64, 16, 4, 1, 0, 0}, gpu4_kb8 = {64, 8, 4, 1, 0, 0}, gpu1 = {32, 8, 1, 1, 4, 0}, cpu = {8, 8, 1, 0, 4, 1},
+                                  cpu_f32 = {8, 8, 1, 0, 8, 0}, odd = {16, 5, 2, 0, 3, 0}, odd_shared = {24, 3, 1, 1, 0, 0};
+    const tcase forced[] = {
+        {1, 77, 3, 64, 1, FUSED, 2, 0, &gpu4},
+        {3, 50, 2, 80, 0, STRIDED, 2, 0, &gpu4},
+        {1, 100, 1, 128, 0, FUSED, 2, 0, &gpu4_kb8}, /* fully unrolled: a short key block compiles faster */
+        {1, 77, 3, 24, 1, SEPARATE, 2, 0, &gpu1},
+        {1, 257, 2, 64, 0, FUSED, 1, 1250, &gpu4},
+        {1, 7, 2, 32, 1, FUSED, 2, 0, &cpu},
+        {3, 50, 2, 64, 0, FUSED, 2, 0, &cpu},
+        {1, 77, 3, 64, 1, FUSED, 2, 0, &cpu_f32},
+        {1, 50, 2, 40, 0, STRIDED, 2, 0, &cpu},  /* vec4 requested but rows unaligned: float reads */
+        {1, 77, 2, 48, 1, FUSED, 2, 0, &odd},
+        {1, 50, 2, 40, 0, STRIDED, 2, 0, &odd_shared},
+    };
+    for (size_t i = 0; i < sizeof forced / sizeof forced[0]; i++) {
+        const clipvk_attention_tiling *t = forced[i].tiling;
+        const clipvk_device_caps *caps = &rt->dev->caps;
+        if (t->split > 1 && (!(caps->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) || caps->subgroup_size < t->split ||
+                             t->workgroup % caps->subgroup_size)) {
+            printf("  (skipping split %u: no suitable subgroups here)\n", t->split);
+            continue;
+        }
+        run_case(rt, cmd, &forced[i]);
+    }
+    printf("worst error at normal logits: %.2e\n", worst_err);
+
+    test_errors(rt, cmd);
+    clipvk_cmd_destroy(cmd);
+    return test_finish(rt);
+}
