@@ -10,3 +10,9 @@ clipvk_shader(gather_rows gather_rows.comp)
 clipvk_shader(l2norm l2norm.comp)
 clipvk_shader(attention attention.comp)
 clipvk_shader(attention_sg attention.comp SUBGROUP_SPLIT)
+# matmul: X and W as storage buffers (buf) or uniform texel buffers (tex),
+# weights f32 or f16; tiling and epilogue are specialization constants.
+clipvk_shader(matmul_buf_f32 matmul.comp)
+clipvk_shader(matmul_buf_f16 matmul.comp WEIGHT_F16)
+clipvk_shader(matmul_tex_f32 matmul.comp TEXEL)
+clipvk_shader(matmul_tex_f16 matmul.comp TEXEL WEIGHT_F16)

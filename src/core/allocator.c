@@ -82,6 +82,9 @@ clipvk_status clipvk_allocator_create(clipvk_device *dev, clipvk_memory_kind kin
     a->alignment = 256;
     if (dev->caps.min_storage_buffer_offset_alignment > a->alignment)
         a->alignment = dev->caps.min_storage_buffer_offset_alignment;
+    /* Kernels may also view a tensor as a uniform texel buffer (matmul does). */
+    if (dev->caps.min_texel_buffer_offset_alignment > a->alignment)
+        a->alignment = dev->caps.min_texel_buffer_offset_alignment;
     *out = a;
     return CLIPVK_OK;
 }
@@ -112,8 +115,8 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
-        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                 VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                 VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
     VkResult r = vkCreateBuffer(d, &bci, NULL, &b->buffer);

@@ -30,6 +30,8 @@ struct clipvk_cmd {
     VkFence fence;
     VkDescriptorPool *dpools;
     uint32_t ndpools;
+    VkBufferView *views;     /* texel-buffer views of this recording */
+    uint32_t nviews, cap_views;
     span_list reads, writes;
     uint32_t ndispatch, nbarrier;
     int recording, ended;
@@ -141,6 +143,10 @@ static void destroy_descriptor_pools(clipvk_cmd *c)
     free(c->dpools);
     c->dpools = NULL;
     c->ndpools = 0;
+    /* The views are referenced by the recording's descriptor sets: they live
+     * exactly as long as the recording. */
+    for (uint32_t i = 0; i < c->nviews; i++) vkDestroyBufferView(c->dev->device, c->views[i], NULL);
+    c->nviews = 0;
 }
 
 void clipvk_cmd_destroy(clipvk_cmd *c)
@@ -151,6 +157,7 @@ void clipvk_cmd_destroy(clipvk_cmd *c)
     if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
     if (c->fence) vkDestroyFence(d, c->fence, NULL);
     if (c->pool) vkDestroyCommandPool(d, c->pool, NULL);
+    free(c->views);
     free(c->reads.v);
     free(c->writes.v);
     free(c->labels);
@@ -190,12 +197,13 @@ static clipvk_status alloc_set(clipvk_cmd *c, VkDescriptorSetLayout layout, VkDe
             return clipvk_vk_fail(err, r, "vkAllocateDescriptorSets");
     }
     /* The current pool is full: add one. Sized for a whole tower's recording. */
-    VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096 * CLIPVK_MAX_BINDINGS / 2};
+    VkDescriptorPoolSize size[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096 * CLIPVK_MAX_BINDINGS / 2},
+                                    {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 2048}};
     VkDescriptorPoolCreateInfo pci = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = 1024,
-        .poolSizeCount = 1,
-        .pPoolSizes = &size,
+        .poolSizeCount = 2,
+        .pPoolSizes = size,
     };
     VkDescriptorPool *pools = realloc(c->dpools, (c->ndpools + 1) * sizeof *pools);
     if (!pools) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -230,6 +238,46 @@ static clipvk_status track(clipvk_cmd *c, const VkBuffer *bufs, const VkDeviceSi
     return CLIPVK_OK;
 }
 
+/* A uniform texel buffer view of [offset, offset + size) of buf, owned by the recording. */
+static clipvk_status make_view(clipvk_cmd *c, VkBuffer buf, VkDeviceSize offset, VkDeviceSize size, VkFormat format,
+                               VkBufferView *out, const char *label, uint32_t binding, clipvk_error *err)
+{
+    const clipvk_device_caps *caps = &c->dev->caps;
+    uint32_t texel = format == VK_FORMAT_R32_SFLOAT || format == VK_FORMAT_R32_UINT ? 4
+                     : format == VK_FORMAT_R32G32_SFLOAT || format == VK_FORMAT_R32G32_UINT ||
+                               format == VK_FORMAT_R16G16B16A16_SFLOAT
+                         ? 8
+                     : format == VK_FORMAT_R32G32B32A32_SFLOAT || format == VK_FORMAT_R32G32B32A32_UINT ? 16
+                                                                                                         : 0;
+    if (!texel)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "%s: binding %u: texel format %d not supported", label,
+                           binding, (int)format);
+    uint64_t align = caps->min_texel_buffer_offset_alignment ? caps->min_texel_buffer_offset_alignment : 1;
+    if (offset % align || size % texel || size / texel > caps->max_texel_buffer_elements)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                           "%s: binding %u: a texel view of %llu bytes at offset %llu exceeds the device's texel-buffer "
+                           "limits (%u texels, offset alignment %llu)", label, binding, (unsigned long long)size,
+                           (unsigned long long)offset, caps->max_texel_buffer_elements, (unsigned long long)align);
+    if (c->nviews == c->cap_views) {
+        uint32_t cap = c->cap_views ? 2 * c->cap_views : 64;
+        VkBufferView *v = realloc(c->views, cap * sizeof *v);
+        if (!v) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+        c->views = v;
+        c->cap_views = cap;
+    }
+    VkBufferViewCreateInfo vi = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+        .buffer = buf,
+        .format = format,
+        .offset = offset,
+        .range = size,
+    };
+    VkResult r = vkCreateBufferView(c->dev->device, &vi, NULL, out);
+    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateBufferView");
+    c->views[c->nviews++] = *out;
+    return CLIPVK_OK;
+}
+
 clipvk_status clipvk_cmd_dispatch(clipvk_cmd *c, const clipvk_pipeline *p, const clipvk_binding *b, uint32_t nb,
                                   const void *push, uint32_t gx, uint32_t gy, uint32_t gz, const char *label,
                                   clipvk_error *err)
@@ -244,6 +292,7 @@ clipvk_status clipvk_cmd_dispatch(clipvk_cmd *c, const clipvk_pipeline *p, const
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %u x %u x %u workgroups exceed the device limit %u x %u x %u",
                            label, gx, gy, gz, maxg[0], maxg[1], maxg[2]);
     VkDescriptorBufferInfo info[CLIPVK_MAX_BINDINGS];
+    VkBufferView views[CLIPVK_MAX_BINDINGS];
     VkBuffer bufs[CLIPVK_MAX_BINDINGS];
     VkDeviceSize begin[CLIPVK_MAX_BINDINGS], end[CLIPVK_MAX_BINDINGS];
     int write[CLIPVK_MAX_BINDINGS];
@@ -254,12 +303,19 @@ clipvk_status clipvk_cmd_dispatch(clipvk_cmd *c, const clipvk_pipeline *p, const
         VkDeviceSize size = b[i].size ? b[i].size : buf->size - b[i].offset;
         if (b[i].offset > buf->size || size > buf->size - b[i].offset)
             return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "%s: binding %u range outside its buffer", label, i);
-        if (size > c->dev->caps.max_storage_buffer_range)
+        if (!((p->texel_mask >> i) & 1) && size > c->dev->caps.max_storage_buffer_range)
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
                                "%s: binding %u covers %.1f MiB, more than the device's storage-buffer range "
                                "(%.1f MiB)", label, i, size / 1048576.0,
                                c->dev->caps.max_storage_buffer_range / 1048576.0);
         info[i] = (VkDescriptorBufferInfo){buf->buffer, buf->offset + b[i].offset, size};
+        int texel = (p->texel_mask >> i) & 1;
+        if (texel != (b[i].texel_format != VK_FORMAT_UNDEFINED))
+            return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "%s: binding %u must be a %s", label, i,
+                               texel ? "texel buffer (texel_format set)" : "storage buffer (no texel_format)");
+        if (texel && b[i].write)
+            return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "%s: binding %u: texel buffers are read-only",
+                               label, i);
         bufs[i] = buf->buffer;
         begin[i] = info[i].offset;
         end[i] = info[i].offset + size;
@@ -269,15 +325,21 @@ clipvk_status clipvk_cmd_dispatch(clipvk_cmd *c, const clipvk_pipeline *p, const
     clipvk_status s = alloc_set(c, p->set_layout, &set, err);
     if (s) return s;
     VkWriteDescriptorSet w[CLIPVK_MAX_BINDINGS];
-    for (uint32_t i = 0; i < nb; i++)
+    for (uint32_t i = 0; i < nb; i++) {
+        int texel = (p->texel_mask >> i) & 1;
+        if (texel && (s = make_view(c, info[i].buffer, info[i].offset, info[i].range, b[i].texel_format, &views[i],
+                                    label, i, err)))
+            return s;
         w[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
             .dstSet = set,
             .dstBinding = i,
             .descriptorCount = 1,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-            .pBufferInfo = &info[i],
+            .descriptorType = texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .pBufferInfo = texel ? NULL : &info[i],
+            .pTexelBufferView = texel ? &views[i] : NULL,
         };
+    }
     vkUpdateDescriptorSets(c->dev->device, nb, w, 0, NULL);
     if ((s = track(c, bufs, begin, end, write, nb, err))) return s;
 

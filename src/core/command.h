@@ -18,6 +18,10 @@ typedef struct clipvk_binding {
     VkDeviceSize offset;   /* within buf */
     VkDeviceSize size;     /* 0: to the end of buf */
     int write;             /* the kernel writes this range */
+    /* VK_FORMAT_UNDEFINED (0): a storage buffer. Any other format: a uniform
+     * texel buffer viewing the range in that format (read-only); the range's
+     * offset and size must suit the device's texel-buffer limits. */
+    VkFormat texel_format;
 } clipvk_binding;
 
 typedef struct clipvk_cmd clipvk_cmd;

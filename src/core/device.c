@@ -238,6 +238,8 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
     memcpy(c->max_workgroup_count, l->maxComputeWorkGroupCount, sizeof c->max_workgroup_count);
     c->max_storage_buffer_range = l->maxStorageBufferRange;
     c->min_storage_buffer_offset_alignment = l->minStorageBufferOffsetAlignment;
+    c->max_texel_buffer_elements = l->maxTexelBufferElements;
+    c->min_texel_buffer_offset_alignment = l->minTexelBufferOffsetAlignment;
     c->max_push_constants = l->maxPushConstantsSize;
     c->max_memory_allocations = l->maxMemoryAllocationCount;
     c->subgroup_size = sub.subgroupSize;

@@ -36,6 +36,8 @@ typedef struct clipvk_device_caps {
     uint32_t max_workgroup_count[3];
     uint64_t max_storage_buffer_range;       /* bytes one descriptor may cover */
     uint64_t min_storage_buffer_offset_alignment;
+    uint32_t max_texel_buffer_elements;      /* texels one uniform texel buffer view may cover */
+    uint64_t min_texel_buffer_offset_alignment;
     uint32_t max_push_constants;
     uint32_t max_memory_allocations;
     uint32_t subgroup_size;                  /* 0 when unknown */

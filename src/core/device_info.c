@@ -40,12 +40,14 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
         fprintf(f, "], \"limits\": {\"max_shared_memory\": %u, \"max_workgroup_size\": [%u, %u, %u], "
                    "\"max_workgroup_invocations\": %u, \"max_workgroup_count\": [%u, %u, %u], "
                    "\"max_storage_buffer_range\": %llu, \"min_storage_buffer_offset_alignment\": %llu, "
+                   "\"max_texel_buffer_elements\": %u, \"min_texel_buffer_offset_alignment\": %llu, "
                    "\"max_push_constants\": %u, \"max_memory_allocations\": %u, \"subgroup_size\": %u, "
                    "\"timestamp_period_ns\": %g}, ",
                 c->max_shared_memory, c->max_workgroup_size[0], c->max_workgroup_size[1], c->max_workgroup_size[2],
                 c->max_workgroup_invocations, c->max_workgroup_count[0], c->max_workgroup_count[1],
                 c->max_workgroup_count[2], (unsigned long long)c->max_storage_buffer_range,
-                (unsigned long long)c->min_storage_buffer_offset_alignment, c->max_push_constants,
+                (unsigned long long)c->min_storage_buffer_offset_alignment, c->max_texel_buffer_elements,
+                (unsigned long long)c->min_texel_buffer_offset_alignment, c->max_push_constants,
                 c->max_memory_allocations, c->subgroup_size, c->timestamp_period);
         fprintf(f, "\"features\": {\"storage_buffer_16bit\": %s, \"shader_float16\": %s, \"shader_int8\": %s, "
                    "\"storage_buffer_8bit\": %s, \"cooperative_matrix_khr\": %s, \"cooperative_matrix_nv\": %s, "
@@ -76,11 +78,12 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
                 (c->memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? " (device-local)" : "");
     fprintf(f, "\n    limits: shared memory %u B, workgroup %u (%u x %u x %u), groups %u x %u x %u,\n"
                "            storage range %.0f MiB, offset alignment %llu, push constants %u B, subgroup %u,\n"
-               "            timestamps %s\n",
+               "            texel buffers %u texels (offset alignment %llu), timestamps %s\n",
             c->max_shared_memory, c->max_workgroup_invocations, c->max_workgroup_size[0], c->max_workgroup_size[1],
             c->max_workgroup_size[2], c->max_workgroup_count[0], c->max_workgroup_count[1], c->max_workgroup_count[2],
             c->max_storage_buffer_range / 1048576.0, (unsigned long long)c->min_storage_buffer_offset_alignment,
-            c->max_push_constants, c->subgroup_size, c->timestamp_period > 0 ? "yes" : "no");
+            c->max_push_constants, c->subgroup_size, c->max_texel_buffer_elements,
+            (unsigned long long)c->min_texel_buffer_offset_alignment, c->timestamp_period > 0 ? "yes" : "no");
     fprintf(f, "    features: 16-bit storage %s, fp16 math %s, int8 %s, 8-bit storage %s, cooperative matrix %s\n",
             c->storage_buffer_16bit ? "yes" : "no", c->shader_float16 ? "yes" : "no", c->shader_int8 ? "yes" : "no",
             c->storage_buffer_8bit ? "yes" : "no",

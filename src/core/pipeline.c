@@ -11,7 +11,7 @@
 typedef struct entry {
     char shader[64];
     uint32_t spec[CLIPVK_MAX_SPEC];
-    uint32_t nspec, nbindings, push_size;
+    uint32_t nspec, nbindings, texel_mask, push_size;
     clipvk_pipeline p;
     struct entry *next;
 } entry;
@@ -166,7 +166,8 @@ static clipvk_status build(clipvk_pipelines *ps, const clipvk_shader_code *code,
     for (uint32_t i = 0; i < e->nbindings; i++)
         b[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = (e->texel_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                         : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };
@@ -224,6 +225,13 @@ clipvk_status clipvk_pipeline_get(clipvk_pipelines *ps, const char *shader, cons
                                   uint32_t nbindings, uint32_t push_size, const clipvk_pipeline **out,
                                   clipvk_error *err)
 {
+    return clipvk_pipeline_get_typed(ps, shader, spec, nspec, nbindings, 0, push_size, out, err);
+}
+
+clipvk_status clipvk_pipeline_get_typed(clipvk_pipelines *ps, const char *shader, const uint32_t *spec, uint32_t nspec,
+                                        uint32_t nbindings, uint32_t texel_mask, uint32_t push_size,
+                                        const clipvk_pipeline **out, clipvk_error *err)
+{
     *out = NULL;
     if (nspec > CLIPVK_MAX_SPEC || nbindings > CLIPVK_MAX_BINDINGS || strlen(shader) >= 64)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "pipeline %s: too many bindings or constants", shader);
@@ -232,7 +240,7 @@ clipvk_status clipvk_pipeline_get(clipvk_pipelines *ps, const char *shader, cons
                            shader, push_size, ps->dev->caps.max_push_constants);
     for (entry *e = ps->entries; e; e = e->next)
         if (!strcmp(e->shader, shader) && e->nspec == nspec && e->nbindings == nbindings &&
-            e->push_size == push_size && !memcmp(e->spec, spec, nspec * 4)) {
+            e->texel_mask == texel_mask && e->push_size == push_size && !memcmp(e->spec, spec, nspec * 4)) {
             *out = &e->p;
             return CLIPVK_OK;
         }
@@ -244,8 +252,10 @@ clipvk_status clipvk_pipeline_get(clipvk_pipelines *ps, const char *shader, cons
     if (nspec) memcpy(e->spec, spec, nspec * 4);
     e->nspec = nspec;
     e->nbindings = nbindings;
+    e->texel_mask = texel_mask;
     e->push_size = push_size;
     e->p.nbindings = nbindings;
+    e->p.texel_mask = texel_mask;
     e->p.push_size = push_size;
     e->p.name = code->name;
     clipvk_status s = build(ps, code, e, err);

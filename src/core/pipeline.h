@@ -18,6 +18,7 @@ typedef struct clipvk_pipeline {
     VkPipelineLayout layout;
     VkDescriptorSetLayout set_layout;
     uint32_t nbindings;
+    uint32_t texel_mask;  /* bit i: binding i is a uniform texel buffer, else a storage buffer */
     uint32_t push_size;
     const char *name;
 } clipvk_pipeline;
@@ -37,6 +38,13 @@ void clipvk_pipelines_destroy(clipvk_pipelines *p);
 clipvk_status clipvk_pipeline_get(clipvk_pipelines *p, const char *shader, const uint32_t *spec, uint32_t nspec,
                                   uint32_t nbindings, uint32_t push_size, const clipvk_pipeline **out,
                                   clipvk_error *err);
+
+/* The same, where the bindings whose bit is set in texel_mask are uniform
+ * texel buffers (samplerBuffer / usamplerBuffer in the shader) instead of
+ * storage buffers. */
+clipvk_status clipvk_pipeline_get_typed(clipvk_pipelines *p, const char *shader, const uint32_t *spec, uint32_t nspec,
+                                        uint32_t nbindings, uint32_t texel_mask, uint32_t push_size,
+                                        const clipvk_pipeline **out, clipvk_error *err);
 
 /* Number of pipelines created so far (for tests of the cache). */
 uint32_t clipvk_pipelines_count(const clipvk_pipelines *p);

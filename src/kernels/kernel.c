@@ -33,8 +33,11 @@ clipvk_status clipvk_run(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader
         clipvk_status s = clipvk_check_size(b[i].buf, b[i].offset + b[i].size, shader, err);
         if (s) return s;
     }
+    uint32_t texel_mask = 0;
+    for (uint32_t i = 0; i < nb; i++)
+        if (b[i].texel_format != VK_FORMAT_UNDEFINED) texel_mask |= 1u << i;
     const clipvk_pipeline *p;
-    clipvk_status s = clipvk_pipeline_get(rt->pipelines, shader, spec, nspec, nb, push_size, &p, err);
+    clipvk_status s = clipvk_pipeline_get_typed(rt->pipelines, shader, spec, nspec, nb, texel_mask, push_size, &p, err);
     if (s) return s;
     return clipvk_cmd_dispatch(cmd, p, b, nb, push, gx, gy, gz, shader, err);
 }

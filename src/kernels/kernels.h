@@ -108,4 +108,75 @@ clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk
                                const clipvk_buffer *v, const clipvk_buffer *o, const clipvk_attention_params *p,
                                const clipvk_attention_tiling *tiling, clipvk_error *err);
 
+/* ---- matmul.comp: Y = act(X·Wᵀ + b) + R, a PyTorch Linear layer (W [N, K])
+ * with an optional fused epilogue; fp32 accumulation whatever the weights'
+ * storage precision. */
+
+typedef enum clipvk_activation {
+    CLIPVK_ACT_NONE = 0,
+    CLIPVK_ACT_QUICK_GELU = 1, /* x * sigmoid(1.702 x): OpenAI's CLIP weights */
+    CLIPVK_ACT_GELU = 2,       /* x * Phi(x) with erf: some LAION models */
+} clipvk_activation;
+
+/* A Linear layer's weights in the layout matmul reads: row n of W [N, K] at
+ * element n * kp, kp = K rounded up to 8 with zeros, in f32 or f16 (IEEE
+ * halves). Rows are the Linear layout's, so a loader needs no transpose; the
+ * padding lets the kernel read 8 values of K (two 16-byte texels in f32, one
+ * in f16) without a bounds check. */
+typedef struct clipvk_matmul_weights {
+    clipvk_buffer w;
+    clipvk_buffer bias;       /* [N] f32; bias.buffer is VK_NULL_HANDLE when the layer has none */
+    uint32_t n, k, kp;
+    clipvk_precision precision;
+} clipvk_matmul_weights;
+
+/* Bytes of the packed weights, and the packing itself on the host (dst holds
+ * clipvk_matmul_packed_bytes), for loaders that upload on their own. */
+uint64_t clipvk_matmul_packed_bytes(uint32_t n, uint32_t k, clipvk_precision prec);
+void clipvk_matmul_pack(const float *w_nk, uint32_t n, uint32_t k, clipvk_precision prec, void *dst);
+
+/* Packs w_nk [N, K] (and bias [N], or NULL) and uploads them to new buffers. */
+clipvk_status clipvk_matmul_weights_upload(clipvk_runtime *rt, const float *w_nk, const float *bias, uint32_t n,
+                                           uint32_t k, clipvk_precision prec, clipvk_matmul_weights *out,
+                                           clipvk_error *err);
+void clipvk_matmul_weights_free(clipvk_runtime *rt, clipvk_matmul_weights *w);
+
+/* How matmul tiles the work (see shaders/matmul.comp). */
+typedef struct clipvk_matmul_config {
+    uint32_t texel;  /* read X and W through uniform texel buffers (storage buffers where a
+                      * view would exceed the device's texel-buffer limits) */
+    uint32_t shared; /* stage tiles in shared memory; 0: register tiles only */
+    uint32_t wg;     /* invocations per workgroup */
+    uint32_t tm, tn; /* outputs per invocation: rows x columns, 1..8 each */
+    uint32_t wgn;    /* shared: invocations along N (divides wg) */
+    uint32_t bk;     /* shared: values of K per stage, a multiple of 8 */
+} clipvk_matmul_config;
+
+/* The configuration for a device: register tiles and texel buffers on CPU
+ * devices, shared-memory tiles on GPUs. */
+clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps);
+/* Fails, saying why, when the device cannot run c. */
+clipvk_status clipvk_matmul_check_config(const clipvk_device_caps *caps, const clipvk_matmul_config *c,
+                                         clipvk_error *err);
+
+/* A row-major f32 matrix in a buffer: element (r, c) at float offset + r * stride + c. */
+typedef struct clipvk_matrix {
+    const clipvk_buffer *buf;
+    uint64_t offset;  /* in floats */
+    uint32_t stride;  /* in floats; 0: the row length */
+} clipvk_matrix;
+
+typedef struct clipvk_matmul_args {
+    clipvk_matrix x;                    /* X [m, w->k] */
+    const clipvk_matmul_weights *w;     /* W [N, K] and bias (added when present) */
+    clipvk_matrix y;                    /* Y [m, w->n]: a column slice of a wider buffer via stride */
+    uint32_t m;
+    clipvk_activation act;
+    clipvk_matrix residual;             /* R [m, N] added after act; buf NULL: none; may be y (in place) */
+    const clipvk_matmul_config *config; /* NULL: clipvk_matmul_default_config */
+} clipvk_matmul_args;
+
+/* Records Y = act(X·Wᵀ + b) + R. X must not overlap Y. */
+clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_matmul_args *a, clipvk_error *err);
+
 #endif
