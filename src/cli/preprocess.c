@@ -4,6 +4,7 @@
 #include "util/npy.h"
 
 #include <errno.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static void usage(FILE *f)
             "                      does (one pixel apart on some images, e.g. 640 x 427)\n"
             "  --threads N         decode and preprocess on N threads (default: one per core)\n"
             "  --max-pixels N      refuse images with more pixels than N (default %llu)\n"
-            "  --raw               write the resized and cropped 0..255 values, not rescaled or normalised\n",
+            "  --raw               write the resized and cropped 0..255 values, not rescaled or normalised\n"
+            "  --time              one thread; print each image's decode and preprocess times to stderr\n",
             (unsigned long long)CLIPVK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
@@ -39,11 +41,40 @@ static int parse_u64(const char *s, unsigned long long lo, unsigned long long hi
     return 1;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* --time: the images one after another on this thread, decode and
+ * preprocess (resize + crop + normalise) timed separately. */
+static int run_timed(char **paths, size_t n, uint64_t max_pixels, const clipvk_preprocess_config *cfg, float *pixels)
+{
+    uint32_t oh, ow;
+    clipvk_preprocess_output_size(cfg, &oh, &ow);
+    for (size_t i = 0; i < n; i++) {
+        clipvk_error err = {0};
+        clipvk_image img;
+        double t0 = now_ms();
+        if (clipvk_image_load(paths[i], max_pixels, &img, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+        double t1 = now_ms();
+        clipvk_status s = clipvk_preprocess(&img, cfg, pixels + i * 3 * oh * ow, &err);
+        double t2 = now_ms();
+        if (!s) fprintf(stderr, "%s: %ux%u decode %.2f ms, preprocess %.2f ms\n", paths[i], img.width, img.height,
+                        t1 - t0, t2 - t1);
+        clipvk_image_free(&img);
+        if (s) return cli_error(CLI_FAIL, "%s: %s", paths[i], err.msg);
+    }
+    return CLI_OK;
+}
+
 int cli_preprocess(int argc, char **argv)
 {
     const char *model = NULL, *config = NULL, *out = NULL, *crop = "reference";
     unsigned long long threads = 0, max_pixels = CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
-    int raw = 0, first = 0;
+    int raw = 0, timed = 0, first = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -52,6 +83,8 @@ int cli_preprocess(int argc, char **argv)
             return CLI_OK;
         } else if (!strcmp(a, "--raw")) {
             raw = 1;
+        } else if (!strcmp(a, "--time")) {
+            timed = 1;
         } else if (!strcmp(a, "--")) {
             first = i + 1;
             break;
@@ -109,7 +142,10 @@ int cli_preprocess(int argc, char **argv)
         rc = cli_error(CLI_FAIL, "preprocess: out of host memory for %zu images", n);
         goto done;
     }
-    if (clipvk_preprocess_files((const char *const *)argv + first, n, max_pixels, &cfg, (unsigned)threads, pixels,
+    if (timed) {
+        rc = run_timed(argv + first, n, max_pixels, &cfg, pixels);
+        if (rc) goto done;
+    } else if (clipvk_preprocess_files((const char *const *)argv + first, n, max_pixels, &cfg, (unsigned)threads, pixels,
                                 status, errs)) {
         /* Every bad file gets its line; nothing is written. */
         for (size_t i = 0; i < n; i++)

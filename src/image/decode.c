@@ -6,7 +6,8 @@
  *    16-bit RGB, RGBA and grey+alpha PNGs keep the high byte, as stb does.
  *  - PNM with maxval other than 255 (8-bit) or 65535 (16-bit) is rescaled
  *    by PIL to round(v / maxval * max) with round-half-even; stb does not
- *    rescale. 16-bit grey PNM is mode "I" again (clamped).
+ *    rescale. 16-bit grey PNM is mode "I" again (clamped). PNM is simple
+ *    enough that we read its samples ourselves (pnm_decode).
  * stb is lenient with truncated JPEGs (it pads the entropy data with
  * zeros); PIL refuses them, and so do we (see jpeg_truncated).
  */
@@ -81,10 +82,29 @@ static unsigned long pil_rescale(unsigned long v, unsigned long maxval, unsigned
     return r >= (double)out_max ? out_max : (unsigned long)r;
 }
 
+/* P5/P6 samples (length already checked) to RGB8 as PIL 9.4 reads them:
+ * maxval 255 as is; other 8-bit maxvals and 16-bit RGB rescaled to 0..255;
+ * 16-bit grey is mode I (rescaled to 0..65535 unless maxval is 65535), and
+ * convert("RGB") then clamps it. Our own loop: stb 2.27 reads 16-bit PNM
+ * samples in the wrong byte order. */
+static void pnm_decode(const pnm_header *h, const uint8_t *d, size_t npix, uint8_t *rgb)
+{
+    int ch = h->magic == 6 ? 3 : 1, wide = h->maxval > 255;
+    for (size_t i = 0; i < npix * (size_t)ch; i++) {
+        unsigned long v = wide ? (unsigned long)d[2 * i] << 8 | d[2 * i + 1] : d[i];
+        if (ch == 3 || !wide) v = h->maxval == 255 ? (v > 255 ? 255 : v) : pil_rescale(v, h->maxval, 255);
+        else if (h->maxval != 65535) v = pil_rescale(v, h->maxval, 65535);
+        uint8_t b = v > 255 ? 255 : (uint8_t)v;
+        if (ch == 3) rgb[i] = b;
+        else rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = b;
+    }
+}
+
 static clipvk_status fail_stb(clipvk_error *err, const char *name)
 {
     const char *why = stbi_failure_reason();
-    return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s", name, why ? why : "unknown error");
+    return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s", name,
+                       why && *why ? why : "corrupt or truncated");
 }
 
 clipvk_status clipvk_image_decode(const char *name, const void *data, size_t size, uint64_t max_pixels,
@@ -96,6 +116,15 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     if (size == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: empty file", name);
     if (size > INT32_MAX) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: image file larger than 2 GiB", name);
     int len = (int)size, w, h, comp;
+    /* stb itself refuses PNGs over 2^30 / channels pixels, with a message that
+     * does not say why: check the header's size here first. */
+    if (size >= 24 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) {
+        uint64_t pw = (uint64_t)p[16] << 24 | p[17] << 16 | p[18] << 8 | p[19];
+        uint64_t ph = (uint64_t)p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23];
+        if (pw * ph > max_pixels)
+            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %llux%llu image is larger than the limit of %llu pixels",
+                               name, (unsigned long long)pw, (unsigned long long)ph, (unsigned long long)max_pixels);
+    }
     /* stbi_info reads only the header: the size check below happens before
      * any pixel memory exists. */
     if (!stbi_info_from_memory(p, len, &w, &h, &comp))
@@ -121,11 +150,15 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     }
     size_t npix = (size_t)w * (size_t)h;
     uint8_t *rgb = NULL;
-    int gw, gh, gc;
-    int grey16 = !is_pnm && comp == 1 && stbi_is_16_bit_from_memory(p, len);
-    if (grey16 || (is_pnm && pnm.maxval > 255)) {
-        int want = is_pnm ? (pnm.magic == 6 ? 3 : 1) : 1;
-        uint16_t *v = stbi_load_16_from_memory(p, len, &gw, &gh, &gc, want);
+    if (is_pnm) {
+        if (pnm.width != (unsigned long)w || pnm.height != (unsigned long)h)
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: malformed PNM header", name);
+        rgb = malloc(npix * 3);
+        if (!rgb) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "%s: out of host memory", name);
+        pnm_decode(&pnm, p + pnm.data, npix, rgb);
+    } else if (comp == 1 && stbi_is_16_bit_from_memory(p, len)) {
+        int gw, gh, gc;
+        uint16_t *v = stbi_load_16_from_memory(p, len, &gw, &gh, &gc, 1);
         if (!v) return fail_stb(err, name);
         if (gw != w || gh != h) {
             stbi_image_free(v);
@@ -136,24 +169,17 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
             stbi_image_free(v);
             return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "%s: out of host memory", name);
         }
-        for (size_t i = 0; i < npix * (size_t)want; i++) {
-            unsigned long x = v[i];
-            if (is_pnm && want == 3) x = pil_rescale(x, pnm.maxval, 255);          /* mode RGB */
-            else if (is_pnm && pnm.maxval != 65535) x = pil_rescale(x, pnm.maxval, 65535); /* mode I */
-            uint8_t b = x > 255 ? 255 : (uint8_t)x; /* convert("RGB") from I clamps; RGB is already 8-bit */
-            if (want == 3) rgb[i] = b;
-            else rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = b;
-        }
+        for (size_t i = 0; i < npix; i++) /* mode I -> RGB clamps */
+            rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = v[i] > 255 ? 255 : (uint8_t)v[i];
         stbi_image_free(v);
     } else {
+        int gw, gh, gc;
         uint8_t *v = stbi_load_from_memory(p, len, &gw, &gh, &gc, 3);
         if (!v) return fail_stb(err, name);
         if (gw != w || gh != h) {
             stbi_image_free(v);
             return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: header and data disagree on the size", name);
         }
-        if (is_pnm && pnm.maxval != 255)
-            for (size_t i = 0; i < npix * 3; i++) v[i] = (uint8_t)pil_rescale(v[i], pnm.maxval, 255);
         /* stb allocates with malloc (STBI_MALLOC), so the buffer can be ours. */
         rgb = v;
     }
