@@ -10,6 +10,12 @@
  * The parameters come from a Hugging Face preprocessor_config.json.
  * Hugging Face's CLIPImageProcessor floors the crop offsets instead of
  * rounding them; CLIPVK_CROP_HF reproduces that on request.
+ *
+ * Images are converted to RGB first (decode.c), so the result equals the
+ * reference applied to Image.open(path).convert("RGB"). For RGB, grey and
+ * palette-free files that is also preprocess(Image.open(path)); PIL would
+ * resize an RGBA image with premultiplied alpha, and a palette image with
+ * nearest-neighbour, had it not been converted first.
  */
 #ifndef CLIPVK_IMAGE_PREPROCESS_H
 #define CLIPVK_IMAGE_PREPROCESS_H
