@@ -24,6 +24,7 @@ static const struct {
 } commands[] = {
     {"devices", cli_devices, "list the Vulkan devices and what they can do"},
     {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
+    {"preprocess", cli_preprocess, "decode and preprocess images to the model's pixels (.npy)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,77 @@
+/*
+ * clipvk_preprocess_files: decode + preprocess many files on a small pool
+ * of threads. Each worker takes the next file index under a mutex, so a
+ * slow (large) image does not hold up a fixed share of the others; every
+ * file has its own status, and a failure only zeroes that file's slot.
+ */
+#include "image/preprocess.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct batch {
+    const char *const *paths;
+    size_t n, next;
+    uint64_t max_pixels;
+    const clipvk_preprocess_config *cfg;
+    float *out;
+    size_t per_image; /* floats */
+    clipvk_status *status;
+    clipvk_error *errs;
+    pthread_mutex_t lock;
+} batch;
+
+static void *worker(void *arg)
+{
+    batch *b = arg;
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        size_t i = b->next++;
+        pthread_mutex_unlock(&b->lock);
+        if (i >= b->n) return NULL;
+        clipvk_error e = {0};
+        clipvk_image img;
+        float *dst = b->out + i * b->per_image;
+        clipvk_status s = clipvk_image_load(b->paths[i], b->max_pixels, &img, &e);
+        if (!s) {
+            s = clipvk_preprocess(&img, b->cfg, dst, &e);
+            if (s) /* preprocess's messages do not know the file: add it */
+                clipvk_fail(&e, s, "%s: %.400s", b->paths[i], e.msg);
+            clipvk_image_free(&img);
+        }
+        if (s) memset(dst, 0, b->per_image * sizeof *dst);
+        b->status[i] = s;
+        if (b->errs) b->errs[i] = e;
+    }
+}
+
+clipvk_status clipvk_preprocess_files(const char *const *paths, size_t n, uint64_t max_pixels,
+                                      const clipvk_preprocess_config *cfg, unsigned threads, float *out,
+                                      clipvk_status *status, clipvk_error *errs)
+{
+    uint32_t oh, ow;
+    clipvk_preprocess_output_size(cfg, &oh, &ow);
+    batch b = {.paths = paths, .n = n, .max_pixels = max_pixels, .cfg = cfg, .out = out,
+               .per_image = (size_t)3 * oh * ow, .status = status, .errs = errs};
+    if (!threads) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 1;
+    }
+    if (threads > n) threads = n ? (unsigned)n : 1;
+    if (threads > 256) threads = 256;
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_t tid[256];
+    unsigned started = 0;
+    /* The calling thread works too; if a thread cannot be started, the
+     * others (at least this one) take its share. */
+    for (unsigned t = 1; t < threads; t++)
+        if (pthread_create(&tid[started], NULL, worker, &b) == 0) started++;
+    worker(&b);
+    for (unsigned t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    pthread_mutex_destroy(&b.lock);
+    for (size_t i = 0; i < n; i++)
+        if (status[i]) return status[i];
+    return CLIPVK_OK;
+}

@@ -1,0 +1,226 @@
+/*
+ * Decoding with stb_image, then the conversions PIL 9.4 makes when a file
+ * is opened and converted to RGB, where they differ from stb's:
+ *  - 16-bit grey PNG opens in PIL as mode "I" (the 16-bit value as an
+ *    integer) and convert("RGB") clamps it to 0..255 — it does not scale.
+ *    16-bit RGB, RGBA and grey+alpha PNGs keep the high byte, as stb does.
+ *  - PNM with maxval other than 255 (8-bit) or 65535 (16-bit) is rescaled
+ *    by PIL to round(v / maxval * max) with round-half-even; stb does not
+ *    rescale. 16-bit grey PNM is mode "I" again (clamped). PNM is simple
+ *    enough that we read its samples ourselves (pnm_decode).
+ * stb is lenient with truncated JPEGs (it pads the entropy data with
+ * zeros); PIL refuses them, and so do we (see jpeg_truncated).
+ */
+#include "image/image.h"
+#include "image/stb.h"
+#include "util/file.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_jpeg(const uint8_t *p, size_t n) { return n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF; }
+
+/* A JPEG whose last start-of-scan marker is not followed by an end-of-image
+ * marker was cut short. Neither marker can occur inside entropy-coded data
+ * (0xFF is stuffed there), and an EXIF thumbnail's markers come before the
+ * main image's scans. */
+static int jpeg_truncated(const uint8_t *p, size_t n)
+{
+    size_t sos = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (p[i] == 0xFF && p[i + 1] == 0xDA) sos = i + 2;
+    if (!sos) return 1;
+    for (size_t i = sos; i + 1 < n; i++)
+        if (p[i] == 0xFF && p[i + 1] == 0xD9) return 0;
+    return 1;
+}
+
+/* Binary PNM header: magic 5 (grey) or 6 (RGB), maxval, and where the
+ * samples start. Returns 0 if this is not a P5/P6 file stb would read. */
+typedef struct pnm_header {
+    int magic;
+    unsigned long width, height, maxval;
+    size_t data;
+} pnm_header;
+
+static int pnm_number(const uint8_t *p, size_t n, size_t *i, unsigned long *v)
+{
+    for (;;) { /* whitespace and # comments, as the format allows */
+        while (*i < n && (p[*i] == ' ' || (p[*i] >= '\t' && p[*i] <= '\r'))) (*i)++;
+        if (*i < n && p[*i] == '#') {
+            while (*i < n && p[*i] != '\n' && p[*i] != '\r') (*i)++;
+            continue;
+        }
+        break;
+    }
+    if (*i >= n || p[*i] < '0' || p[*i] > '9') return 0;
+    unsigned long x = 0;
+    while (*i < n && p[*i] >= '0' && p[*i] <= '9') {
+        if (x > 100000000ul) return 0;
+        x = x * 10 + (unsigned long)(p[(*i)++] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+static int pnm_parse(const uint8_t *p, size_t n, pnm_header *h)
+{
+    if (n < 3 || p[0] != 'P' || (p[1] != '5' && p[1] != '6')) return 0;
+    size_t i = 2;
+    h->magic = p[1] - '0';
+    if (!pnm_number(p, n, &i, &h->width) || !pnm_number(p, n, &i, &h->height) || !pnm_number(p, n, &i, &h->maxval))
+        return 0;
+    h->data = i + 1; /* exactly one whitespace byte after maxval */
+    return 1;
+}
+
+/* Python's round() of a double: half to even, the default rounding mode. */
+static unsigned long pil_rescale(unsigned long v, unsigned long maxval, unsigned long out_max)
+{
+    double r = nearbyint((double)v / (double)maxval * (double)out_max);
+    return r >= (double)out_max ? out_max : (unsigned long)r;
+}
+
+/* P5/P6 samples (length already checked) to RGB8 as PIL 9.4 reads them:
+ * maxval 255 as is; other 8-bit maxvals and 16-bit RGB rescaled to 0..255;
+ * 16-bit grey is mode I (rescaled to 0..65535 unless maxval is 65535), and
+ * convert("RGB") then clamps it. Our own loop: stb 2.27 reads 16-bit PNM
+ * samples in the wrong byte order. */
+static void pnm_decode(const pnm_header *h, const uint8_t *d, size_t npix, uint8_t *rgb)
+{
+    int ch = h->magic == 6 ? 3 : 1, wide = h->maxval > 255;
+    for (size_t i = 0; i < npix * (size_t)ch; i++) {
+        unsigned long v = wide ? (unsigned long)d[2 * i] << 8 | d[2 * i + 1] : d[i];
+        if (ch == 3 || !wide) v = h->maxval == 255 ? (v > 255 ? 255 : v) : pil_rescale(v, h->maxval, 255);
+        else if (h->maxval != 65535) v = pil_rescale(v, h->maxval, 65535);
+        uint8_t b = v > 255 ? 255 : (uint8_t)v;
+        if (ch == 3) rgb[i] = b;
+        else rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = b;
+    }
+}
+
+static clipvk_status fail_stb(clipvk_error *err, const char *name)
+{
+    const char *why = stbi_failure_reason();
+    return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s", name,
+                       why && *why ? why : "corrupt or truncated");
+}
+
+clipvk_status clipvk_image_decode(const char *name, const void *data, size_t size, uint64_t max_pixels,
+                                  clipvk_image *out, clipvk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const uint8_t *p = data;
+    if (!max_pixels) max_pixels = CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
+    if (size == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: empty file", name);
+    if (size > INT32_MAX) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: image file larger than 2 GiB", name);
+    int len = (int)size, w, h, comp;
+    /* stb itself refuses PNGs over 2^30 / channels pixels, with a message that
+     * does not say why: check the header's size here first. */
+    if (size >= 24 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) {
+        uint64_t pw = (uint64_t)p[16] << 24 | p[17] << 16 | p[18] << 8 | p[19];
+        uint64_t ph = (uint64_t)p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23];
+        if (pw * ph > max_pixels)
+            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %llux%llu image is larger than the limit of %llu pixels",
+                               name, (unsigned long long)pw, (unsigned long long)ph, (unsigned long long)max_pixels);
+    }
+    /* stbi_info reads only the header: the size check below happens before
+     * any pixel memory exists. */
+    if (!stbi_info_from_memory(p, len, &w, &h, &comp))
+        return clipvk_fail(err, CLIPVK_ERROR_FORMAT,
+                           "%s: not an image clipvk can read (JPEG, PNG, BMP, GIF, TGA, binary PNM): %s", name,
+                           stbi_failure_reason() ? stbi_failure_reason() : "unknown format");
+    if (w <= 0 || h <= 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: image has no pixels", name);
+    if ((uint64_t)w * (uint64_t)h > max_pixels)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %dx%d image is larger than the limit of %llu pixels",
+                           name, w, h, (unsigned long long)max_pixels);
+    if (is_jpeg(p, size) && jpeg_truncated(p, size))
+        return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: truncated JPEG (no end-of-image marker after the last scan)",
+                           name);
+    pnm_header pnm;
+    int is_pnm = pnm_parse(p, size, &pnm);
+    if (is_pnm && pnm.maxval == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: PNM maxval is 0", name);
+    if (is_pnm) { /* stb pads a short PNM with zeros; PIL refuses it */
+        uint64_t need = (uint64_t)w * (uint64_t)h * (pnm.magic == 6 ? 3u : 1u) * (pnm.maxval > 255 ? 2u : 1u);
+        if (pnm.data > size || size - pnm.data < need)
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: truncated PNM (%llu bytes of pixels, %llu expected)",
+                               name, (unsigned long long)(pnm.data > size ? 0 : size - pnm.data),
+                               (unsigned long long)need);
+    }
+    size_t npix = (size_t)w * (size_t)h;
+    uint8_t *rgb = NULL;
+    if (is_pnm) {
+        if (pnm.width != (unsigned long)w || pnm.height != (unsigned long)h)
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: malformed PNM header", name);
+        rgb = malloc(npix * 3);
+        if (!rgb) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "%s: out of host memory", name);
+        pnm_decode(&pnm, p + pnm.data, npix, rgb);
+    } else if (comp == 1 && stbi_is_16_bit_from_memory(p, len)) {
+        int gw, gh, gc;
+        uint16_t *v = stbi_load_16_from_memory(p, len, &gw, &gh, &gc, 1);
+        if (!v) return fail_stb(err, name);
+        if (gw != w || gh != h) {
+            stbi_image_free(v);
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: header and data disagree on the size", name);
+        }
+        rgb = malloc(npix * 3);
+        if (!rgb) {
+            stbi_image_free(v);
+            return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "%s: out of host memory", name);
+        }
+        for (size_t i = 0; i < npix; i++) /* mode I -> RGB clamps */
+            rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = v[i] > 255 ? 255 : (uint8_t)v[i];
+        stbi_image_free(v);
+    } else {
+        int gw, gh, gc;
+        uint8_t *v = stbi_load_from_memory(p, len, &gw, &gh, &gc, 3);
+        if (!v) return fail_stb(err, name);
+        if (gw != w || gh != h) {
+            stbi_image_free(v);
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: header and data disagree on the size", name);
+        }
+        /* stb allocates with malloc (STBI_MALLOC), so the buffer can be ours. */
+        rgb = v;
+    }
+    out->width = (uint32_t)w;
+    out->height = (uint32_t)h;
+    out->stride = (size_t)w * 3;
+    out->rgb = rgb;
+    out->owned = rgb;
+    return CLIPVK_OK;
+}
+
+clipvk_status clipvk_image_load(const char *path, uint64_t max_pixels, clipvk_image *out, clipvk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char *data;
+    size_t size;
+    clipvk_status s = clipvk_read_file(path, CLIPVK_IMAGE_MAX_FILE_BYTES, &data, &size, err);
+    if (s) return s;
+    s = clipvk_image_decode(path, data, size, max_pixels, out, err);
+    free(data);
+    return s;
+}
+
+clipvk_status clipvk_image_from_rgb8(const uint8_t *rgb, uint32_t width, uint32_t height, size_t stride,
+                                     clipvk_image *out, clipvk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!rgb || !width || !height || stride < (size_t)width * 3)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "RGB8 image: bad buffer (%ux%u, stride %zu: need a pixel and stride >= 3 * width)", width,
+                           height, stride);
+    out->width = width;
+    out->height = height;
+    out->stride = stride;
+    out->rgb = rgb;
+    return CLIPVK_OK;
+}
+
+void clipvk_image_free(clipvk_image *img)
+{
+    if (!img) return;
+    free(img->owned);
+    memset(img, 0, sizeof *img);
+}

@@ -1,0 +1,76 @@
+/*
+ * CLIP's image preprocessing, exact to the reference: OpenAI's
+ * clip.load(...)[1], i.e. torchvision Resize(size, BICUBIC) of a PIL image
+ * (shorter side to `size`, the longer to int(size * long / short)),
+ * CenterCrop(size) with int(round((h - size) / 2.0)) offsets, ToTensor
+ * (x / 255 in float32) and Normalize((x - mean) / std in float32). The
+ * resized and cropped 8-bit pixels are bit-identical to Pillow 9.4's, and the
+ * floats to torchvision's.
+ *
+ * The parameters come from a Hugging Face preprocessor_config.json.
+ * Hugging Face's CLIPImageProcessor floors the crop offsets instead of
+ * rounding them; CLIPVK_CROP_HF reproduces that on request.
+ *
+ * Images are converted to RGB first (decode.c), so the result equals the
+ * reference applied to Image.open(path).convert("RGB"). For RGB, grey and
+ * palette-free files that is also preprocess(Image.open(path)); PIL would
+ * resize an RGBA image with premultiplied alpha, and a palette image with
+ * nearest-neighbour, had it not been converted first.
+ */
+#ifndef CLIPVK_IMAGE_PREPROCESS_H
+#define CLIPVK_IMAGE_PREPROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "image/image.h"
+
+typedef enum clipvk_crop_rounding {
+    CLIPVK_CROP_REFERENCE = 0, /* torchvision: round half to even (OpenAI's reference embeddings) */
+    CLIPVK_CROP_HF = 1         /* Hugging Face CLIPImageProcessor: floor */
+} clipvk_crop_rounding;
+
+typedef struct clipvk_preprocess_config {
+    int do_resize;
+    int resize_shortest;     /* 1: shorter side to `shortest`; 0: exactly resize_w x resize_h */
+    uint32_t shortest, resize_w, resize_h;
+    int do_center_crop;
+    uint32_t crop_w, crop_h;
+    int do_rescale;
+    double rescale_factor;   /* 1/255 is applied as torchvision's float32 x / 255 */
+    int do_normalize;
+    float mean[3], std[3];
+    clipvk_crop_rounding crop;
+} clipvk_preprocess_config;
+
+/* CLIP's defaults at `size` pixels: shortest edge and crop `size`, CLIP's
+ * mean and std, reference crop rounding. */
+void clipvk_preprocess_config_default(clipvk_preprocess_config *cfg, uint32_t size);
+
+/* Reads a preprocessor_config.json over the defaults (size 224). Accepts
+ * size as an integer, {"shortest_edge": N} or {"height": H, "width": W};
+ * crop_size as an integer or {"height", "width"}; the do_* flags,
+ * rescale_factor, image_mean, image_std; resample must be 3 (bicubic). */
+clipvk_status clipvk_preprocess_config_load(const char *path, clipvk_preprocess_config *cfg, clipvk_error *err);
+
+/* The output's height and width: every image gives the same. */
+void clipvk_preprocess_output_size(const clipvk_preprocess_config *cfg, uint32_t *h, uint32_t *w);
+
+/* Resizes and crops to 8-bit RGB, HWC, out_h * out_w * 3 bytes — the
+ * pixels before ToTensor. */
+clipvk_status clipvk_preprocess_u8(const clipvk_image *img, const clipvk_preprocess_config *cfg, uint8_t *out,
+                                   clipvk_error *err);
+
+/* The whole pipeline: float32 CHW, 3 * out_h * out_w values. */
+clipvk_status clipvk_preprocess(const clipvk_image *img, const clipvk_preprocess_config *cfg, float *out,
+                                clipvk_error *err);
+
+/* Decodes and preprocesses n files on `threads` threads (0: one per core,
+ * at most n). Image i goes to out + i * 3 * out_h * out_w; status[i] and
+ * errs[i] (if errs is not NULL) say how file i fared, and a failed file's
+ * slot is zeroed. One bad file does not stop the others. Returns CLIPVK_OK
+ * if every file succeeded, else the first failing file's status. */
+clipvk_status clipvk_preprocess_files(const char *const *paths, size_t n, uint64_t max_pixels,
+                                      const clipvk_preprocess_config *cfg, unsigned threads, float *out,
+                                      clipvk_status *status, clipvk_error *errs);
+
+#endif

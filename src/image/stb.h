@@ -1,0 +1,24 @@
+/*
+ * stb_image as clipvk uses it: the same configuration for the declarations
+ * (decode.c) and the implementation (stb_image_impl.c). The symbols are
+ * hidden so that libclipvk.so does not clash with an application's own
+ * copy of stb_image.
+ */
+#ifndef CLIPVK_IMAGE_STB_H
+#define CLIPVK_IMAGE_STB_H
+
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_TGA
+#define STBI_ONLY_PNM
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#if defined(__GNUC__)
+#define STBIDEF extern __attribute__((visibility("hidden")))
+#endif
+#include <stb/stb_image.h>
+
+#endif

@@ -1,0 +1,373 @@
+#!/usr/bin/python3
+"""clipvk preprocess against the reference: Pillow + NumPy doing what OpenAI's
+clip.load preprocess does (torchvision Resize(S, BICUBIC) on a PIL image,
+CenterCrop with int(round(d / 2.0)), ToTensor, Normalize), on real photos
+and on synthetic images of awkward sizes and every accepted file format;
+the golden photos; and the error cases.
+
+usage: test_preprocess.py CLIPVK_BINARY WORK_DIR
+Exit 0 pass, 1 fail, 77 skip (no NumPy/Pillow in this Python).
+"""
+import glob
+import io
+import json
+import resource
+import os
+import struct
+import subprocess
+import sys
+import time
+import warnings
+import zlib
+
+try:
+    import numpy as np
+    from PIL import Image
+except ImportError as e:
+    print(f"SKIP: {e} (install python3-numpy python3-pil)")
+    sys.exit(77)
+
+CLIPVK, WORK = sys.argv[1], sys.argv[2]
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOLDEN = os.path.join(HERE, "..", "..", "shared", "golden")
+if not os.path.isdir(GOLDEN):
+    GOLDEN = "/work/shared/golden"
+SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
+MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
+STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
+os.makedirs(WORK, exist_ok=True)
+warnings.simplefilter("ignore")  # PIL's advice about palette transparency
+failures = []
+
+
+def check(ok, what):
+    print(("ok    " if ok else "FAIL  ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def write_config(name, **kw):
+    cfg = {"crop_size": {"height": 224, "width": 224}, "do_center_crop": True, "do_normalize": True,
+           "do_rescale": True, "do_resize": True, "image_mean": MEAN.tolist(), "image_std": STD.tolist(),
+           "resample": 3, "rescale_factor": 1 / 255, "size": {"shortest_edge": 224}}
+    cfg.update(kw)
+    path = os.path.join(WORK, name + ".json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def clipvk(*args, out="out.npy"):
+    """Runs clipvk preprocess; returns (rc, stderr, array or None)."""
+    dst = os.path.join(WORK, out)
+    if os.path.exists(dst):
+        os.remove(dst)
+    p = subprocess.run([CLIPVK, "preprocess", "--out", dst, *args], capture_output=True, text=True)
+    arr = np.load(dst) if p.returncode == 0 and os.path.exists(dst) else None
+    return p.returncode, p.stderr.strip(), arr
+
+
+# ---- The reference, as torchvision computes it on a PIL image.
+def ref_u8(im, S=224, crop="reference"):
+    im = im.convert("RGB")
+    w, h = im.size
+    short, long = (w, h) if w <= h else (h, w)
+    new_short, new_long = S, int(S * long / short)  # torchvision: int() truncation
+    nw, nh = (new_short, new_long) if w <= h else (new_long, new_short)
+    im = im.resize((nw, nh), Image.BICUBIC)  # what F_pil.resize calls: no reducing_gap
+    a = np.asarray(im)
+    if crop == "reference":
+        top, left = int(round((nh - S) / 2.0)), int(round((nw - S) / 2.0))
+    else:
+        top, left = (nh - S) // 2, (nw - S) // 2
+    return a[top:top + S, left:left + S]
+
+
+def normalise(u8):  # ToTensor + Normalize in float32, CHW
+    x = u8.astype(np.float32) / np.float32(255)
+    return ((x - MEAN) / STD).transpose(2, 0, 1)
+
+
+def raw_to_u8(arr):  # --raw output (float 0..255, CHW) back to HWC uint8
+    assert np.all(arr == np.round(arr))
+    return arr.transpose(1, 2, 0).astype(np.uint8)
+
+
+STEP = float((1 / 255 / STD).max()) + 1e-6
+# stb_image's JPEG decoder (IDCT, chroma upsampling, YCbCr->RGB rounding) is
+# not libjpeg-turbo's, which PIL uses: decoded pixels differ by 1-2 here and
+# there (up to 3 on noisy synthetic images), and so the resized values. The
+# resize itself is checked bit-exactly on clipvk's own decode below.
+JPEG_STEPS = 3
+report = []
+
+
+def compare(name, path, cfg, S, im=None, exact=True, tol_steps=1):
+    """clipvk on `path` vs the reference on Image.open(path) (or `im`)."""
+    im = im if im is not None else Image.open(path)
+    ref = ref_u8(im, S)
+    rc, err, raw = clipvk("--config", cfg, "--raw", path)
+    if rc != 0:
+        check(False, f"{name}: clipvk failed: {err}")
+        return
+    got = raw_to_u8(raw[0])
+    same = float((got == ref).mean())
+    maxd = int(np.abs(got.astype(int) - ref).max())
+    rc, err, norm = clipvk("--config", cfg, path)
+    dn = float(np.abs(norm[0] - normalise(ref)).max())
+    report.append((name, f"{im.size[0]}x{im.size[1]}", im.mode, same, maxd))
+    if exact:
+        check(same == 1.0 and dn == 0.0, f"{name}: {same:.2%} of uint8 identical to PIL (max diff {maxd}), float max diff {dn:.2g}")
+    else:
+        check(dn <= tol_steps * STEP, f"{name}: {same:.2%} identical (max diff {maxd} steps), float max diff {dn:.3g} <= {tol_steps} step(s)")
+
+
+def png_raw(arr, bits, ctype):
+    """A PNG written by hand (Pillow cannot write 16-bit RGB)."""
+    h, w = arr.shape[:2]
+    dt = ">u2" if bits == 16 else "u1"
+    raw = b"".join(b"\0" + arr[y].astype(dt).tobytes() for y in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, bits, ctype, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def photo_like(w, h, seed):
+    """Smooth colour field plus noise: resampling has work to do everywhere."""
+    r = np.random.RandomState(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([128 + 100 * np.sin(xx / (7 + c * 3) + yy / (11 + c)) for c in range(3)], -1)
+    return np.clip(base + r.randint(-40, 41, (h, w, 3)), 0, 255).astype(np.uint8)
+
+
+def save(name, data):
+    path = os.path.join(WORK, name)
+    if isinstance(data, bytes):
+        with open(path, "wb") as f:
+            f.write(data)
+    else:
+        data[0].save(path, **data[1])
+    return path
+
+
+cfg224 = write_config("pp224")
+
+# ---- 1. Real photographs (scikit-image's sample data, the golden photos).
+photos = sorted(glob.glob(os.path.join(SKIMAGE, "*.png")) + glob.glob(os.path.join(SKIMAGE, "*.jpg")) +
+                glob.glob(os.path.join(SKIMAGE, "*.gif")))
+if not photos:
+    print(f"note: no scikit-image sample data in {SKIMAGE} (Debian python3-skimage); photo checks skipped")
+for p in photos:
+    name = os.path.basename(p)
+    try:
+        Image.open(p).load()
+    except OSError as e:  # scikit-image ships a truncated JPEG on purpose
+        rc, err, _ = clipvk("--config", cfg224, p)
+        check(rc == 1 and p in err and err.count("\n") == 0, f"{name}: PIL refuses it ({e}); so does clipvk: {err}")
+        continue
+    if p.endswith(".jpg"):
+        compare(name, p, cfg224, 224, exact=False, tol_steps=JPEG_STEPS)
+    elif p.endswith(".gif"):
+        compare(name, p, cfg224, 224, exact=False, tol_steps=255)  # see the GIF note below
+    else:
+        compare(name, p, cfg224, 224)
+
+# ---- 2. Synthetic images: awkward sizes, every mode and format.
+for (w, h) in [(1, 1), (2, 3000), (3000, 2), (7, 5), (225, 224), (224, 225), (224, 224), (4000, 3000), (300, 451)]:
+    a = photo_like(w, h, w * 7 + h)
+    p = save(f"syn_{w}x{h}.png", (Image.fromarray(a), {}))
+    compare(f"synthetic {w}x{h} PNG", p, cfg224, 224)
+a = photo_like(451, 300, 1)
+g = a[..., 1]
+alpha = np.random.RandomState(2).randint(0, 256, g.shape).astype(np.uint8)
+compare("grey PNG (L)", save("grey.png", (Image.fromarray(g), {})), cfg224, 224)
+compare("grey+alpha PNG (LA)", save("la.png", (Image.fromarray(np.stack([g, alpha], -1), "LA"), {})), cfg224, 224)
+compare("RGBA PNG (alpha dropped)", save("rgba.png", (Image.fromarray(np.dstack([a, alpha]), "RGBA"), {})), cfg224, 224)
+pal = Image.fromarray(a).quantize(200)
+compare("palette PNG (P)", save("pal.png", (pal, {})), cfg224, 224)
+pal.info["transparency"] = 5
+compare("palette PNG with tRNS", save("pal_trns.png", (pal, {"transparency": 5})), cfg224, 224)
+compare("1-bit PNG", save("bilevel.png", (Image.fromarray(g > 128), {})), cfg224, 224)
+g16 = (np.random.RandomState(3).randint(0, 400, g.shape) * (g > 100)).astype(np.uint16)  # PIL: mode I, clamped
+compare("16-bit grey PNG (PIL 'I', clamped)", save("grey16.png", png_raw(g16, 16, 0)), cfg224, 224)
+rgb16 = a.astype(np.uint16) * 257 + np.random.RandomState(4).randint(0, 257, a.shape).astype(np.uint16)
+compare("16-bit RGB PNG (high byte)", save("rgb16.png", png_raw(rgb16, 16, 2)), cfg224, 224)
+la16 = np.stack([g.astype(np.uint16) * 256 + 77, alpha.astype(np.uint16) * 256], -1)
+compare("16-bit grey+alpha PNG", save("la16.png", png_raw(la16, 16, 4)), cfg224, 224)
+rgba16 = np.dstack([rgb16, alpha.astype(np.uint16) * 257])
+compare("16-bit RGBA PNG", save("rgba16.png", png_raw(rgba16, 16, 6)), cfg224, 224)
+compare("BMP 24-bit", save("img.bmp", (Image.fromarray(a), {})), cfg224, 224)
+compare("BMP 8-bit grey", save("grey.bmp", (Image.fromarray(g), {})), cfg224, 224)
+compare("TGA", save("img.tga", (Image.fromarray(a), {})), cfg224, 224)
+compare("TGA RLE", save("rle.tga", (Image.fromarray(a), {"compression": "tga_rle"})), cfg224, 224)
+compare("PPM (P6)", save("img.ppm", (Image.fromarray(a), {})), cfg224, 224)
+compare("PGM (P5)", save("img.pgm", (Image.fromarray(g), {})), cfg224, 224)
+ppm100 = (a.astype(np.uint32) * 100 // 255).astype(np.uint8)
+compare("PPM maxval 100 (PIL rescales)", save("m100.ppm", b"P6\n451 300\n100\n" + ppm100.tobytes()), cfg224, 224)
+compare("PPM 16-bit", save("m16.ppm", b"P6 451 300 65535\n" + rgb16.astype(">u2").tobytes()), cfg224, 224)
+compare("PGM 16-bit (PIL 'I')", save("m16.pgm", b"P5 451 300 65535\n" + g16.astype(">u2").tobytes()), cfg224, 224)
+compare("PGM maxval 1000", save("m1000.pgm", b"P5 451 300 1000\n" + (g16 * 2).astype(">u2").tobytes()), cfg224, 224)
+compare("GIF (palette, no transparency)", save("img.gif", (Image.fromarray(a).quantize(256), {})), cfg224, 224)
+
+# JPEG: stb_image's IDCT and colour conversion are not libjpeg-turbo's, so the
+# decoded pixels differ by a step here and there; the resize itself is
+# checked exactly by feeding PIL the pixels clipvk decoded.
+ident = None
+for label, im in [("JPEG q90", Image.fromarray(a)), ("JPEG grey", Image.fromarray(g)),
+                  ("JPEG 4:4:4", Image.fromarray(a)), ("JPEG progressive", Image.fromarray(a)),
+                  ("JPEG 7x5", Image.fromarray(photo_like(7, 5, 9)))]:
+    opts = {"quality": 90}
+    if "4:4:4" in label:
+        opts["subsampling"] = 0
+    if "progressive" in label:
+        opts["progressive"] = True
+    p = save(label.replace(" ", "_").replace(":", "") + ".jpg", (im, opts))
+    compare(label + " (full pipeline)", p, cfg224, 224, exact=False, tol_steps=JPEG_STEPS if im.size[0] > 100 else 4)
+    w, h = im.size
+    ident = write_config(f"ident_{w}x{h}", do_resize=False, crop_size={"height": h, "width": w})
+    rc, err, dec = clipvk("--config", ident, "--raw", p)
+    dec = raw_to_u8(dec[0])
+    pil_dec = np.asarray(Image.open(p).convert("RGB"))
+    same_dec = float((dec == pil_dec).mean())
+    rc, err, raw = clipvk("--config", cfg224, "--raw", p)
+    same = float((raw_to_u8(raw[0]) == ref_u8(Image.fromarray(dec), 224)).mean())
+    report.append((label + ": decode only", f"{w}x{h}", im.mode, same_dec, int(np.abs(dec.astype(int) - pil_dec).max())))
+    report.append((label + ": resize of clipvk's decode", f"{w}x{h}", im.mode, same, -1))
+    check(same == 1.0, f"{label}: resize of the decoded pixels {same:.2%} identical to PIL (decode {same_dec:.2%} identical to libjpeg)")
+
+# ---- 3. The other configurations: the golden model's 48, exact resize, HF crop, padding.
+crop_cases = [("rocket 640x427, reference crop", "reference", 48), ("rocket 640x427, --crop hf", "hf", 48)]
+rocket = os.path.join(GOLDEN, "images", "rocket.jpg")
+if os.path.exists(rocket):
+    ident = write_config("ident_rocket", do_resize=False, crop_size={"height": 427, "width": 640})
+    rc, err, dec = clipvk("--config", ident, "--raw", rocket)
+    dec_im = Image.fromarray(raw_to_u8(dec[0]))
+    for label, crop, S in crop_cases:
+        cfg = write_config(f"c{S}", size={"shortest_edge": S}, crop_size=S)
+        rc, err, raw = clipvk("--config", cfg, "--raw", "--crop", crop, rocket)
+        same = float((raw_to_u8(raw[0]) == ref_u8(dec_im, S, crop)).mean())
+        check(same == 1.0, f"{label}: {same:.2%} identical")
+    a_ref, a_hf = ref_u8(dec_im, 48, "reference"), ref_u8(dec_im, 48, "hf")
+    check(not np.array_equal(a_ref, a_hf), "rocket: the reference and hf crops differ (as refs.json says)")
+
+p = save("syn_400x300_b.png", (Image.fromarray(photo_like(400, 300, 5)), {}))
+cfg = write_config("exact", size={"height": 100, "width": 150}, crop_size={"height": 120, "width": 90})
+rc, err, raw = clipvk("--config", cfg, "--raw", p)
+im = Image.open(p).resize((150, 100), Image.BICUBIC)  # then torchvision pads the height: 10 above, 10 below
+want = np.zeros((120, 90, 3), np.uint8)
+want[10:110] = np.asarray(im)[:, 30:120]
+check(rc == 0 and np.array_equal(raw_to_u8(raw[0]), want), "size {height, width} + larger crop: torchvision's zero padding")
+cfg = write_config("intsize", size=224, crop_size=224)
+rc, err, x = clipvk("--config", cfg, p)
+check(rc == 0 and np.array_equal(x[0], normalise(ref_u8(Image.open(p), 224))), "size and crop_size as plain integers")
+cfg = write_config("nonorm", do_normalize=False)
+rc, err, x = clipvk("--config", cfg, p)
+check(rc == 0 and np.array_equal(x[0], (ref_u8(Image.open(p), 224).astype(np.float32) / np.float32(255)).transpose(2, 0, 1)),
+      "do_normalize false: x / 255 only")
+for bad, what in [({"resample": 2}, "resample 2"), ({"size": {"longest_edge": 5}}, "size longest_edge"),
+                  ({"image_std": [0, 1, 1]}, "zero std"), ({"do_center_crop": False}, "no crop")]:
+    rc, err, _ = clipvk("--config", write_config("bad", **bad), p)
+    check(rc == 1 and err.count("\n") == 0 and "bad.json" in err, f"config with {what}: refused ({err})")
+
+# ---- 4. Golden photos: the reference's own resized+cropped uint8 and pixels.
+if os.path.isdir(os.path.join(GOLDEN, "images")):
+    refs = json.load(open(os.path.join(GOLDEN, "refs.json")))
+    files = [os.path.join(GOLDEN, "images", ph["file"]) for ph in refs["photos"]]
+    model = os.path.join(GOLDEN, "model")
+    pre = np.load(os.path.join(GOLDEN, "photo_pre_u8.npy"))
+    pix = np.load(os.path.join(GOLDEN, "photo_pixels.npy"))
+    rc, err, raw = clipvk("--model", model, "--raw", *files)
+    rc2, err2, x = clipvk("--model", model, *files)
+    check(rc == 0 and rc2 == 0, f"golden photos preprocess ({err or err2})")
+    for i, ph in enumerate(refs["photos"]):
+        got = raw_to_u8(raw[i])
+        same = float((got == pre[i]).mean())
+        maxd = int(np.abs(got.astype(int) - pre[i]).max())
+        dn = float(np.abs(x[i] - pix[i]).max())
+        report.append((f"golden {ph['file']} vs photo_pre_u8", "x".join(map(str, ph["size_wh"])), ph["mode"], same, maxd))
+        if ph["file"].endswith(".jpg"):  # stb's JPEG decode vs libjpeg's: see above
+            check(dn <= JPEG_STEPS * STEP, f"golden {ph['file']}: {same:.2%} identical to photo_pre_u8 (max diff {maxd}), pixels within one step ({dn:.3g})")
+        else:
+            check(same == 1.0 and dn == 0.0, f"golden {ph['file']}: {same:.2%} identical to photo_pre_u8, photo_pixels max diff {dn:.3g}")
+else:
+    print(f"SKIP golden: {GOLDEN} not found (the shared golden set lives in ../shared/golden)")
+
+# ---- 5. Threads and batches.
+batch = [os.path.join(WORK, f) for f in ["syn_7x5.png", "grey.png", "img.bmp", "img.tga", "rgba.png", "syn_225x224.png"]]
+rc1, _, x1 = clipvk("--config", cfg224, "--threads", "1", *batch)
+rc2, _, x2 = clipvk("--config", cfg224, "--threads", "3", *batch)
+check(rc1 == 0 and rc2 == 0 and x1.shape == (6, 3, 224, 224) and np.array_equal(x1, x2), "batch of 6 on 1 and 3 threads: identical")
+
+# ---- 6. Errors: one line naming the file, exit 1, never a crash.
+good = os.path.join(WORK, "syn_7x5.png")
+jpg = open(os.path.join(WORK, "JPEG_q90.jpg"), "rb").read()
+png = open(os.path.join(WORK, "syn_225x224.png"), "rb").read()
+bad = {"empty.png": b"", "text.jpg": b"this is not an image, just text\n" * 10}
+for frac in [0.002, 0.05, 0.3, 0.6, 0.95]:
+    bad[f"cut{frac}.jpg"] = jpg[:int(len(jpg) * frac)]
+    bad[f"cut{frac}.png"] = png[:int(len(png) * frac)]
+bad["cut_end2.jpg"] = jpg[:-2]
+bad["cut_end1.png"] = png[:-12]  # only the IEND chunk gone
+bad["cut.ppm"] = open(os.path.join(WORK, "img.ppm"), "rb").read()[:-100]
+huge = png_raw(np.zeros((1, 1), np.uint8), 8, 0)
+huge = huge[:16] + struct.pack(">II", 100000, 100000) + huge[24:]  # IHDR claims 10^10 pixels (CRC left stale)
+ihdr = huge[12:29]
+huge = huge[:29] + struct.pack(">I", zlib.crc32(ihdr)) + huge[33:]
+bad["huge.png"] = huge
+# 20000 x 20000 grey: within stb's own limit, over clipvk's default 16384^2
+bad["big20k.png"] = huge[:16] + struct.pack(">II", 20000, 20000) + huge[24:]
+for name, data in bad.items():
+    path = save(name, data)
+    # 256 MiB of address space: decoding 4e8 pixels would need 1.2 GB, so a
+    # refusal with the limit's message shows nothing was allocated first.
+    limit = (lambda: resource.setrlimit(resource.RLIMIT_AS, (256 << 20, 256 << 20))) if "png" in name else None
+    p = subprocess.run([CLIPVK, "preprocess", "--config", cfg224, "--out", os.path.join(WORK, "bad.npy"), path],
+                       capture_output=True, text=True, preexec_fn=limit)
+    err = p.stderr.strip()
+    if name in ("huge.png", "big20k.png"):
+        check("larger than the limit" in err, f"{name} refused before allocation (under a 256 MiB address-space limit)")
+    check(p.returncode == 1 and err.count("\n") == 0 and path in err, f"{name} ({len(data)} bytes): exit {p.returncode}, '{err}'")
+rc, err, _ = clipvk("--config", cfg224, good, os.path.join(WORK, "text.jpg"), os.path.join(WORK, "grey.png"),
+                    os.path.join(WORK, "empty.png"))
+check(rc == 1 and err.count("\n") == 1 and "text.jpg" in err and "empty.png" in err,
+      f"two bad files among good ones: each named once, exit 1 ({err!r})")
+rc, err, _ = clipvk("--config", cfg224, "--max-pixels", "1000", os.path.join(WORK, "grey.png"))
+check(rc == 1 and "larger than the limit" in err, f"--max-pixels 1000 refuses 451x300 ({err})")
+rc, err, x = clipvk("--config", cfg224, os.path.join(WORK, "syn_1x1.png"))
+check(rc == 0 and x.shape == (1, 3, 224, 224), "1x1 image")
+p = subprocess.run([CLIPVK, "preprocess", "--bogus"], capture_output=True, text=True)
+check(p.returncode == 2 and "--bogus" in p.stderr, f"unknown option: exit 2 ({p.stderr.strip()})")
+p = subprocess.run([CLIPVK, "preprocess", "--help"], capture_output=True, text=True)
+check(p.returncode == 0 and "--crop" in p.stdout and "reference" in p.stdout, "--help")
+rc, err, _ = clipvk("--config", cfg224, "--crop", "floor", good)
+check(rc == 2, f"--crop floor: exit 2 ({err})")
+
+# ---- 7. Timing: decode and preprocess of a 4000x3000 JPEG, separately.
+big = save("big.jpg", (Image.fromarray(photo_like(4000, 3000, 11)), {"quality": 90}))
+best = None
+for _ in range(3):
+    p = subprocess.run([CLIPVK, "preprocess", "--config", cfg224, "--out", os.path.join(WORK, "t.npy"), "--time", big],
+                       capture_output=True, text=True)
+    t = [float(s.split()[0]) for s in p.stderr.split("decode ")[1].split(", preprocess ")]
+    best = t if best is None or t[1] < best[1] else best
+t0 = time.perf_counter()
+for _ in range(3):
+    Image.open(big).convert("RGB").resize((298, 224), Image.BICUBIC)
+t_pil = None
+im = Image.open(big).convert("RGB")
+t0 = time.perf_counter()
+im.resize((298, 224), Image.BICUBIC)
+t_pil = (time.perf_counter() - t0) * 1e3
+print(f"timing 4000x3000 JPEG: clipvk decode {best[0]:.1f} ms, preprocess (resize+crop+normalise) {best[1]:.1f} ms; "
+      f"Pillow's resize alone {t_pil:.1f} ms")
+check(best[1] < 500, "4000x3000 preprocess under 500 ms (target: well under 100 ms)")
+
+print("\n%-52s %-10s %-5s %9s %s" % ("image", "size", "mode", "identical", "max diff"))
+for r in report:
+    print("%-52s %-10s %-5s %8.3f%% %s" % (r[0], r[1], r[2], 100 * r[3], "" if r[4] < 0 else r[4]))
+if failures:
+    print(f"\n{len(failures)} FAILED:\n  " + "\n  ".join(failures))
+    sys.exit(1)
+print("\nall passed")
