@@ -23,6 +23,8 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"devices", cli_devices, "list the Vulkan devices and what they can do"},
+    {"embed-image", cli_embed_image, "image embeddings of preprocessed pixels (.npy)"},
+    {"embed-text", cli_embed_text, "text embeddings of token ids (.npy)"},
     {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
     {"preprocess", cli_preprocess, "decode and preprocess images to the model's pixels (.npy)"},
 };

@@ -8,13 +8,9 @@
 #define CLIPVK_CONFIG_H
 
 #include <stdint.h>
+#include "kernels/kernels.h" /* clipvk_activation */
 #include "util/error.h"
 
-typedef enum clipvk_activation {
-    CLIPVK_ACT_NONE = 0,
-    CLIPVK_ACT_QUICK_GELU = 1, /* x * sigmoid(1.702 x): OpenAI's weights */
-    CLIPVK_ACT_GELU = 2,       /* x * Phi(x) with erf: some LAION models */
-} clipvk_activation;
 
 typedef struct clipvk_tower_config {
     uint32_t hidden;        /* hidden_size */

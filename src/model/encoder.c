@@ -1,0 +1,93 @@
+/*
+ * The transformer encoder both towers share: N pre-norm layers
+ *   h = h + out_proj(attention(qkv(ln1(h))))
+ *   h = h + fc2(act(fc1(ln2(h))))
+ * with the residual adds fused into the matmuls' epilogues, so a layer is
+ * seven dispatches: layernorm, matmul, attention, matmul, layernorm,
+ * matmul, matmul.
+ */
+#include "model/model_internal.h"
+
+static clipvk_status linear(clipvk_model *m, clipvk_cmd *cmd, const clipvk_buffer *x, const clipvk_linear *l,
+                            clipvk_activation act, const clipvk_buffer *residual, const clipvk_buffer *y, uint32_t rows,
+                            clipvk_error *err)
+{
+    clipvk_matmul_args a = {
+        .x = {.buf = x},
+        .w = l,
+        .y = {.buf = y},
+        .m = rows,
+        .act = act,
+        .residual = {.buf = residual},
+    };
+    return clipvk_matmul(m->rt, cmd, &a, err);
+}
+
+clipvk_status clipvk_encoder_record(clipvk_model *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
+                                    uint32_t tokens, int causal, clipvk_error *err)
+{
+    const clipvk_tower_config *c = t->cfg;
+    clipvk_arena *a = &t->arena;
+    uint32_t rows = batch * tokens, d = c->hidden;
+    clipvk_attention_params ap = clipvk_attention_fused(batch, tokens, c->heads, d / c->heads, causal);
+    for (uint32_t i = 0; i < c->layers; i++) {
+        const clipvk_layer *l = &t->layers[i];
+        clipvk_status s;
+        if ((s = clipvk_layernorm(m->rt, cmd, &a->h, 0, &l->ln1.gamma, &l->ln1.beta, &a->a, 0, rows, d, c->eps, err)) ||
+            (s = linear(m, cmd, &a->a, &l->qkv, CLIPVK_ACT_NONE, NULL, &a->qkv, rows, err)) ||
+            (s = clipvk_attention(m->rt, cmd, &a->qkv, &a->qkv, &a->qkv, &a->a, &ap, NULL, err)) ||
+            (s = linear(m, cmd, &a->a, &l->out_proj, CLIPVK_ACT_NONE, &a->h, &a->h, rows, err)) ||
+            (s = clipvk_layernorm(m->rt, cmd, &a->h, 0, &l->ln2.gamma, &l->ln2.beta, &a->a, 0, rows, d, c->eps, err)) ||
+            (s = linear(m, cmd, &a->a, &l->fc1, c->act, NULL, &a->mlp, rows, err)) ||
+            (s = linear(m, cmd, &a->mlp, &l->fc2, CLIPVK_ACT_NONE, &a->h, &a->h, rows, err)))
+            return s;
+    }
+    return CLIPVK_OK;
+}
+
+/* The final norm of the pooled rows and the projection. */
+static clipvk_status head(clipvk_model *m, clipvk_tower *t, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
+                          uint32_t batch, clipvk_error *err)
+{
+    const clipvk_tower_config *c = t->cfg;
+    clipvk_arena *a = &t->arena;
+    clipvk_status s = clipvk_layernorm(m->rt, cmd, x, x_stride, &t->ln_post.gamma, &t->ln_post.beta, &a->normed, 0,
+                                       batch, c->hidden, c->eps, err);
+    return s ? s : linear(m, cmd, &a->normed, &t->projection, CLIPVK_ACT_NONE, NULL, &a->out, batch, err);
+}
+
+clipvk_status clipvk_vision_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err)
+{
+    clipvk_tower *t = &m->vision;
+    const clipvk_tower_config *c = t->cfg;
+    clipvk_arena *a = &t->arena;
+    uint32_t tokens = clipvk_vision_tokens(c), np = tokens - 1, d = c->hidden;
+    clipvk_status s;
+    /* patch embedding: unfold, one matmul with the convolution weight; the
+     * class token and positions are added while building the sequence */
+    if ((s = clipvk_patchify(m->rt, cmd, &a->input, &a->patches, batch, c->channels, c->image_size, c->image_size,
+                             c->patch_size, err)) ||
+        (s = linear(m, cmd, &a->patches, &t->patch_embed, CLIPVK_ACT_NONE, NULL, &a->a, batch * np, err)) ||
+        (s = clipvk_embed_vision(m->rt, cmd, &a->a, &t->class_embed, &t->pos_embed, &a->qkv, batch, np, d, err)) ||
+        (s = clipvk_layernorm(m->rt, cmd, &a->qkv, 0, &t->ln_pre.gamma, &t->ln_pre.beta, &a->h, 0, batch * tokens, d,
+                              c->eps, err)) ||
+        (s = clipvk_encoder_record(m, t, cmd, batch, tokens, 0, err)))
+        return s;
+    /* post_layernorm reads the class tokens in place: row b at b * tokens * d */
+    return head(m, t, cmd, &a->h, tokens * d, batch, err);
+}
+
+clipvk_status clipvk_text_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err)
+{
+    clipvk_tower *t = &m->text;
+    const clipvk_tower_config *c = t->cfg;
+    clipvk_arena *a = &t->arena;
+    uint32_t len = c->context, d = c->hidden;
+    clipvk_status s;
+    if ((s = clipvk_embed_tokens(m->rt, cmd, &a->input, &t->token_embed, m->precision, c->vocab, &t->pos_embed, &a->h,
+                                 batch, len, d, err)) ||
+        (s = clipvk_encoder_record(m, t, cmd, batch, len, 1, err)) ||
+        (s = clipvk_gather_rows(m->rt, cmd, &a->h, &a->pool_idx, &a->pooled, batch, len, d, err)))
+        return s;
+    return head(m, t, cmd, &a->pooled, 0, batch, err);
+}

@@ -1,0 +1,246 @@
+/*
+ * Running a loaded model: the activation arena (allocated on first use for
+ * the model's largest batch), one recorded command per batch size (kept in
+ * a small cache and replayed), uploads of the inputs and downloads of the
+ * embeddings.
+ */
+#include "model/model_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void free_buffer(clipvk_model *m, clipvk_buffer *b)
+{
+    if (b->block) clipvk_free(m->rt->tensors, b);
+}
+
+static void free_linear(clipvk_model *m, clipvk_linear *l) { clipvk_matmul_weights_free(m->rt, l); }
+
+static void free_norm(clipvk_model *m, clipvk_layernorm_params *n)
+{
+    free_buffer(m, &n->gamma);
+    free_buffer(m, &n->beta);
+}
+
+static void free_arena(clipvk_model *m, clipvk_arena *a)
+{
+    clipvk_buffer *all[] = {&a->input, &a->pool_idx, &a->patches, &a->h, &a->a, &a->qkv, &a->mlp,
+                            &a->pooled, &a->normed, &a->out};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free_buffer(m, all[i]);
+    memset(a, 0, sizeof *a);
+}
+
+static void free_tower(clipvk_model *m, clipvk_tower *t)
+{
+    for (int i = 0; i < CLIPVK_RECORDINGS; i++) clipvk_cmd_destroy(t->rec[i].cmd);
+    if (t->layers)
+        for (uint32_t i = 0; i < t->cfg->layers; i++) {
+            clipvk_layer *l = &t->layers[i];
+            free_norm(m, &l->ln1);
+            free_norm(m, &l->ln2);
+            free_linear(m, &l->qkv);
+            free_linear(m, &l->out_proj);
+            free_linear(m, &l->fc1);
+            free_linear(m, &l->fc2);
+        }
+    free(t->layers);
+    free_norm(m, &t->ln_pre);
+    free_norm(m, &t->ln_post);
+    free_linear(m, &t->projection);
+    free_linear(m, &t->patch_embed);
+    free_buffer(m, &t->class_embed);
+    free_buffer(m, &t->pos_embed);
+    free_buffer(m, &t->token_embed);
+    free_arena(m, &t->arena);
+    memset(t, 0, sizeof *t);
+}
+
+void clipvk_model_destroy(clipvk_model *m)
+{
+    if (!m) return;
+    free_tower(m, &m->vision);
+    free_tower(m, &m->text);
+    free(m);
+}
+
+const clipvk_model_config *clipvk_model_get_config(const clipvk_model *m) { return &m->cfg; }
+float clipvk_model_logit_scale(const clipvk_model *m) { return m->logit_scale; }
+clipvk_precision clipvk_model_precision(const clipvk_model *m) { return m->precision; }
+int clipvk_model_towers(const clipvk_model *m) { return m->towers; }
+
+uint64_t clipvk_model_device_bytes(const clipvk_model *m) { return clipvk_allocator_peak_bytes(m->rt->tensors); }
+
+/* Allocates the tower's activations for max_batch inputs of `tokens` rows. */
+static clipvk_status arena_create(clipvk_model *m, clipvk_tower *t, int vision, clipvk_error *err)
+{
+    clipvk_arena *a = &t->arena;
+    if (a->batch) return CLIPVK_OK;
+    const clipvk_tower_config *c = t->cfg;
+    uint64_t B = m->max_batch, T = vision ? clipvk_vision_tokens(c) : c->context, D = c->hidden;
+    uint64_t rows = B * T;
+    /* The largest activation must fit one storage-buffer binding: shrink the batch until it does. */
+    uint64_t widest = 3 * D > c->intermediate ? 3 * D : c->intermediate;
+    if (vision) {
+        uint64_t patch_cols = (uint64_t)c->channels * c->patch_size * c->patch_size;
+        if (patch_cols > widest) widest = patch_cols;
+    }
+    while (B > 1 && B * T * widest * 4 > m->rt->dev->caps.max_storage_buffer_range) B--;
+    if (B * T * widest * 4 > m->rt->dev->caps.max_storage_buffer_range)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "one input's activations exceed the device's storage-buffer range");
+    m->max_batch = (uint32_t)B;
+    rows = B * T;
+    clipvk_allocator *al = m->rt->tensors;
+    clipvk_status s;
+    uint64_t in_bytes = vision ? B * c->channels * c->image_size * c->image_size * 4 : B * T * 4;
+    if ((s = clipvk_alloc(al, in_bytes, &a->input, err)) ||
+        (s = clipvk_alloc(al, B * 4, &a->pool_idx, err)) ||
+        (s = clipvk_alloc(al, rows * D * 4, &a->h, err)) ||
+        (s = clipvk_alloc(al, rows * D * 4, &a->a, err)) ||
+        (s = clipvk_alloc(al, rows * 3 * D * 4, &a->qkv, err)) ||
+        (s = clipvk_alloc(al, rows * c->intermediate * 4, &a->mlp, err)) ||
+        (s = clipvk_alloc(al, B * D * 4, &a->pooled, err)) ||
+        (s = clipvk_alloc(al, B * D * 4, &a->normed, err)) ||
+        (s = clipvk_alloc(al, B * m->cfg.projection_dim * 4, &a->out, err)))
+        return s;
+    if (vision) {
+        uint64_t np = T - 1, cols = (uint64_t)c->channels * c->patch_size * c->patch_size;
+        if ((s = clipvk_alloc(al, B * np * cols * 4, &a->patches, err))) return s;
+    }
+    a->batch = (uint32_t)B;
+    a->tokens = (uint32_t)T;
+    return CLIPVK_OK;
+}
+
+/* The recording for `batch` inputs, made on first use. */
+static clipvk_status recording(clipvk_model *m, clipvk_tower *t, int vision, uint32_t batch, clipvk_cmd **out,
+                               clipvk_error *err)
+{
+    for (int i = 0; i < CLIPVK_RECORDINGS; i++)
+        if (t->rec[i].cmd && t->rec[i].batch == batch) {
+            *out = t->rec[i].cmd;
+            return CLIPVK_OK;
+        }
+    clipvk_recording *r = &t->rec[t->next_rec];
+    t->next_rec = (t->next_rec + 1) % CLIPVK_RECORDINGS;
+    if (!r->cmd) {
+        clipvk_status s = clipvk_cmd_create(m->rt->dev, m->rt->profile, &r->cmd, err);
+        if (s) return s;
+    }
+    r->batch = 0;
+    clipvk_status s;
+    if ((s = clipvk_cmd_begin(r->cmd, err)) ||
+        (s = vision ? clipvk_vision_record(m, r->cmd, batch, err) : clipvk_text_record(m, r->cmd, batch, err)) ||
+        (s = clipvk_cmd_end(r->cmd, err)))
+        return s;
+    r->batch = batch;
+    *out = r->cmd;
+    return CLIPVK_OK;
+}
+
+static void normalize_rows(float *x, uint32_t rows, uint32_t n)
+{
+    for (uint32_t r = 0; r < rows; r++) {
+        double s = 0;
+        for (uint32_t i = 0; i < n; i++) s += (double)x[(size_t)r * n + i] * x[(size_t)r * n + i];
+        float k = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
+        for (uint32_t i = 0; i < n; i++) x[(size_t)r * n + i] *= k;
+    }
+}
+
+clipvk_status clipvk_model_encode_images(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out,
+                                         clipvk_error *err)
+{
+    if (!(m->towers & CLIPVK_TOWER_IMAGE))
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its image tower");
+    clipvk_tower *t = &m->vision;
+    clipvk_status s = arena_create(m, t, 1, err);
+    if (s) return s;
+    const clipvk_tower_config *c = t->cfg;
+    size_t per_image = (size_t)c->channels * c->image_size * c->image_size, P = m->cfg.projection_dim;
+    for (uint32_t done = 0; done < n;) {
+        uint32_t b = n - done < t->arena.batch ? n - done : t->arena.batch;
+        clipvk_cmd *cmd;
+        if ((s = recording(m, t, 1, b, &cmd, err)) ||
+            (s = clipvk_upload(m->rt, &t->arena.input, 0, pixels + done * per_image, b * per_image * 4, err)) ||
+            (s = clipvk_cmd_submit(cmd, err)) ||
+            (s = clipvk_download(m->rt, &t->arena.out, 0, out + done * P, b * P * 4, err)))
+            return s;
+        done += b;
+    }
+    if (normalize) normalize_rows(out, n, (uint32_t)P);
+    return CLIPVK_OK;
+}
+
+clipvk_status clipvk_model_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,
+                                      clipvk_error *err)
+{
+    uint32_t best = 0;
+    if (c->text.eos_token_id == 2) {
+        /* Hugging Face's legacy rule for configs that still say 2: the first
+         * position of the largest id (the end-of-text token is the largest). */
+        for (uint32_t i = 1; i < len; i++)
+            if (ids[i] > ids[best]) best = i;
+        *pos = best;
+        return CLIPVK_OK;
+    }
+    for (uint32_t i = 0; i < len; i++)
+        if (ids[i] == c->text.eos_token_id) {
+            *pos = i;
+            return CLIPVK_OK;
+        }
+    return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token row has no end-of-text token (id %lld)",
+                       (long long)c->text.eos_token_id);
+}
+
+clipvk_status clipvk_model_encode_texts(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
+                                        float *out, clipvk_error *err)
+{
+    if (!(m->towers & CLIPVK_TOWER_TEXT))
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its text tower");
+    clipvk_tower *t = &m->text;
+    const clipvk_tower_config *c = t->cfg;
+    if (len == 0 || len > c->context)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token rows of length %u: the model's context is %u", len,
+                           c->context);
+    clipvk_status s = arena_create(m, t, 0, err);
+    if (s) return s;
+    size_t P = m->cfg.projection_dim, L = c->context;
+    int32_t *rows = malloc((size_t)t->arena.batch * L * 4);
+    int32_t *idx = malloc((size_t)t->arena.batch * 4);
+    if (!rows || !idx) {
+        free(rows), free(idx);
+        return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
+    for (uint32_t done = 0; done < n && !s;) {
+        uint32_t b = n - done < t->arena.batch ? n - done : t->arena.batch;
+        /* Rows are padded to the context with zeros: the causal mask keeps
+         * padding after the end-of-text token from changing the result. */
+        memset(rows, 0, (size_t)b * L * 4);
+        for (uint32_t r = 0; r < b && !s; r++) {
+            const int32_t *src = ids + (size_t)(done + r) * len;
+            for (uint32_t i = 0; i < len && !s; i++)
+                if (src[i] < 0 || (uint32_t)src[i] >= c->vocab)
+                    s = clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token row %u holds id %d outside the vocabulary (%u)",
+                                    done + r, src[i], c->vocab);
+            memcpy(rows + (size_t)r * L, src, (size_t)len * 4);
+            uint32_t p = 0;
+            if (!s && (s = clipvk_model_pool_index(&m->cfg, src, len, &p, err)) && err)
+                snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), " in row %u", done + r);
+            idx[r] = (int32_t)p;
+        }
+        clipvk_cmd *cmd;
+        if (s || (s = recording(m, t, 0, b, &cmd, err)) ||
+            (s = clipvk_upload(m->rt, &t->arena.input, 0, rows, (size_t)b * L * 4, err)) ||
+            (s = clipvk_upload(m->rt, &t->arena.pool_idx, 0, idx, (size_t)b * 4, err)) ||
+            (s = clipvk_cmd_submit(cmd, err)) ||
+            (s = clipvk_download(m->rt, &t->arena.out, 0, out + done * P, b * P * 4, err)))
+            break;
+        done += b;
+    }
+    free(rows);
+    free(idx);
+    if (!s && normalize) normalize_rows(out, n, (uint32_t)P);
+    return s;
+}

@@ -1,0 +1,71 @@
+/* The pieces of a loaded model, shared by the loader and the two towers. */
+#ifndef CLIPVK_MODEL_INTERNAL_H
+#define CLIPVK_MODEL_INTERNAL_H
+
+#include "model/model.h"
+
+/* A Linear layer: y = x W^T + b, W (and b) as the matmul kernel stores them. */
+typedef clipvk_matmul_weights clipvk_linear;
+
+typedef struct clipvk_layernorm_params {
+    clipvk_buffer gamma, beta;
+} clipvk_layernorm_params;
+
+typedef struct clipvk_layer {
+    clipvk_layernorm_params ln1, ln2;
+    clipvk_linear qkv;     /* q, k, v projections fused: out = 3 * hidden */
+    clipvk_linear out_proj, fc1, fc2;
+} clipvk_layer;
+
+/* Activations of one tower for up to max_batch inputs. */
+typedef struct clipvk_arena {
+    uint32_t batch, tokens;           /* sized for batch x tokens rows */
+    clipvk_buffer input;              /* pixels [B, C, S, S] or ids [B, L] int32 */
+    clipvk_buffer pool_idx;           /* text: pooled position per row, int32 [B] */
+    clipvk_buffer patches;            /* vision: unfolded pixels [B * np, C * p * p] */
+    clipvk_buffer h, a, qkv, mlp;     /* residual stream, normed / attention out, QKV, MLP hidden */
+    clipvk_buffer pooled, normed, out;/* [B, D], [B, D], [B, proj] */
+} clipvk_arena;
+
+/* A recorded forward pass for one batch size, replayed on every call. */
+typedef struct clipvk_recording {
+    uint32_t batch;
+    clipvk_cmd *cmd;
+} clipvk_recording;
+
+#define CLIPVK_RECORDINGS 4
+
+typedef struct clipvk_tower {
+    const clipvk_tower_config *cfg;
+    clipvk_layer *layers;
+    clipvk_layernorm_params ln_pre;   /* vision: pre_layrnorm; unused for text */
+    clipvk_layernorm_params ln_post;  /* vision: post_layernorm; text: final_layer_norm */
+    clipvk_linear projection;         /* no bias */
+    clipvk_linear patch_embed;        /* vision: the convolution as [D, C*p*p], no bias */
+    clipvk_buffer class_embed;        /* vision [D] */
+    clipvk_buffer pos_embed;          /* [tokens, D] */
+    clipvk_buffer token_embed;        /* text [vocab, D] in the model precision */
+    clipvk_arena arena;
+    clipvk_recording rec[CLIPVK_RECORDINGS];
+    uint32_t next_rec;
+} clipvk_tower;
+
+struct clipvk_model {
+    clipvk_runtime *rt;
+    clipvk_model_config cfg;
+    clipvk_precision precision;
+    int towers;
+    uint32_t max_batch;
+    float logit_scale;
+    clipvk_tower vision, text;
+};
+
+/* Records the tower's forward pass for `batch` inputs into cmd. */
+clipvk_status clipvk_vision_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err);
+clipvk_status clipvk_text_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err);
+
+/* x -> y through one pre-norm encoder layer stack, shared by both towers. */
+clipvk_status clipvk_encoder_record(clipvk_model *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
+                                    uint32_t tokens, int causal, clipvk_error *err);
+
+#endif
