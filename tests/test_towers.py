@@ -4,7 +4,7 @@ float64 NumPy reference (tools/clip_ref.py) on generated random-weight models
 of several shapes, and against the golden outputs of OpenAI's own code
 (../shared/golden) when that folder is there.
 
-    test_towers.py CLIPVK_BINARY WORKDIR [--presets a,b,...] [--big]
+    test_towers.py CLIPVK_BINARY WORKDIR [--presets a,b:bf16,...]
 
 Thresholds (the issue's): cosine similarity >= 0.99999 with fp32 weights,
 >= 0.999 with fp16 weights; the max relative error (max |got - want| /
@@ -68,17 +68,20 @@ def check_model(clipvk, model, work, name, pixels, tokens, want_img, want_txt):
         compare("%s text %s" % (name, prec), got, want_txt, min_cos)
 
 
-def generated(clipvk, work, preset):
-    d = os.path.join(work, preset)
+def generated(clipvk, work, spec):
+    """spec: a gen_model.py preset, optionally with the weights' dtype: "tiny:bf16"."""
+    preset, _, dtype = spec.partition(":")
+    d = os.path.join(work, spec.replace(":", "-"))
     model = os.path.join(d, "model")
-    run([PY, os.path.join(TOOLS, "gen_model.py"), "--out", model, "--preset", preset, "--seed", "5"])
+    run([PY, os.path.join(TOOLS, "gen_model.py"), "--out", model, "--preset", preset, "--seed", "5",
+         "--dtype", dtype or "f32"])
     run([PY, os.path.join(TOOLS, "gen_test_inputs.py"), "--model", model, "--out", d, "--images", "3",
          "--texts", "4", "--seed", "9"])
     pixels, tokens = os.path.join(d, "pixels.npy"), os.path.join(d, "tokens.npy")
     ref_img, ref_txt = os.path.join(d, "ref_img.npy"), os.path.join(d, "ref_txt.npy")
     run([PY, os.path.join(TOOLS, "clip_ref.py"), "--model", model, "--pixels", pixels, "--out", ref_img])
     run([PY, os.path.join(TOOLS, "clip_ref.py"), "--model", model, "--tokens", tokens, "--out", ref_txt])
-    check_model(clipvk, model, d, preset, pixels, tokens, np.load(ref_img), np.load(ref_txt))
+    check_model(clipvk, model, d, spec, pixels, tokens, np.load(ref_img), np.load(ref_txt))
 
 
 def golden(clipvk, work):
@@ -97,12 +100,11 @@ def golden(clipvk, work):
 
 def main():
     clipvk, work = sys.argv[1], sys.argv[2]
-    presets = ["tiny", "tiny-gelu", "odd"]
+    # f16 and bf16 files are converted on load; vit-b-32 has the real model's shapes
+    presets = ["tiny", "tiny-gelu", "odd", "tiny:f16", "odd:bf16", "vit-b-32"]
     args = sys.argv[3:]
     if "--presets" in args:
         presets = args[args.index("--presets") + 1].split(",")
-    if "--big" in args or os.environ.get("CLIPVK_TEST_BIG") == "1":
-        presets.append("vit-b-32")
     os.makedirs(work, exist_ok=True)
     golden(clipvk, work)
     for p in presets:

@@ -34,7 +34,6 @@ static void free_arena(clipvk_model *m, clipvk_arena *a)
 
 static void free_tower(clipvk_model *m, clipvk_tower *t)
 {
-    for (int i = 0; i < CLIPVK_RECORDINGS; i++) clipvk_cmd_destroy(t->rec[i].cmd);
     if (t->layers)
         for (uint32_t i = 0; i < t->cfg->layers; i++) {
             clipvk_layer *l = &t->layers[i];
@@ -60,6 +59,7 @@ static void free_tower(clipvk_model *m, clipvk_tower *t)
 void clipvk_model_destroy(clipvk_model *m)
 {
     if (!m) return;
+    for (int i = 0; i < CLIPVK_RECORDINGS; i++) clipvk_cmd_destroy(m->rec[i].cmd);
     free_tower(m, &m->vision);
     free_tower(m, &m->text);
     free(m);
@@ -113,28 +113,25 @@ static clipvk_status arena_create(clipvk_model *m, clipvk_tower *t, int vision, 
     return CLIPVK_OK;
 }
 
-/* The recording for `batch` inputs, made on first use. */
-static clipvk_status recording(clipvk_model *m, clipvk_tower *t, int vision, uint32_t batch, clipvk_cmd **out,
-                               clipvk_error *err)
+/* The recording for (images, texts) inputs, made on first use; the oldest
+ * of CLIPVK_RECORDINGS is re-recorded when a new pair comes. */
+static clipvk_status recording(clipvk_model *m, uint32_t images, uint32_t texts, clipvk_cmd **out, clipvk_error *err)
 {
     for (int i = 0; i < CLIPVK_RECORDINGS; i++)
-        if (t->rec[i].cmd && t->rec[i].batch == batch) {
-            *out = t->rec[i].cmd;
+        if (m->rec[i].cmd && m->rec[i].images == images && m->rec[i].texts == texts) {
+            *out = m->rec[i].cmd;
             return CLIPVK_OK;
         }
-    clipvk_recording *r = &t->rec[t->next_rec];
-    t->next_rec = (t->next_rec + 1) % CLIPVK_RECORDINGS;
-    if (!r->cmd) {
-        clipvk_status s = clipvk_cmd_create(m->rt->dev, m->rt->profile, &r->cmd, err);
-        if (s) return s;
-    }
-    r->batch = 0;
+    clipvk_recording *r = &m->rec[m->next_rec];
+    m->next_rec = (m->next_rec + 1) % CLIPVK_RECORDINGS;
     clipvk_status s;
-    if ((s = clipvk_cmd_begin(r->cmd, err)) ||
-        (s = vision ? clipvk_vision_record(m, r->cmd, batch, err) : clipvk_text_record(m, r->cmd, batch, err)) ||
-        (s = clipvk_cmd_end(r->cmd, err)))
+    if (!r->cmd && (s = clipvk_cmd_create(m->rt->dev, m->rt->profile, &r->cmd, err))) return s;
+    r->images = r->texts = UINT32_MAX; /* invalid until recorded */
+    if ((s = clipvk_cmd_begin(r->cmd, err)) || (images && (s = clipvk_vision_record(m, r->cmd, images, err))) ||
+        (texts && (s = clipvk_text_record(m, r->cmd, texts, err))) || (s = clipvk_cmd_end(r->cmd, err)))
         return s;
-    r->batch = batch;
+    r->images = images;
+    r->texts = texts;
     *out = r->cmd;
     return CLIPVK_OK;
 }
@@ -147,30 +144,6 @@ static void normalize_rows(float *x, uint32_t rows, uint32_t n)
         float k = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
         for (uint32_t i = 0; i < n; i++) x[(size_t)r * n + i] *= k;
     }
-}
-
-clipvk_status clipvk_model_encode_images(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out,
-                                         clipvk_error *err)
-{
-    if (!(m->towers & CLIPVK_TOWER_IMAGE))
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its image tower");
-    clipvk_tower *t = &m->vision;
-    clipvk_status s = arena_create(m, t, 1, err);
-    if (s) return s;
-    const clipvk_tower_config *c = t->cfg;
-    size_t per_image = (size_t)c->channels * c->image_size * c->image_size, P = m->cfg.projection_dim;
-    for (uint32_t done = 0; done < n;) {
-        uint32_t b = n - done < t->arena.batch ? n - done : t->arena.batch;
-        clipvk_cmd *cmd;
-        if ((s = recording(m, t, 1, b, &cmd, err)) ||
-            (s = clipvk_upload(m->rt, &t->arena.input, 0, pixels + done * per_image, b * per_image * 4, err)) ||
-            (s = clipvk_cmd_submit(cmd, err)) ||
-            (s = clipvk_download(m->rt, &t->arena.out, 0, out + done * P, b * P * 4, err)))
-            return s;
-        done += b;
-    }
-    if (normalize) normalize_rows(out, n, (uint32_t)P);
-    return CLIPVK_OK;
 }
 
 clipvk_status clipvk_model_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,
@@ -194,53 +167,83 @@ clipvk_status clipvk_model_pool_index(const clipvk_model_config *c, const int32_
                        (long long)c->text.eos_token_id);
 }
 
-clipvk_status clipvk_model_encode_texts(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
-                                        float *out, clipvk_error *err)
+/* Checks b token rows, pads them to the context with zeros (the causal mask
+ * keeps padding after the end-of-text token from changing the result) and
+ * uploads them with their pooling positions. */
+static clipvk_status stage_texts(clipvk_model *m, const int32_t *ids, uint32_t first, uint32_t b, uint32_t len,
+                                 int32_t *rows, int32_t *idx, clipvk_error *err)
 {
-    if (!(m->towers & CLIPVK_TOWER_TEXT))
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its text tower");
-    clipvk_tower *t = &m->text;
-    const clipvk_tower_config *c = t->cfg;
-    if (len == 0 || len > c->context)
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token rows of length %u: the model's context is %u", len,
-                           c->context);
-    clipvk_status s = arena_create(m, t, 0, err);
-    if (s) return s;
-    size_t P = m->cfg.projection_dim, L = c->context;
-    int32_t *rows = malloc((size_t)t->arena.batch * L * 4);
-    int32_t *idx = malloc((size_t)t->arena.batch * 4);
-    if (!rows || !idx) {
-        free(rows), free(idx);
-        return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
-    }
-    for (uint32_t done = 0; done < n && !s;) {
-        uint32_t b = n - done < t->arena.batch ? n - done : t->arena.batch;
-        /* Rows are padded to the context with zeros: the causal mask keeps
-         * padding after the end-of-text token from changing the result. */
-        memset(rows, 0, (size_t)b * L * 4);
-        for (uint32_t r = 0; r < b && !s; r++) {
-            const int32_t *src = ids + (size_t)(done + r) * len;
-            for (uint32_t i = 0; i < len && !s; i++)
-                if (src[i] < 0 || (uint32_t)src[i] >= c->vocab)
-                    s = clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token row %u holds id %d outside the vocabulary (%u)",
-                                    done + r, src[i], c->vocab);
-            memcpy(rows + (size_t)r * L, src, (size_t)len * 4);
-            uint32_t p = 0;
-            if (!s && (s = clipvk_model_pool_index(&m->cfg, src, len, &p, err)) && err)
-                snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), " in row %u", done + r);
-            idx[r] = (int32_t)p;
+    const clipvk_tower_config *c = &m->cfg.text;
+    size_t L = c->context;
+    memset(rows, 0, (size_t)b * L * 4);
+    for (uint32_t r = 0; r < b; r++) {
+        const int32_t *src = ids + (size_t)(first + r) * len;
+        for (uint32_t i = 0; i < len; i++)
+            if (src[i] < 0 || (uint32_t)src[i] >= c->vocab)
+                return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                                   "token row %u holds id %d outside the vocabulary (%u)", first + r, src[i], c->vocab);
+        memcpy(rows + (size_t)r * L, src, (size_t)len * 4);
+        uint32_t p = 0;
+        clipvk_status s = clipvk_model_pool_index(&m->cfg, src, len, &p, err);
+        if (s) {
+            if (err) snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), " in row %u", first + r);
+            return s;
         }
+        idx[r] = (int32_t)p;
+    }
+    clipvk_status s = clipvk_upload(m->rt, &m->text.arena.input, 0, rows, (size_t)b * L * 4, err);
+    return s ? s : clipvk_upload(m->rt, &m->text.arena.pool_idx, 0, idx, (size_t)b * 4, err);
+}
+
+clipvk_status clipvk_model_encode(clipvk_model *m, const float *pixels, uint32_t n_images, const int32_t *ids,
+                                  uint32_t n_texts, uint32_t len, int normalize, float *image_out, float *text_out,
+                                  clipvk_error *err)
+{
+    if (n_images && !(m->towers & CLIPVK_TOWER_IMAGE))
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its image tower");
+    if (n_texts && !(m->towers & CLIPVK_TOWER_TEXT))
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its text tower");
+    if (n_texts && (len == 0 || len > m->cfg.text.context))
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token rows of length %u: the model's context is %u", len,
+                           m->cfg.text.context);
+    clipvk_status s = CLIPVK_OK;
+    if ((n_images && (s = arena_create(m, &m->vision, 1, err))) || (n_texts && (s = arena_create(m, &m->text, 0, err))))
+        return s;
+    const clipvk_tower_config *v = &m->cfg.vision;
+    size_t per_image = (size_t)v->channels * v->image_size * v->image_size, P = m->cfg.projection_dim;
+    size_t L = m->cfg.text.context, bt_max = n_texts ? m->text.arena.batch : 0;
+    int32_t *rows = bt_max ? malloc(bt_max * L * 4) : NULL, *idx = bt_max ? malloc(bt_max * 4) : NULL;
+    if (bt_max && (!rows || !idx)) s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    for (uint32_t di = 0, dt = 0; !s && (di < n_images || dt < n_texts);) {
+        uint32_t bi = n_images - di < m->vision.arena.batch ? n_images - di : m->vision.arena.batch;
+        uint32_t bt = n_texts - dt < bt_max ? n_texts - dt : (uint32_t)bt_max;
         clipvk_cmd *cmd;
-        if (s || (s = recording(m, t, 0, b, &cmd, err)) ||
-            (s = clipvk_upload(m->rt, &t->arena.input, 0, rows, (size_t)b * L * 4, err)) ||
-            (s = clipvk_upload(m->rt, &t->arena.pool_idx, 0, idx, (size_t)b * 4, err)) ||
+        if ((bi && (s = clipvk_upload(m->rt, &m->vision.arena.input, 0, pixels + di * per_image, bi * per_image * 4, err))) ||
+            (bt && (s = stage_texts(m, ids, dt, bt, len, rows, idx, err))) || (s = recording(m, bi, bt, &cmd, err)) ||
             (s = clipvk_cmd_submit(cmd, err)) ||
-            (s = clipvk_download(m->rt, &t->arena.out, 0, out + done * P, b * P * 4, err)))
+            (bi && (s = clipvk_download(m->rt, &m->vision.arena.out, 0, image_out + di * P, bi * P * 4, err))) ||
+            (bt && (s = clipvk_download(m->rt, &m->text.arena.out, 0, text_out + dt * P, bt * P * 4, err))))
             break;
-        done += b;
+        di += bi;
+        dt += bt;
     }
     free(rows);
     free(idx);
-    if (!s && normalize) normalize_rows(out, n, (uint32_t)P);
+    if (!s && normalize) {
+        normalize_rows(image_out, n_images, (uint32_t)P);
+        normalize_rows(text_out, n_texts, (uint32_t)P);
+    }
     return s;
+}
+
+clipvk_status clipvk_model_encode_images(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out,
+                                         clipvk_error *err)
+{
+    return clipvk_model_encode(m, pixels, n, NULL, 0, 0, normalize, out, NULL, err);
+}
+
+clipvk_status clipvk_model_encode_texts(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
+                                        float *out, clipvk_error *err)
+{
+    return clipvk_model_encode(m, NULL, 0, ids, n, len, normalize, NULL, out, err);
 }

@@ -38,6 +38,12 @@ clipvk_status clipvk_model_encode_images(clipvk_model *m, const float *pixels, u
 clipvk_status clipvk_model_encode_texts(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
                                         float *out, clipvk_error *err);
 
+/* Both towers in one submission: n_images images and n_texts token rows
+ * (either count may be 0), as the two calls above. */
+clipvk_status clipvk_model_encode(clipvk_model *m, const float *pixels, uint32_t n_images, const int32_t *ids,
+                                  uint32_t n_texts, uint32_t len, int normalize, float *image_out, float *text_out,
+                                  clipvk_error *err);
+
 /* The position each token row is pooled at: Hugging Face's rule (legacy
  * eos_token_id 2: the largest id's first position; else the first eos). */
 clipvk_status clipvk_model_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,

@@ -27,9 +27,10 @@ typedef struct clipvk_arena {
     clipvk_buffer pooled, normed, out;/* [B, D], [B, D], [B, proj] */
 } clipvk_arena;
 
-/* A recorded forward pass for one batch size, replayed on every call. */
+/* A recorded forward pass for one pair of batch sizes (images, texts; either
+ * may be 0), replayed on every call with those sizes. */
 typedef struct clipvk_recording {
-    uint32_t batch;
+    uint32_t images, texts;
     clipvk_cmd *cmd;
 } clipvk_recording;
 
@@ -46,8 +47,6 @@ typedef struct clipvk_tower {
     clipvk_buffer pos_embed;          /* [tokens, D] */
     clipvk_buffer token_embed;        /* text [vocab, D] in the model precision */
     clipvk_arena arena;
-    clipvk_recording rec[CLIPVK_RECORDINGS];
-    uint32_t next_rec;
 } clipvk_tower;
 
 struct clipvk_model {
@@ -58,6 +57,8 @@ struct clipvk_model {
     uint32_t max_batch;
     float logit_scale;
     clipvk_tower vision, text;
+    clipvk_recording rec[CLIPVK_RECORDINGS];
+    uint32_t next_rec;
 };
 
 /* Records the tower's forward pass for `batch` inputs into cmd. */

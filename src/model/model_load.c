@@ -241,7 +241,7 @@ clipvk_status clipvk_model_load(clipvk_runtime *rt, const char *dir, const clipv
         }
     }
     if ((s = clipvk_safetensors_open(path, &L.st, err))) goto fail;
-    L.file = strrchr(path, '/') + 1;
+    L.file = path;
     uint64_t scalar[1] = {1};
     const clipvk_tensor_info *ls = clipvk_safetensors_find(L.st, "logit_scale");
     if (!ls) {

@@ -230,7 +230,15 @@ static clipvk_status parse_shard(clipvk_safetensors *st, uint32_t file, clipvk_e
             goto done;
         }
     }
-    /* No two tensors may share bytes. Sort this shard's by offset, check neighbours. */
+    /* Names are unique (checked before overlaps, which a repeated entry also
+     * causes, so the message names the real problem)... */
+    qsort(st->tensors + first, st->ntensors - first, sizeof *st->tensors, cmp_name);
+    for (uint32_t i = first + 1; i < st->ntensors; i++)
+        if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name)) {
+            s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' appears twice", fn, st->tensors[i].name);
+            goto done;
+        }
+    /* ...and no two tensors share bytes: sort by offset, check neighbours. */
     qsort(st->tensors + first, st->ntensors - first, sizeof *st->tensors, cmp_offset);
     for (uint32_t i = first + 1; i < st->ntensors; i++) {
         const clipvk_tensor_info *a = &st->tensors[i - 1], *c = &st->tensors[i];
