@@ -82,6 +82,13 @@ def generated(clipvk, work, spec):
     run([PY, os.path.join(TOOLS, "clip_ref.py"), "--model", model, "--pixels", pixels, "--out", ref_img])
     run([PY, os.path.join(TOOLS, "clip_ref.py"), "--model", model, "--tokens", tokens, "--out", ref_txt])
     check_model(clipvk, model, d, spec, pixels, tokens, np.load(ref_img), np.load(ref_txt))
+    # Random ids after the end-of-text token must not change anything (the
+    # causal mask; clipvk also stops the tower at the last pooled position).
+    noisy = os.path.join(d, "noisy")
+    run([PY, os.path.join(TOOLS, "gen_test_inputs.py"), "--model", model, "--out", noisy, "--images", "1",
+         "--texts", "4", "--seed", "9", "--after-eos", "random"])
+    got = embed(clipvk, model, "text", os.path.join(noisy, "tokens.npy"), os.path.join(d, "noisy.npy"), "fp32")
+    compare("%s text, random ids after eos" % spec, got, np.load(ref_txt), 0.99999)
 
 
 def golden(clipvk, work):

@@ -77,12 +77,12 @@ clipvk_status clipvk_vision_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t ba
     return head(m, t, cmd, &a->h, tokens * d, batch, err);
 }
 
-clipvk_status clipvk_text_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err)
+clipvk_status clipvk_text_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, uint32_t len, clipvk_error *err)
 {
     clipvk_tower *t = &m->text;
     const clipvk_tower_config *c = t->cfg;
     clipvk_arena *a = &t->arena;
-    uint32_t len = c->context, d = c->hidden;
+    uint32_t d = c->hidden;
     clipvk_status s;
     if ((s = clipvk_embed_tokens(m->rt, cmd, &a->input, &t->token_embed, m->precision, c->vocab, &t->pos_embed, &a->h,
                                  batch, len, d, err)) ||

@@ -115,10 +115,12 @@ static clipvk_status arena_create(clipvk_model *m, clipvk_tower *t, int vision, 
 
 /* The recording for (images, texts) inputs, made on first use; the oldest
  * of CLIPVK_RECORDINGS is re-recorded when a new pair comes. */
-static clipvk_status recording(clipvk_model *m, uint32_t images, uint32_t texts, clipvk_cmd **out, clipvk_error *err)
+static clipvk_status recording(clipvk_model *m, uint32_t images, uint32_t texts, uint32_t text_len, clipvk_cmd **out,
+                               clipvk_error *err)
 {
+    if (!texts) text_len = 0;
     for (int i = 0; i < CLIPVK_RECORDINGS; i++)
-        if (m->rec[i].cmd && m->rec[i].images == images && m->rec[i].texts == texts) {
+        if (m->rec[i].cmd && m->rec[i].images == images && m->rec[i].texts == texts && m->rec[i].text_len == text_len) {
             *out = m->rec[i].cmd;
             return CLIPVK_OK;
         }
@@ -128,10 +130,11 @@ static clipvk_status recording(clipvk_model *m, uint32_t images, uint32_t texts,
     if (!r->cmd && (s = clipvk_cmd_create(m->rt->dev, m->rt->profile, &r->cmd, err))) return s;
     r->images = r->texts = UINT32_MAX; /* invalid until recorded */
     if ((s = clipvk_cmd_begin(r->cmd, err)) || (images && (s = clipvk_vision_record(m, r->cmd, images, err))) ||
-        (texts && (s = clipvk_text_record(m, r->cmd, texts, err))) || (s = clipvk_cmd_end(r->cmd, err)))
+        (texts && (s = clipvk_text_record(m, r->cmd, texts, text_len, err))) || (s = clipvk_cmd_end(r->cmd, err)))
         return s;
     r->images = images;
     r->texts = texts;
+    r->text_len = text_len;
     *out = r->cmd;
     return CLIPVK_OK;
 }
@@ -167,22 +170,23 @@ clipvk_status clipvk_model_pool_index(const clipvk_model_config *c, const int32_
                        (long long)c->text.eos_token_id);
 }
 
-/* Checks b token rows, pads them to the context with zeros (the causal mask
- * keeps padding after the end-of-text token from changing the result) and
- * uploads them with their pooling positions. */
+/* Checks b token rows and uploads them with their pooling positions, cut to
+ * the *run_len tokens the batch needs. The causal mask means that a row's
+ * pooled token never sees what follows it, so the tower only runs up to the
+ * last pooled position of the batch (rounded up to a multiple of 8 so that
+ * few lengths, and so few recordings, occur); shorter rows are padded with
+ * zeros, which only later positions could see. */
 static clipvk_status stage_texts(clipvk_model *m, const int32_t *ids, uint32_t first, uint32_t b, uint32_t len,
-                                 int32_t *rows, int32_t *idx, clipvk_error *err)
+                                 int32_t *rows, int32_t *idx, uint32_t *run_len, clipvk_error *err)
 {
     const clipvk_tower_config *c = &m->cfg.text;
-    size_t L = c->context;
-    memset(rows, 0, (size_t)b * L * 4);
+    uint32_t last = 0;
     for (uint32_t r = 0; r < b; r++) {
         const int32_t *src = ids + (size_t)(first + r) * len;
         for (uint32_t i = 0; i < len; i++)
             if (src[i] < 0 || (uint32_t)src[i] >= c->vocab)
                 return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
                                    "token row %u holds id %d outside the vocabulary (%u)", first + r, src[i], c->vocab);
-        memcpy(rows + (size_t)r * L, src, (size_t)len * 4);
         uint32_t p = 0;
         clipvk_status s = clipvk_model_pool_index(&m->cfg, src, len, &p, err);
         if (s) {
@@ -190,7 +194,14 @@ static clipvk_status stage_texts(clipvk_model *m, const int32_t *ids, uint32_t f
             return s;
         }
         idx[r] = (int32_t)p;
+        if (p > last) last = p;
     }
+    uint32_t L = (last + 8) / 8 * 8;
+    if (L > c->context) L = c->context;
+    memset(rows, 0, (size_t)b * L * 4);
+    for (uint32_t r = 0; r < b; r++)
+        memcpy(rows + (size_t)r * L, ids + (size_t)(first + r) * len, (size_t)(len < L ? len : L) * 4);
+    *run_len = L;
     clipvk_status s = clipvk_upload(m->rt, &m->text.arena.input, 0, rows, (size_t)b * L * 4, err);
     return s ? s : clipvk_upload(m->rt, &m->text.arena.pool_idx, 0, idx, (size_t)b * 4, err);
 }
@@ -218,8 +229,10 @@ clipvk_status clipvk_model_encode(clipvk_model *m, const float *pixels, uint32_t
         uint32_t bi = n_images - di < m->vision.arena.batch ? n_images - di : m->vision.arena.batch;
         uint32_t bt = n_texts - dt < bt_max ? n_texts - dt : (uint32_t)bt_max;
         clipvk_cmd *cmd;
+        uint32_t run_len = 0;
         if ((bi && (s = clipvk_upload(m->rt, &m->vision.arena.input, 0, pixels + di * per_image, bi * per_image * 4, err))) ||
-            (bt && (s = stage_texts(m, ids, dt, bt, len, rows, idx, err))) || (s = recording(m, bi, bt, &cmd, err)) ||
+            (bt && (s = stage_texts(m, ids, dt, bt, len, rows, idx, &run_len, err))) ||
+            (s = recording(m, bi, bt, run_len, &cmd, err)) ||
             (s = clipvk_cmd_submit(cmd, err)) ||
             (bi && (s = clipvk_download(m->rt, &m->vision.arena.out, 0, image_out + di * P, bi * P * 4, err))) ||
             (bt && (s = clipvk_download(m->rt, &m->text.arena.out, 0, text_out + dt * P, bt * P * 4, err))))

@@ -28,9 +28,9 @@ typedef struct clipvk_arena {
 } clipvk_arena;
 
 /* A recorded forward pass for one pair of batch sizes (images, texts; either
- * may be 0), replayed on every call with those sizes. */
+ * may be 0) and text length, replayed on every call with those sizes. */
 typedef struct clipvk_recording {
-    uint32_t images, texts;
+    uint32_t images, texts, text_len;
     clipvk_cmd *cmd;
 } clipvk_recording;
 
@@ -63,7 +63,8 @@ struct clipvk_model {
 
 /* Records the tower's forward pass for `batch` inputs into cmd. */
 clipvk_status clipvk_vision_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err);
-clipvk_status clipvk_text_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err);
+/* Text rows of len tokens (len <= the context). */
+clipvk_status clipvk_text_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, uint32_t len, clipvk_error *err);
 
 /* x -> y through one pre-norm encoder layer stack, shared by both towers. */
 clipvk_status clipvk_encoder_record(clipvk_model *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
