@@ -6,7 +6,7 @@
  * reference's logits_per_image. Skips (77) when ../shared is absent.
  */
 #include "harness.h"
-#include "model/model.h"
+#include "model/net.h"
 #include "util/npy.h"
 
 #include <math.h>
@@ -44,20 +44,20 @@ int main(void)
     uint32_t nl = (uint32_t)logits.shape[1]; /* logits use the first nl texts */
 
     /* max_batch 3: 4 images and 32 texts need several submissions */
-    clipvk_model_options mo = {.precision = CLIPVK_PRECISION_FP32, .max_batch = 3};
-    clipvk_model *m;
-    OK(clipvk_model_load(rt, dir, &mo, &m, &test_err));
-    uint32_t P = clipvk_model_get_config(m)->projection_dim;
+    clipvk_net_options mo = {.precision = CLIPVK_PRECISION_FP32, .max_batch = 3};
+    clipvk_net *m;
+    OK(clipvk_net_load(rt, dir, &mo, &m, &test_err));
+    uint32_t P = clipvk_net_get_config(m)->projection_dim;
     float *img = malloc((size_t)ni * P * 4), *txt = malloc((size_t)nt * P * 4);
     float *img2 = malloc((size_t)ni * P * 4), *txt2 = malloc((size_t)nt * P * 4);
-    OK(clipvk_model_encode(m, pixels.data, ni, tokens.data, nt, len, 1, img, txt, &test_err));
-    OK(clipvk_model_encode_images(m, pixels.data, ni, 1, img2, &test_err));
-    OK(clipvk_model_encode_texts(m, tokens.data, nt, len, 1, txt2, &test_err));
+    OK(clipvk_net_encode(m, pixels.data, ni, tokens.data, nt, len, 1, img, txt, &test_err));
+    OK(clipvk_net_encode_images(m, pixels.data, ni, 1, img2, &test_err));
+    OK(clipvk_net_encode_texts(m, tokens.data, nt, len, 1, txt2, &test_err));
     CHECK(!memcmp(img, img2, (size_t)ni * P * 4), "images: one submission with both towers differs from one alone");
     CHECK(!memcmp(txt, txt2, (size_t)nt * P * 4), "texts: one submission with both towers differs from one alone");
 
     /* logits_per_image = exp(logit_scale) * cos */
-    float scale = expf(clipvk_model_logit_scale(m));
+    float scale = expf(clipvk_net_logit_scale(m));
     const double *want = logits.data;
     double worst = 0;
     for (uint32_t i = 0; i < ni; i++)
@@ -75,13 +75,13 @@ int main(void)
     /* a token row without its end-of-text token is an error, not garbage */
     clipvk_error e = {0};
     int32_t bad[77] = {49406, 320, 1125};
-    clipvk_status s = clipvk_model_encode_texts(m, bad, 1, 77, 1, txt2, &e);
+    clipvk_status s = clipvk_net_encode_texts(m, bad, 1, 77, 1, txt2, &e);
     CHECK(s == CLIPVK_ERROR_INVALID_ARGUMENT && strstr(e.msg, "end-of-text"), "row without eos: %d %s", s, e.msg);
     bad[3] = 60000; /* outside the vocabulary */
-    s = clipvk_model_encode_texts(m, bad, 1, 77, 1, txt2, &e);
+    s = clipvk_net_encode_texts(m, bad, 1, 77, 1, txt2, &e);
     CHECK(s == CLIPVK_ERROR_INVALID_ARGUMENT && strstr(e.msg, "vocabulary"), "id outside the vocabulary: %d %s", s, e.msg);
 
-    clipvk_model_destroy(m);
+    clipvk_net_destroy(m);
     free(img), free(txt), free(img2), free(txt2);
     clipvk_npy_free(&pixels), clipvk_npy_free(&tokens), clipvk_npy_free(&logits);
     return test_finish(rt);

@@ -14,12 +14,12 @@ int cli_embed_image(int argc, char **argv);
 int cli_embed_text(int argc, char **argv);
 
 struct clipvk_runtime;
-struct clipvk_model;
+struct clipvk_net;
 /* Creates the runtime and loads a model (towers: CLIPVK_TOWER_*); prints the error. */
 int cli_load_model(const char *dir, const char *device, const char *precision, int towers, uint32_t batch,
-                   struct clipvk_runtime **rt, struct clipvk_model **m);
+                   struct clipvk_runtime **rt, struct clipvk_net **m);
 /* Destroys both; turns a success into a failure if Vulkan validation complained. */
-int cli_finish(struct clipvk_runtime *rt, struct clipvk_model *m, int code);
+int cli_finish(struct clipvk_runtime *rt, struct clipvk_net *m, int code);
 
 /* Prints "clipvk: <message>" to stderr; returns code. */
 int cli_error(int code, const char *fmt, ...)

@@ -3,7 +3,7 @@
  * token ids read from .npy, written as float32 [N, projection_dim] .npy.
  */
 #include "cli/cli.h"
-#include "model/model.h"
+#include "model/net.h"
 #include "util/npy.h"
 
 #include <stdio.h>
@@ -81,17 +81,17 @@ static int parse(int argc, char **argv, int image, embed_opts *o)
 
 /* Creates the runtime and loads the model for one tower. */
 int cli_load_model(const char *dir, const char *device, const char *precision, int towers, uint32_t batch,
-                   clipvk_runtime **rt, clipvk_model **m)
+                   clipvk_runtime **rt, clipvk_net **m)
 {
     clipvk_error err = {0};
     clipvk_runtime_options ro = {.device = {.select = device, .validation = -1}};
     if (clipvk_runtime_create(&ro, rt, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
-    clipvk_model_options mo = {
+    clipvk_net_options mo = {
         .towers = towers,
         .precision = !precision ? -1 : !strcmp(precision, "fp16") ? CLIPVK_PRECISION_FP16 : CLIPVK_PRECISION_FP32,
         .max_batch = batch,
     };
-    if (clipvk_model_load(*rt, dir, &mo, m, &err)) {
+    if (clipvk_net_load(*rt, dir, &mo, m, &err)) {
         clipvk_runtime_destroy(*rt);
         *rt = NULL;
         return cli_error(CLI_FAIL, "%s", err.msg);
@@ -100,9 +100,9 @@ int cli_load_model(const char *dir, const char *device, const char *precision, i
 }
 
 /* Ends the command: fails if the validation layer complained. */
-int cli_finish(clipvk_runtime *rt, clipvk_model *m, int code)
+int cli_finish(clipvk_runtime *rt, clipvk_net *m, int code)
 {
-    clipvk_model_destroy(m);
+    clipvk_net_destroy(m);
     unsigned msgs = rt ? clipvk_runtime_validation_messages(rt) : 0;
     clipvk_runtime_destroy(rt);
     if (msgs && code == CLI_OK) return cli_error(CLI_FAIL, "%u Vulkan validation message(s)", msgs);
@@ -118,14 +118,14 @@ static int embed(int argc, char **argv, int image)
     clipvk_npy in;
     if (clipvk_npy_read(o.input, 1ull << 34, &in, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
     clipvk_runtime *rt = NULL;
-    clipvk_model *m = NULL;
+    clipvk_net *m = NULL;
     int code = cli_load_model(o.model, o.device, o.precision, image ? CLIPVK_TOWER_IMAGE : CLIPVK_TOWER_TEXT, o.batch,
                               &rt, &m);
     if (code) {
         clipvk_npy_free(&in);
         return code;
     }
-    const clipvk_model_config *c = clipvk_model_get_config(m);
+    const clipvk_model_config *c = clipvk_net_get_config(m);
     uint64_t n = in.ndim ? in.shape[0] : 0;
     float *out = NULL;
     if (image) {
@@ -154,8 +154,8 @@ static int embed(int argc, char **argv, int image)
         code = cli_error(CLI_FAIL, "out of host memory");
         goto done;
     }
-    clipvk_status s = image ? clipvk_model_encode_images(m, in.data, (uint32_t)n, !o.raw, out, &err)
-                            : clipvk_model_encode_texts(m, in.data, (uint32_t)n, (uint32_t)in.shape[1], !o.raw, out, &err);
+    clipvk_status s = image ? clipvk_net_encode_images(m, in.data, (uint32_t)n, !o.raw, out, &err)
+                            : clipvk_net_encode_texts(m, in.data, (uint32_t)n, (uint32_t)in.shape[1], !o.raw, out, &err);
     if (s) {
         code = cli_error(CLI_FAIL, "%s: %s", o.input, err.msg);
         goto done;

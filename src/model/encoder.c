@@ -6,9 +6,9 @@
  * seven dispatches: layernorm, matmul, attention, matmul, layernorm,
  * matmul, matmul.
  */
-#include "model/model_internal.h"
+#include "model/net_internal.h"
 
-static clipvk_status linear(clipvk_model *m, clipvk_cmd *cmd, const clipvk_buffer *x, const clipvk_linear *l,
+static clipvk_status linear(clipvk_net *m, clipvk_cmd *cmd, const clipvk_buffer *x, const clipvk_linear *l,
                             clipvk_activation act, const clipvk_buffer *residual, const clipvk_buffer *y, uint32_t rows,
                             clipvk_error *err)
 {
@@ -23,7 +23,7 @@ static clipvk_status linear(clipvk_model *m, clipvk_cmd *cmd, const clipvk_buffe
     return clipvk_matmul(m->rt, cmd, &a, err);
 }
 
-clipvk_status clipvk_encoder_record(clipvk_model *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
+clipvk_status clipvk_encoder_record(clipvk_net *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
                                     uint32_t tokens, int causal, clipvk_error *err)
 {
     const clipvk_tower_config *c = t->cfg;
@@ -46,7 +46,7 @@ clipvk_status clipvk_encoder_record(clipvk_model *m, clipvk_tower *t, clipvk_cmd
 }
 
 /* The final norm of the pooled rows and the projection. */
-static clipvk_status head(clipvk_model *m, clipvk_tower *t, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
+static clipvk_status head(clipvk_net *m, clipvk_tower *t, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
                           uint32_t batch, clipvk_error *err)
 {
     const clipvk_tower_config *c = t->cfg;
@@ -56,7 +56,7 @@ static clipvk_status head(clipvk_model *m, clipvk_tower *t, clipvk_cmd *cmd, con
     return s ? s : linear(m, cmd, &a->normed, &t->projection, CLIPVK_ACT_NONE, NULL, &a->out, batch, err);
 }
 
-clipvk_status clipvk_vision_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err)
+clipvk_status clipvk_vision_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err)
 {
     clipvk_tower *t = &m->vision;
     const clipvk_tower_config *c = t->cfg;
@@ -77,7 +77,7 @@ clipvk_status clipvk_vision_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t ba
     return head(m, t, cmd, &a->h, tokens * d, batch, err);
 }
 
-clipvk_status clipvk_text_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, uint32_t len, clipvk_error *err)
+clipvk_status clipvk_text_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch, uint32_t len, clipvk_error *err)
 {
     clipvk_tower *t = &m->text;
     const clipvk_tower_config *c = t->cfg;

@@ -4,27 +4,27 @@
  * a small cache and replayed), uploads of the inputs and downloads of the
  * embeddings.
  */
-#include "model/model_internal.h"
+#include "model/net_internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void free_buffer(clipvk_model *m, clipvk_buffer *b)
+static void free_buffer(clipvk_net *m, clipvk_buffer *b)
 {
     if (b->block) clipvk_free(m->rt->tensors, b);
 }
 
-static void free_linear(clipvk_model *m, clipvk_linear *l) { clipvk_matmul_weights_free(m->rt, l); }
+static void free_linear(clipvk_net *m, clipvk_linear *l) { clipvk_matmul_weights_free(m->rt, l); }
 
-static void free_norm(clipvk_model *m, clipvk_layernorm_params *n)
+static void free_norm(clipvk_net *m, clipvk_layernorm_params *n)
 {
     free_buffer(m, &n->gamma);
     free_buffer(m, &n->beta);
 }
 
-static void free_arena(clipvk_model *m, clipvk_arena *a)
+static void free_arena(clipvk_net *m, clipvk_arena *a)
 {
     clipvk_buffer *all[] = {&a->input, &a->pool_idx, &a->patches, &a->h, &a->a, &a->qkv, &a->mlp,
                             &a->pooled, &a->normed, &a->out};
@@ -32,7 +32,7 @@ static void free_arena(clipvk_model *m, clipvk_arena *a)
     memset(a, 0, sizeof *a);
 }
 
-static void free_tower(clipvk_model *m, clipvk_tower *t)
+static void free_tower(clipvk_net *m, clipvk_tower *t)
 {
     if (t->layers)
         for (uint32_t i = 0; i < t->cfg->layers; i++) {
@@ -56,7 +56,7 @@ static void free_tower(clipvk_model *m, clipvk_tower *t)
     memset(t, 0, sizeof *t);
 }
 
-void clipvk_model_destroy(clipvk_model *m)
+void clipvk_net_destroy(clipvk_net *m)
 {
     if (!m) return;
     for (int i = 0; i < CLIPVK_RECORDINGS; i++) clipvk_cmd_destroy(m->rec[i].cmd);
@@ -65,15 +65,15 @@ void clipvk_model_destroy(clipvk_model *m)
     free(m);
 }
 
-const clipvk_model_config *clipvk_model_get_config(const clipvk_model *m) { return &m->cfg; }
-float clipvk_model_logit_scale(const clipvk_model *m) { return m->logit_scale; }
-clipvk_precision clipvk_model_precision(const clipvk_model *m) { return m->precision; }
-int clipvk_model_towers(const clipvk_model *m) { return m->towers; }
+const clipvk_model_config *clipvk_net_get_config(const clipvk_net *m) { return &m->cfg; }
+float clipvk_net_logit_scale(const clipvk_net *m) { return m->logit_scale; }
+clipvk_precision clipvk_net_precision(const clipvk_net *m) { return m->precision; }
+int clipvk_net_towers(const clipvk_net *m) { return m->towers; }
 
-uint64_t clipvk_model_device_bytes(const clipvk_model *m) { return clipvk_allocator_peak_bytes(m->rt->tensors); }
+uint64_t clipvk_net_device_bytes(const clipvk_net *m) { return clipvk_allocator_peak_bytes(m->rt->tensors); }
 
 /* Allocates the tower's activations for max_batch inputs of `tokens` rows. */
-static clipvk_status arena_create(clipvk_model *m, clipvk_tower *t, int vision, clipvk_error *err)
+static clipvk_status arena_create(clipvk_net *m, clipvk_tower *t, int vision, clipvk_error *err)
 {
     clipvk_arena *a = &t->arena;
     if (a->batch) return CLIPVK_OK;
@@ -115,7 +115,7 @@ static clipvk_status arena_create(clipvk_model *m, clipvk_tower *t, int vision, 
 
 /* The recording for (images, texts) inputs, made on first use; the oldest
  * of CLIPVK_RECORDINGS is re-recorded when a new pair comes. */
-static clipvk_status recording(clipvk_model *m, uint32_t images, uint32_t texts, uint32_t text_len, clipvk_cmd **out,
+static clipvk_status recording(clipvk_net *m, uint32_t images, uint32_t texts, uint32_t text_len, clipvk_cmd **out,
                                clipvk_error *err)
 {
     if (!texts) text_len = 0;
@@ -149,7 +149,7 @@ static void normalize_rows(float *x, uint32_t rows, uint32_t n)
     }
 }
 
-clipvk_status clipvk_model_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,
+clipvk_status clipvk_net_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,
                                       clipvk_error *err)
 {
     uint32_t best = 0;
@@ -176,7 +176,7 @@ clipvk_status clipvk_model_pool_index(const clipvk_model_config *c, const int32_
  * last pooled position of the batch (rounded up to a multiple of 8 so that
  * few lengths, and so few recordings, occur); shorter rows are padded with
  * zeros, which only later positions could see. */
-static clipvk_status stage_texts(clipvk_model *m, const int32_t *ids, uint32_t first, uint32_t b, uint32_t len,
+static clipvk_status stage_texts(clipvk_net *m, const int32_t *ids, uint32_t first, uint32_t b, uint32_t len,
                                  int32_t *rows, int32_t *idx, uint32_t *run_len, clipvk_error *err)
 {
     const clipvk_tower_config *c = &m->cfg.text;
@@ -188,7 +188,7 @@ static clipvk_status stage_texts(clipvk_model *m, const int32_t *ids, uint32_t f
                 return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
                                    "token row %u holds id %d outside the vocabulary (%u)", first + r, src[i], c->vocab);
         uint32_t p = 0;
-        clipvk_status s = clipvk_model_pool_index(&m->cfg, src, len, &p, err);
+        clipvk_status s = clipvk_net_pool_index(&m->cfg, src, len, &p, err);
         if (s) {
             if (err) snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), " in row %u", first + r);
             return s;
@@ -206,7 +206,7 @@ static clipvk_status stage_texts(clipvk_model *m, const int32_t *ids, uint32_t f
     return s ? s : clipvk_upload(m->rt, &m->text.arena.pool_idx, 0, idx, (size_t)b * 4, err);
 }
 
-clipvk_status clipvk_model_encode(clipvk_model *m, const float *pixels, uint32_t n_images, const int32_t *ids,
+clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_images, const int32_t *ids,
                                   uint32_t n_texts, uint32_t len, int normalize, float *image_out, float *text_out,
                                   clipvk_error *err)
 {
@@ -249,14 +249,14 @@ clipvk_status clipvk_model_encode(clipvk_model *m, const float *pixels, uint32_t
     return s;
 }
 
-clipvk_status clipvk_model_encode_images(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out,
+clipvk_status clipvk_net_encode_images(clipvk_net *m, const float *pixels, uint32_t n, int normalize, float *out,
                                          clipvk_error *err)
 {
-    return clipvk_model_encode(m, pixels, n, NULL, 0, 0, normalize, out, NULL, err);
+    return clipvk_net_encode(m, pixels, n, NULL, 0, 0, normalize, out, NULL, err);
 }
 
-clipvk_status clipvk_model_encode_texts(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
+clipvk_status clipvk_net_encode_texts(clipvk_net *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
                                         float *out, clipvk_error *err)
 {
-    return clipvk_model_encode(m, NULL, 0, ids, n, len, normalize, NULL, out, err);
+    return clipvk_net_encode(m, NULL, 0, ids, n, len, normalize, NULL, out, err);
 }

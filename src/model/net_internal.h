@@ -1,8 +1,8 @@
 /* The pieces of a loaded model, shared by the loader and the two towers. */
-#ifndef CLIPVK_MODEL_INTERNAL_H
-#define CLIPVK_MODEL_INTERNAL_H
+#ifndef CLIPVK_NET_INTERNAL_H
+#define CLIPVK_NET_INTERNAL_H
 
-#include "model/model.h"
+#include "model/net.h"
 
 /* A Linear layer: y = x W^T + b, W (and b) as the matmul kernel stores them. */
 typedef clipvk_matmul_weights clipvk_linear;
@@ -49,7 +49,7 @@ typedef struct clipvk_tower {
     clipvk_arena arena;
 } clipvk_tower;
 
-struct clipvk_model {
+struct clipvk_net {
     clipvk_runtime *rt;
     clipvk_model_config cfg;
     clipvk_precision precision;
@@ -62,12 +62,12 @@ struct clipvk_model {
 };
 
 /* Records the tower's forward pass for `batch` inputs into cmd. */
-clipvk_status clipvk_vision_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err);
+clipvk_status clipvk_vision_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err);
 /* Text rows of len tokens (len <= the context). */
-clipvk_status clipvk_text_record(clipvk_model *m, clipvk_cmd *cmd, uint32_t batch, uint32_t len, clipvk_error *err);
+clipvk_status clipvk_text_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch, uint32_t len, clipvk_error *err);
 
 /* x -> y through one pre-norm encoder layer stack, shared by both towers. */
-clipvk_status clipvk_encoder_record(clipvk_model *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
+clipvk_status clipvk_encoder_record(clipvk_net *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
                                     uint32_t tokens, int causal, clipvk_error *err);
 
 #endif

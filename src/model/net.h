@@ -3,53 +3,53 @@
  * weights (validated by name, shape and dtype, converted to the storage
  * precision on upload) — and the recorded forward passes of its towers.
  */
-#ifndef CLIPVK_MODEL_H
-#define CLIPVK_MODEL_H
+#ifndef CLIPVK_NET_H
+#define CLIPVK_NET_H
 
 #include "kernels/kernels.h"
 #include "model/config.h"
 
 enum { CLIPVK_TOWER_IMAGE = 1, CLIPVK_TOWER_TEXT = 2, CLIPVK_TOWER_BOTH = 3 };
 
-typedef struct clipvk_model_options {
+typedef struct clipvk_net_options {
     int towers;            /* CLIPVK_TOWER_*; 0: both */
     int precision;         /* clipvk_precision, or -1: fp16 where the device has 16-bit storage */
     uint32_t max_batch;    /* largest batch one submission runs; 0: 8 */
-} clipvk_model_options;
+} clipvk_net_options;
 
-typedef struct clipvk_model clipvk_model;
+typedef struct clipvk_net clipvk_net;
 
-clipvk_status clipvk_model_load(clipvk_runtime *rt, const char *dir, const clipvk_model_options *opt,
-                                clipvk_model **out, clipvk_error *err);
-void clipvk_model_destroy(clipvk_model *m);
+clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_net_options *opt,
+                                clipvk_net **out, clipvk_error *err);
+void clipvk_net_destroy(clipvk_net *m);
 
-const clipvk_model_config *clipvk_model_get_config(const clipvk_model *m);
-float clipvk_model_logit_scale(const clipvk_model *m);   /* the stored (log) value */
-clipvk_precision clipvk_model_precision(const clipvk_model *m);
-int clipvk_model_towers(const clipvk_model *m);
+const clipvk_model_config *clipvk_net_get_config(const clipvk_net *m);
+float clipvk_net_logit_scale(const clipvk_net *m);   /* the stored (log) value */
+clipvk_precision clipvk_net_precision(const clipvk_net *m);
+int clipvk_net_towers(const clipvk_net *m);
 
 /* Image embeddings of n preprocessed images, pixels [n, C, S, S] f32
  * (S = image_size): out [n, projection_dim], L2-normalised when normalize. */
-clipvk_status clipvk_model_encode_images(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out,
+clipvk_status clipvk_net_encode_images(clipvk_net *m, const float *pixels, uint32_t n, int normalize, float *out,
                                          clipvk_error *err);
 
 /* Text embeddings of n token rows of length len (ids < vocab; each row holds
  * its end-of-text token): out [n, projection_dim]. */
-clipvk_status clipvk_model_encode_texts(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
+clipvk_status clipvk_net_encode_texts(clipvk_net *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
                                         float *out, clipvk_error *err);
 
 /* Both towers in one submission: n_images images and n_texts token rows
  * (either count may be 0), as the two calls above. */
-clipvk_status clipvk_model_encode(clipvk_model *m, const float *pixels, uint32_t n_images, const int32_t *ids,
+clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_images, const int32_t *ids,
                                   uint32_t n_texts, uint32_t len, int normalize, float *image_out, float *text_out,
                                   clipvk_error *err);
 
 /* The position each token row is pooled at: Hugging Face's rule (legacy
  * eos_token_id 2: the largest id's first position; else the first eos). */
-clipvk_status clipvk_model_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,
+clipvk_status clipvk_net_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,
                                       clipvk_error *err);
 
 /* Peak bytes of device memory held by the model and its activations. */
-uint64_t clipvk_model_device_bytes(const clipvk_model *m);
+uint64_t clipvk_net_device_bytes(const clipvk_net *m);
 
 #endif

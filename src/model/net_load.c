@@ -4,7 +4,7 @@
  * time (converted to the storage precision on the way, so host memory stays
  * near one tensor beyond the mapped file).
  */
-#include "model/model_internal.h"
+#include "model/net_internal.h"
 #include "model/safetensors.h"
 #include "util/half.h"
 
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 typedef struct loader {
-    clipvk_model *m;
+    clipvk_net *m;
     clipvk_safetensors *st;
     const char *file;        /* for messages */
     float *tmp;              /* conversion buffer */
@@ -148,7 +148,7 @@ static clipvk_status load_layers(loader *L, const char *tower, clipvk_tower *t, 
 
 static clipvk_status load_vision(loader *L, clipvk_error *err)
 {
-    clipvk_model *m = L->m;
+    clipvk_net *m = L->m;
     clipvk_tower *t = &m->vision;
     const clipvk_tower_config *c = &m->cfg.vision;
     t->cfg = c;
@@ -175,7 +175,7 @@ static clipvk_status load_vision(loader *L, clipvk_error *err)
 
 static clipvk_status load_text(loader *L, clipvk_error *err)
 {
-    clipvk_model *m = L->m;
+    clipvk_net *m = L->m;
     clipvk_tower *t = &m->text;
     const clipvk_tower_config *c = &m->cfg.text;
     t->cfg = c;
@@ -209,16 +209,16 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-clipvk_status clipvk_model_load(clipvk_runtime *rt, const char *dir, const clipvk_model_options *opt,
-                                clipvk_model **out, clipvk_error *err)
+clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_net_options *opt,
+                                clipvk_net **out, clipvk_error *err)
 {
     *out = NULL;
-    clipvk_model_options defaults = {.precision = -1};
+    clipvk_net_options defaults = {.precision = -1};
     if (!opt) opt = &defaults;
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a model folder (no such directory)", dir);
-    clipvk_model *m = calloc(1, sizeof *m);
+    clipvk_net *m = calloc(1, sizeof *m);
     if (!m) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->rt = rt;
     m->towers = opt->towers ? opt->towers : CLIPVK_TOWER_BOTH;
@@ -263,6 +263,6 @@ clipvk_status clipvk_model_load(clipvk_runtime *rt, const char *dir, const clipv
 fail:
     free(L.tmp);
     clipvk_safetensors_close(L.st);
-    clipvk_model_destroy(m);
+    clipvk_net_destroy(m);
     return s;
 }
