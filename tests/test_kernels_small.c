@@ -1,5 +1,5 @@
 /*
- * The small kernels (layernorm, add, patchify, embed_vision, embed_tokens,
+ * The small kernels (layernorm, add, patchify, vision_embed, token_embed,
  * gather_rows, l2norm) against plain-C references at shapes that are not
  * multiples of any workgroup size.
  *
@@ -79,7 +79,7 @@ static void test_add(clipvk_runtime *rt, clipvk_cmd *cmd, size_t n, int in_place
     free(a), free(b), free(want), free(got);
 }
 
-/* patchify then embed_vision: the vision tower's input without the matmul. */
+/* patchify then vision_embed: the vision tower's input without the matmul. */
 static void test_vision_input(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batch, uint32_t size, uint32_t patch)
 {
     uint32_t grid = size / patch, np = grid * grid, cols = 3 * patch * patch;
@@ -103,7 +103,7 @@ static void test_vision_input(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batc
     snprintf(what, sizeof what, "patchify b=%u %upx p=%u", batch, size, patch);
     test_compare(what, got, want, npat, 0, 0);
 
-    /* embed_vision on [batch*np, dim] patch embeddings */
+    /* vision_embed on [batch*np, dim] patch embeddings */
     uint32_t dim = 40;
     size_t ne = (size_t)batch * np * dim, nout = (size_t)batch * (np + 1) * dim;
     float *e = malloc(ne * 4), *cls = malloc(dim * 4), *pos = malloc((np + 1) * dim * 4);
@@ -119,17 +119,17 @@ static void test_vision_input(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batc
     clipvk_buffer be = test_buffer(rt, e, ne), bc = test_buffer(rt, cls, dim), bpos = test_buffer(rt, pos, (np + 1) * dim),
                   bo = test_buffer(rt, NULL, nout);
     OK(clipvk_cmd_begin(cmd, &test_err));
-    OK(clipvk_embed_vision(rt, cmd, &be, &bc, &bpos, &bo, batch, np, dim, &test_err));
+    OK(clipvk_vision_embed(rt, cmd, &be, &bc, &bpos, &bo, batch, np, dim, &test_err));
     run(cmd);
     test_read(rt, &bo, g2, nout);
-    snprintf(what, sizeof what, "embed_vision b=%u np=%u", batch, np);
+    snprintf(what, sizeof what, "vision_embed b=%u np=%u", batch, np);
     test_compare(what, g2, w2, nout, 0, 0);
     clipvk_buffer *all[] = {&bx, &bp, &be, &bc, &bpos, &bo};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clipvk_free(rt->tensors, all[i]);
     free(x), free(want), free(got), free(e), free(cls), free(pos), free(w2), free(g2);
 }
 
-static void test_embed_tokens(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batch, uint32_t len, uint32_t vocab,
+static void test_token_embed(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batch, uint32_t len, uint32_t vocab,
                               uint32_t dim, clipvk_precision prec)
 {
     size_t nt = (size_t)vocab * dim, nout = (size_t)batch * len * dim;
@@ -159,11 +159,11 @@ static void test_embed_tokens(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batc
     OK(clipvk_alloc(rt->tensors, (size_t)batch * len * 4, &bi, &test_err));
     OK(clipvk_upload(rt, &bi, 0, ids, (size_t)batch * len * 4, &test_err));
     OK(clipvk_cmd_begin(cmd, &test_err));
-    OK(clipvk_embed_tokens(rt, cmd, &bi, &bt, prec, vocab, &bp, &bo, batch, len, dim, &test_err));
+    OK(clipvk_token_embed(rt, cmd, &bi, &bt, prec, vocab, &bp, &bo, batch, len, dim, &test_err));
     run(cmd);
     test_read(rt, &bo, got, nout);
     char what[80];
-    snprintf(what, sizeof what, "embed_tokens %s b=%u vocab=%u dim=%u", prec ? "fp16" : "fp32", batch, vocab, dim);
+    snprintf(what, sizeof what, "token_embed %s b=%u vocab=%u dim=%u", prec ? "fp16" : "fp32", batch, vocab, dim);
     test_compare(what, got, want, nout, 0, 0);
     clipvk_free(rt->tensors, &bt);
     clipvk_free(rt->tensors, &bi);
@@ -227,9 +227,9 @@ int main(void)
     test_vision_input(rt, cmd, 1, 32, 8);
     test_vision_input(rt, cmd, 3, 56, 14);
     test_vision_input(rt, cmd, 2, 224, 32);
-    test_embed_tokens(rt, cmd, 1, 7, 100, 48, CLIPVK_PRECISION_FP32);
-    test_embed_tokens(rt, cmd, 3, 77, 1000, 96, CLIPVK_PRECISION_FP16);
-    test_embed_tokens(rt, cmd, 2, 77, 49408, 64, CLIPVK_PRECISION_FP32);
+    test_token_embed(rt, cmd, 1, 7, 100, 48, CLIPVK_PRECISION_FP32);
+    test_token_embed(rt, cmd, 3, 77, 1000, 96, CLIPVK_PRECISION_FP16);
+    test_token_embed(rt, cmd, 2, 77, 49408, 64, CLIPVK_PRECISION_FP32);
     test_gather_l2norm(rt, cmd, 1, 1, 1);
     test_gather_l2norm(rt, cmd, 5, 77, 512);
     test_gather_l2norm(rt, cmd, 8, 50, 768);

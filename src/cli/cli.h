@@ -15,7 +15,7 @@ int cli_embed_text(int argc, char **argv);
 
 struct clipvk_runtime;
 struct clipvk_net;
-/* Creates the runtime and loads a model (towers: CLIPVK_TOWER_*); prints the error. */
+/* Creates the runtime and loads a model (towers: CLIPVK_TOWERS_*); prints the error. */
 int cli_load_model(const char *dir, const char *device, const char *precision, int towers, uint32_t batch,
                    struct clipvk_runtime **rt, struct clipvk_net **m);
 /* Destroys both; turns a success into a failure if Vulkan validation complained. */

@@ -119,7 +119,7 @@ static int embed(int argc, char **argv, int image)
     if (clipvk_npy_read(o.input, 1ull << 34, &in, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
     clipvk_runtime *rt = NULL;
     clipvk_net *m = NULL;
-    int code = cli_load_model(o.model, o.device, o.precision, image ? CLIPVK_TOWER_IMAGE : CLIPVK_TOWER_TEXT, o.batch,
+    int code = cli_load_model(o.model, o.device, o.precision, image ? CLIPVK_TOWERS_IMAGE : CLIPVK_TOWERS_TEXT, o.batch,
                               &rt, &m);
     if (code) {
         clipvk_npy_free(&in);

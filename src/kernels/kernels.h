@@ -9,10 +9,6 @@
 
 #include "core/runtime.h"
 
-typedef enum clipvk_precision {
-    CLIPVK_PRECISION_FP32 = 0,
-    CLIPVK_PRECISION_FP16 = 1, /* IEEE halves, two per 32-bit word */
-} clipvk_precision;
 
 /* Bytes one element of a weight takes in the given storage precision. */
 static inline uint32_t clipvk_precision_bytes(clipvk_precision p) { return p == CLIPVK_PRECISION_FP16 ? 2 : 4; }
@@ -47,14 +43,14 @@ clipvk_status clipvk_patchify(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_
                               uint32_t batch, uint32_t channels, uint32_t height, uint32_t width, uint32_t patch,
                               clipvk_error *err);
 
-/* ---- embed_vision.comp: X[b] = [cls; E[b]] + pos, E [batch*patches, dim]. */
-clipvk_status clipvk_embed_vision(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *e,
+/* ---- vision_embed.comp: X[b] = [cls; E[b]] + pos, E [batch*patches, dim]. */
+clipvk_status clipvk_vision_embed(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *e,
                                   const clipvk_buffer *cls, const clipvk_buffer *pos, const clipvk_buffer *x,
                                   uint32_t batch, uint32_t patches, uint32_t dim, clipvk_error *err);
 
-/* ---- embed_tokens.comp: X[b, t] = table[ids[b, t]] + pos[t]; table [vocab, dim] in
+/* ---- token_embed.comp: X[b, t] = table[ids[b, t]] + pos[t]; table [vocab, dim] in
  * `prec`, bound in slices that fit the device's storage-buffer range. */
-clipvk_status clipvk_embed_tokens(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *ids,
+clipvk_status clipvk_token_embed(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *ids,
                                   const clipvk_buffer *table, clipvk_precision prec, uint32_t vocab,
                                   const clipvk_buffer *pos, const clipvk_buffer *x, uint32_t batch, uint32_t len,
                                   uint32_t dim, clipvk_error *err);

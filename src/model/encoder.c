@@ -68,7 +68,7 @@ clipvk_status clipvk_vision_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batc
     if ((s = clipvk_patchify(m->rt, cmd, &a->input, &a->patches, batch, c->channels, c->image_size, c->image_size,
                              c->patch_size, err)) ||
         (s = linear(m, cmd, &a->patches, &t->patch_embed, CLIPVK_ACT_NONE, NULL, &a->a, batch * np, err)) ||
-        (s = clipvk_embed_vision(m->rt, cmd, &a->a, &t->class_embed, &t->pos_embed, &a->qkv, batch, np, d, err)) ||
+        (s = clipvk_vision_embed(m->rt, cmd, &a->a, &t->class_embed, &t->pos_embed, &a->qkv, batch, np, d, err)) ||
         (s = clipvk_layernorm(m->rt, cmd, &a->qkv, 0, &t->ln_pre.gamma, &t->ln_pre.beta, &a->h, 0, batch * tokens, d,
                               c->eps, err)) ||
         (s = clipvk_encoder_record(m, t, cmd, batch, tokens, 0, err)))
@@ -84,7 +84,7 @@ clipvk_status clipvk_text_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch,
     clipvk_arena *a = &t->arena;
     uint32_t d = c->hidden;
     clipvk_status s;
-    if ((s = clipvk_embed_tokens(m->rt, cmd, &a->input, &t->token_embed, m->precision, c->vocab, &t->pos_embed, &a->h,
+    if ((s = clipvk_token_embed(m->rt, cmd, &a->input, &t->token_embed, m->precision, c->vocab, &t->pos_embed, &a->h,
                                  batch, len, d, err)) ||
         (s = clipvk_encoder_record(m, t, cmd, batch, len, 1, err)) ||
         (s = clipvk_gather_rows(m->rt, cmd, &a->h, &a->pool_idx, &a->pooled, batch, len, d, err)))

@@ -210,9 +210,9 @@ clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_i
                                   uint32_t n_texts, uint32_t len, int normalize, float *image_out, float *text_out,
                                   clipvk_error *err)
 {
-    if (n_images && !(m->towers & CLIPVK_TOWER_IMAGE))
+    if (n_images && !(m->towers & CLIPVK_TOWERS_IMAGE))
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its image tower");
-    if (n_texts && !(m->towers & CLIPVK_TOWER_TEXT))
+    if (n_texts && !(m->towers & CLIPVK_TOWERS_TEXT))
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its text tower");
     if (n_texts && (len == 0 || len > m->cfg.text.context))
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token rows of length %u: the model's context is %u", len,

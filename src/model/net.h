@@ -1,5 +1,5 @@
 /*
- * model: a Hugging Face CLIPModel folder loaded onto the device — config,
+ * net: a Hugging Face CLIPModel folder loaded onto the device — config,
  * weights (validated by name, shape and dtype, converted to the storage
  * precision on upload) — and the recorded forward passes of its towers.
  */
@@ -9,11 +9,9 @@
 #include "kernels/kernels.h"
 #include "model/config.h"
 
-enum { CLIPVK_TOWER_IMAGE = 1, CLIPVK_TOWER_TEXT = 2, CLIPVK_TOWER_BOTH = 3 };
-
 typedef struct clipvk_net_options {
-    int towers;            /* CLIPVK_TOWER_*; 0: both */
-    int precision;         /* clipvk_precision, or -1: fp16 where the device has 16-bit storage */
+    int towers;            /* CLIPVK_TOWERS_*; 0: both */
+    clipvk_precision precision; /* CLIPVK_PRECISION_AUTO: fp16 where the device has 16-bit storage */
     uint32_t max_batch;    /* largest batch one submission runs; 0: 8 */
 } clipvk_net_options;
 

@@ -221,7 +221,7 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
     clipvk_net *m = calloc(1, sizeof *m);
     if (!m) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->rt = rt;
-    m->towers = opt->towers ? opt->towers : CLIPVK_TOWER_BOTH;
+    m->towers = opt->towers ? opt->towers : CLIPVK_TOWERS_BOTH;
     m->max_batch = opt->max_batch ? opt->max_batch : 8;
     if (rt->dev->caps.quirks & CLIPVK_QUIRK_SMALL_BATCHES && m->max_batch > 2) m->max_batch = 2;
     m->precision = opt->precision >= 0 ? (clipvk_precision)opt->precision
@@ -254,8 +254,8 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
         s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: logit_scale is not finite", L.file);
         goto fail;
     }
-    if ((m->towers & CLIPVK_TOWER_IMAGE) && (s = load_vision(&L, err))) goto fail;
-    if ((m->towers & CLIPVK_TOWER_TEXT) && (s = load_text(&L, err))) goto fail;
+    if ((m->towers & CLIPVK_TOWERS_IMAGE) && (s = load_vision(&L, err))) goto fail;
+    if ((m->towers & CLIPVK_TOWERS_TEXT) && (s = load_text(&L, err))) goto fail;
     free(L.tmp);
     clipvk_safetensors_close(L.st);
     *out = m;

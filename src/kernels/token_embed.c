@@ -1,11 +1,11 @@
 #include "kernels/kernels.h"
 
-clipvk_status clipvk_embed_tokens(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *ids,
+clipvk_status clipvk_token_embed(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *ids,
                                   const clipvk_buffer *table, clipvk_precision prec, uint32_t vocab,
                                   const clipvk_buffer *pos, const clipvk_buffer *x, uint32_t batch, uint32_t len,
                                   uint32_t dim, clipvk_error *err)
 {
-    const char *shader = prec == CLIPVK_PRECISION_FP16 ? "embed_tokens_f16" : "embed_tokens_f32";
+    const char *shader = prec == CLIPVK_PRECISION_FP16 ? "token_embed_f16" : "token_embed_f32";
     uint64_t row_bytes = (uint64_t)dim * clipvk_precision_bytes(prec);
     /* Rows per slice: what one binding may cover, at an offset the device can bind. */
     uint64_t range = rt->dev->caps.max_storage_buffer_range;
@@ -13,8 +13,8 @@ clipvk_status clipvk_embed_tokens(clipvk_runtime *rt, clipvk_cmd *cmd, const cli
     uint64_t rows = range / row_bytes;
     while (rows > 1 && (rows * row_bytes) % align) rows--;
     if (!rows || (prec == CLIPVK_PRECISION_FP16 && dim % 2))
-        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "embed_tokens: rows of %u cannot be bound", dim);
-    clipvk_status s = clipvk_check_size(table, vocab * row_bytes, "embed_tokens table", err);
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "token_embed: rows of %u cannot be bound", dim);
+    clipvk_status s = clipvk_check_size(table, vocab * row_bytes, "token_embed table", err);
     if (s) return s;
     uint64_t out = (uint64_t)batch * len * dim;
     uint32_t wg = 64, gx, gy;

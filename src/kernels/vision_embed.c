@@ -1,6 +1,6 @@
 #include "kernels/kernels.h"
 
-clipvk_status clipvk_embed_vision(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *e,
+clipvk_status clipvk_vision_embed(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *e,
                                   const clipvk_buffer *cls, const clipvk_buffer *pos, const clipvk_buffer *x,
                                   uint32_t batch, uint32_t patches, uint32_t dim, clipvk_error *err)
 {
@@ -10,5 +10,5 @@ clipvk_status clipvk_embed_vision(clipvk_runtime *rt, clipvk_cmd *cmd, const cli
     clipvk_binding b[4] = {clipvk_bind(e, (uint64_t)batch * patches * dim * 4, 0), clipvk_bind(cls, dim * 4ull, 0),
                            clipvk_bind(pos, (patches + 1ull) * dim * 4, 0), clipvk_bind(x, out * 4, 1)};
     clipvk_grid((out + wg - 1) / wg, &gx, &gy);
-    return clipvk_run(rt, cmd, "embed_vision", &wg, 1, b, 4, &pc, sizeof pc, gx, gy, 1, err);
+    return clipvk_run(rt, cmd, "vision_embed", &wg, 1, b, 4, &pc, sizeof pc, gx, gy, 1, err);
 }

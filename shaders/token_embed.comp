@@ -1,6 +1,6 @@
 #version 450
 /*
- * embed_tokens: the text tower's input — token embedding plus position.
+ * token_embed: the text tower's input — token embedding plus position.
  *   X[b, t, :] = table[ids[b, t]] + pos[t]
  * The table can exceed one storage-buffer range (49408 x 768 f32 is 145 MiB;
  * lavapipe binds at most 128 MiB), so the host binds it in slices of rows

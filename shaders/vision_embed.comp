@@ -1,6 +1,6 @@
 #version 450
 /*
- * embed_vision: the vision tower's input sequence — the class embedding
+ * vision_embed: the vision tower's input sequence — the class embedding
  * followed by the patch embeddings, each plus its position embedding.
  *   X[b, 0, :]   = cls + pos[0]
  *   X[b, 1+j, :] = E[b*np + j, :] + pos[1+j]
