@@ -7,6 +7,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cli_devices(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_tokenize(int argc, char **argv);
 
 /* Prints "clipvk: <message>" to stderr; returns code. */
 int cli_error(int code, const char *fmt, ...)

@@ -24,6 +24,7 @@ static const struct {
 } commands[] = {
     {"devices", cli_devices, "list the Vulkan devices and what they can do"},
     {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
+    {"tokenize", cli_tokenize, "CLIP token ids of texts (OpenAI's tokenizer, exactly)"},
 };
 
 static void usage(FILE *f)
