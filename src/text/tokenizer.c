@@ -243,8 +243,14 @@ void clipvk_tokenizer_special_ids(const clipvk_tokenizer *t, int32_t *start_id, 
 
 /* ---- Splitting with the reference pattern (regex module, IGNORECASE):
  *   <\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+
- * The text is lower-case already, but IGNORECASE still matters: 's' also matches U+017F
- * LATIN SMALL LETTER LONG S (they share a case folding), which lower() leaves alone. */
+ * The text is lower-case already, but IGNORECASE still matters twice:
+ *  - 's' also matches U+017F LATIN SMALL LETTER LONG S (same case folding), which lower()
+ *    leaves alone;
+ *  - U+0345 COMBINING GREEK YPOGEGRAMMENI (a mark whose case folding is the letter iota)
+ *    matches neither [\p{L}] nor, ignoring case, [^\s\p{L}\p{N}]: regex 2022.10.31 skips it
+ *    like whitespace. It is the only such code point (checked over all of Unicode). */
+enum { YPOGEGRAMMENI = 0x345 };
+
 static int ci_eq(uint32_t c, char lit)
 {
     if (c == (uint32_t)lit) return 1;
@@ -260,7 +266,8 @@ static size_t match_lit(const uint32_t *t, size_t n, const char *lit)
     return k;
 }
 
-/* Length of the token starting at t[0] (n > 0), or 0 if t[0] is whitespace (skipped). */
+/* Length of the token starting at t[0] (n > 0), or 0 if nothing matches there (whitespace,
+ * U+0345): the reference's findall skips that character. */
 static size_t next_token(const uint32_t *t, size_t n, int *special)
 {
     static const char *const contractions[] = {"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};
@@ -280,8 +287,9 @@ static size_t next_token(const uint32_t *t, size_t n, int *special)
         return k;
     }
     if (clipvk_u_is_number(t[0])) return 1;
-    if (clipvk_u_is_regex_space(t[0])) return 0;
-    for (k = 1; k < n && !clipvk_u_is_regex_space(t[k]) && !clipvk_u_is_letter(t[k]) && !clipvk_u_is_number(t[k]);)
+    if (clipvk_u_is_regex_space(t[0]) || t[0] == YPOGEGRAMMENI) return 0;
+    for (k = 1; k < n && !clipvk_u_is_regex_space(t[k]) && !clipvk_u_is_letter(t[k]) && !clipvk_u_is_number(t[k]) &&
+                t[k] != YPOGEGRAMMENI;)
         k++;
     return k;
 }
