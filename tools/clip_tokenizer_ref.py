@@ -4,6 +4,7 @@
     clip_tokenizer_ref.py [--bpe FILE.txt.gz] [--context N] [--json] TEXT...
     clip_tokenizer_ref.py --check-golden REFS.json       # every text of the golden set
     clip_tokenizer_ref.py --make-cases SPEC.json OUT.json  # expected ids for the C tests
+    clip_tokenizer_ref.py --check-cases CASES.json       # the committed ids still agree
 
 It follows clip/simple_tokenizer.py (openai/CLIP d05afc4) and clip.tokenize(truncate=True),
 replacing the two things it needs from outside the standard library:
@@ -195,6 +196,7 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--check-golden", metavar="REFS_JSON")
     ap.add_argument("--make-cases", nargs=2, metavar=("SPEC_JSON", "OUT_JSON"))
+    ap.add_argument("--check-cases", metavar="CASES_JSON")
     ap.add_argument("texts", nargs="*")
     args = ap.parse_args()
     tok = Tokenizer(args.bpe)
@@ -202,6 +204,11 @@ def main():
         refs = json.load(open(args.check_golden, encoding="utf-8"))
         bad = [t["index"] for t in refs["texts"] if tok.tokenize(t["text"], args.context) != t["ids"]]
         print(f"{len(refs['texts']) - len(bad)} passed, {len(bad)} failed" + (f": {bad}" if bad else ""))
+        return 1 if bad else 0
+    if args.check_cases:
+        cases = json.load(open(args.check_cases, encoding="utf-8"))["cases"]
+        bad = [c["name"] for c in cases if tok.tokenize(case_text(c), c.get("context", args.context)) != c["ids"]]
+        print(f"{len(cases) - len(bad)} passed, {len(bad)} failed" + (f": {bad}" if bad else ""))
         return 1 if bad else 0
     if args.make_cases:
         spec = json.load(open(args.make_cases[0], encoding="utf-8"))

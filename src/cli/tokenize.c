@@ -67,26 +67,24 @@ int cli_tokenize(int argc, char **argv)
     clipvk_error err = {0};
     clipvk_tokenizer *tok;
     if (clipvk_tokenizer_create(vocab, merges, &tok, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
-    int32_t *ids = malloc(context * sizeof *ids);
-    if (!ids) {
-        clipvk_tokenizer_destroy(tok);
-        return cli_error(CLI_FAIL, "tokenize: out of host memory");
-    }
+    /* Every text first, so that a bad one prints nothing but its error. */
+    size_t nt = (size_t)(argc - first);
+    int32_t *ids = malloc(nt * context * sizeof *ids);
+    uint32_t *lens = malloc(nt * sizeof *lens);
     int rc = CLI_OK;
-    if (json) printf("[");
-    for (int i = first; i < argc; i++) {
-        uint32_t n;
-        if (clipvk_tokenize(tok, argv[i], strlen(argv[i]), (uint32_t)context, ids, &n, &err)) {
-            if (json) printf("]\n");
-            fflush(stdout);
-            rc = cli_error(CLI_FAIL, "tokenize: argument %d: %s", i - first + 1, err.msg);
-            break;
-        }
-        if (json) printf(i > first ? ",\n [" : "[");
-        for (uint32_t k = 0; k < n; k++) printf(json ? (k ? ", %d" : "%d") : (k ? " %d" : "%d"), ids[k]);
-        printf(json ? "]" : "\n");
+    if (!ids || !lens) rc = cli_error(CLI_FAIL, "tokenize: out of host memory");
+    for (size_t i = 0; rc == CLI_OK && i < nt; i++) {
+        const char *text = argv[first + (int)i];
+        if (clipvk_tokenize(tok, text, strlen(text), (uint32_t)context, ids + i * context, &lens[i], &err))
+            rc = cli_error(CLI_FAIL, "tokenize: argument %zu: %s", i + 1, err.msg);
     }
-    if (json && rc == CLI_OK) printf("]\n");
+    for (size_t i = 0; rc == CLI_OK && i < nt; i++) {
+        const int32_t *row = ids + i * context;
+        if (json) printf(i ? ",\n [" : "[[");
+        for (uint32_t k = 0; k < lens[i]; k++) printf(json ? (k ? ", %d" : "%d") : (k ? " %d" : "%d"), row[k]);
+        printf(json ? (i + 1 < nt ? "]" : "]]\n") : "\n");
+    }
+    free(lens);
     free(ids);
     clipvk_tokenizer_destroy(tok);
     return rc;

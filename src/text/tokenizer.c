@@ -311,7 +311,7 @@ clipvk_status clipvk_tokenize(clipvk_tokenizer *tok, const char *utf8, size_t le
     if (!cps) goto oom;
     if ((n = clipvk_utf8_decode((const unsigned char *)utf8, len, cps, &bad, &why)) == (size_t)-1) {
         free(cps);
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "text: invalid UTF-8 at byte offset %zu (%s)", bad, why);
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "invalid UTF-8 in the text at byte offset %zu (%s)", bad, why);
     }
     s = clipvk_text_clean(cps, n, &t, &m, err);
     free(cps);
