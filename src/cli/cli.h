@@ -20,6 +20,7 @@ int cli_load_model(const char *dir, const char *device, const char *precision, i
                    struct clipvk_runtime **rt, struct clipvk_net **m);
 /* Destroys both; turns a success into a failure if Vulkan validation complained. */
 int cli_finish(struct clipvk_runtime *rt, struct clipvk_net *m, int code);
+int cli_tokenize(int argc, char **argv);
 
 /* Prints "clipvk: <message>" to stderr; returns code. */
 int cli_error(int code, const char *fmt, ...)

@@ -27,6 +27,7 @@ static const struct {
     {"embed-text", cli_embed_text, "text embeddings of token ids (.npy)"},
     {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
     {"preprocess", cli_preprocess, "decode and preprocess images to the model's pixels (.npy)"},
+    {"tokenize", cli_tokenize, "CLIP token ids of texts (OpenAI's tokenizer, exactly)"},
 };
 
 static void usage(FILE *f)
