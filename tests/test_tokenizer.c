@@ -57,7 +57,7 @@ static void expect(clipvk_tokenizer *tok, const char *name, const char *text, si
     int32_t *ids = malloc(context * sizeof *ids);
     for (uint32_t i = 0; i < context; i++) ids[i] = -1;
     uint32_t n = 0;
-    clipvk_status s = clipvk_tokenize(tok, text, len, context, ids, &n, &err);
+    clipvk_status s = clipvk_tokenizer_encode(tok, text, len, context, ids, &n, &err);
     CHECK(!s, "%s: %s", name, err.msg);
     int k = cJSON_GetArraySize(want), same = (int)n == k;
     for (int i = 0; same && i < k; i++) same = ids[i] == cJSON_GetArrayItem(want, i)->valueint;
@@ -157,15 +157,15 @@ static void invalid_utf8(clipvk_tokenizer *tok)
     int32_t ids[77];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint32_t n = 99;
-        clipvk_status s = clipvk_tokenize(tok, bad[i].s, bad[i].len, 77, ids, &n, &err);
+        clipvk_status s = clipvk_tokenizer_encode(tok, bad[i].s, bad[i].len, 77, ids, &n, &err);
         char want[64];
         snprintf(want, sizeof want, "byte offset %zu", bad[i].offset);
         CHECK(s == CLIPVK_ERROR_INVALID_ARGUMENT && strstr(err.msg, want) && n == 0,
               "invalid UTF-8 case %zu: status %d, message '%s', want '%s'", i, s, err.msg, want);
     }
     uint32_t n;
-    CHECK(clipvk_tokenize(tok, NULL, 0, 77, ids, &n, &err) == CLIPVK_OK && n == 2, "NULL text of length 0");
-    CHECK(clipvk_tokenize(tok, "a", 1, 0, ids, &n, &err) == CLIPVK_ERROR_INVALID_ARGUMENT, "context 0");
+    CHECK(clipvk_tokenizer_encode(tok, NULL, 0, 77, ids, &n, &err) == CLIPVK_OK && n == 2, "NULL text of length 0");
+    CHECK(clipvk_tokenizer_encode(tok, "a", 1, 0, ids, &n, &err) == CLIPVK_ERROR_INVALID_ARGUMENT, "context 0");
 }
 
 static void write_file(const char *path, const char *text)
@@ -227,7 +227,7 @@ static void malformed_files(void)
     if (!tok) return;
     int32_t ids[8];
     uint32_t k;
-    CHECK(!clipvk_tokenize(tok, "ab", 2, 8, ids, &k, &err) && k == 4 && ids[1] == 'a' && ids[2] == 256 + 'b',
+    CHECK(!clipvk_tokenizer_encode(tok, "ab", 2, 8, ids, &k, &err) && k == 4 && ids[1] == 'a' && ids[2] == 256 + 'b',
           "tiny vocabulary: no 'b</w>' merge, so 'ab' is a + b</w>");
     clipvk_tokenizer_destroy(tok);
     CHECK(clipvk_tokenizer_create("/nonexistent/vocab.json", merges, &tok, &err) == CLIPVK_ERROR_IO &&
@@ -248,7 +248,7 @@ static void speed(clipvk_tokenizer *tok)
     size_t total = 0;
     for (int i = 0; i < N; i++) {
         int len = snprintf(text, sizeof text, "a photo of a %s.", labels[i % 20]);
-        if (clipvk_tokenize(tok, text, (size_t)len, 77, ids, &n, &err)) break;
+        if (clipvk_tokenizer_encode(tok, text, (size_t)len, 77, ids, &n, &err)) break;
         total += n;
     }
     double dt = now() - t0;
@@ -262,9 +262,9 @@ static void speed(clipvk_tokenizer *tok)
     for (size_t i = 0; i < big; i++) s[i] = unit[i % (sizeof unit - 1)];
     int32_t want[77];
     uint32_t wn;
-    clipvk_tokenize(tok, s, 400, 77, want, &wn, &err);
+    clipvk_tokenizer_encode(tok, s, 400, 77, want, &wn, &err);
     t0 = now();
-    clipvk_status st = clipvk_tokenize(tok, s, big, 77, ids, &n, &err);
+    clipvk_status st = clipvk_tokenizer_encode(tok, s, big, 77, ids, &n, &err);
     dt = now() - t0;
     CHECK(!st && n == 77 && wn == 77 && !memcmp(ids, want, sizeof ids), "1 MB of prompts");
     printf("speed: 1 MB of prompts in %.3f s\n", dt);
@@ -273,7 +273,7 @@ static void speed(clipvk_tokenizer *tok)
     /* 1 MB in one word (no spaces): BPE over a million symbols. */
     for (size_t i = 0; i < big; i++) s[i] = "abcdefghijklmnopqrstuvwxyz"[(i * 7 + i / 26) % 26];
     t0 = now();
-    st = clipvk_tokenize(tok, s, big, 77, ids, &n, &err);
+    st = clipvk_tokenizer_encode(tok, s, big, 77, ids, &n, &err);
     dt = now() - t0;
     CHECK(!st && n == 77 && ids[76] == 49407, "1 MB word: %s", err.msg);
     printf("speed: 1 MB single word in %.3f s\n", dt);

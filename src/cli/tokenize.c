@@ -75,7 +75,7 @@ int cli_tokenize(int argc, char **argv)
     if (!ids || !lens) rc = cli_error(CLI_FAIL, "tokenize: out of host memory");
     for (size_t i = 0; rc == CLI_OK && i < nt; i++) {
         const char *text = argv[first + (int)i];
-        if (clipvk_tokenize(tok, text, strlen(text), (uint32_t)context, ids + i * context, &lens[i], &err))
+        if (clipvk_tokenizer_encode(tok, text, strlen(text), (uint32_t)context, ids + i * context, &lens[i], &err))
             rc = cli_error(CLI_FAIL, "tokenize: argument %zu: %s", i + 1, err.msg);
     }
     for (size_t i = 0; rc == CLI_OK && i < nt; i++) {

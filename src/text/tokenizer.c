@@ -294,12 +294,12 @@ static size_t next_token(const uint32_t *t, size_t n, int *special)
     return k;
 }
 
-clipvk_status clipvk_tokenize(clipvk_tokenizer *tok, const char *utf8, size_t len, uint32_t context, int32_t *ids,
+clipvk_status clipvk_tokenizer_encode(clipvk_tokenizer *tok, const char *utf8, size_t len, uint32_t context, int32_t *ids,
                               uint32_t *n_ids, clipvk_error *err)
 {
     if (!tok || (!utf8 && len) || !ids || !n_ids || context == 0)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                           "clipvk_tokenize: NULL argument or context 0");
+                           "clipvk_tokenizer_encode: NULL argument or context 0");
     memset(ids, 0, context * sizeof *ids);
     *n_ids = 0;
     uint32_t *cps = malloc((len + 1) * sizeof *cps), *t = NULL;

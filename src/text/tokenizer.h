@@ -9,7 +9,7 @@
  * 14.0). Loaded from a Hugging Face model folder's vocab.json and merges.txt.
  *
  * A tokenizer is immutable after creation except for its internal word cache, which is
- * locked: clipvk_tokenize may be called from several threads at once.
+ * locked: clipvk_tokenizer_encode may be called from several threads at once.
  */
 #ifndef CLIPVK_TEXT_TOKENIZER_H
 #define CLIPVK_TEXT_TOKENIZER_H
@@ -40,7 +40,7 @@ void clipvk_tokenizer_special_ids(const clipvk_tokenizer *tok, int32_t *start_id
  * context - 2 ids is cut to its first context - 2 and keeps the end id last, as
  * clip.tokenize(truncate=True) does. Invalid UTF-8 fails with CLIPVK_ERROR_INVALID_ARGUMENT
  * naming the byte offset; context must be at least 1. */
-clipvk_status clipvk_tokenize(clipvk_tokenizer *tok, const char *utf8, size_t len, uint32_t context, int32_t *ids,
+clipvk_status clipvk_tokenizer_encode(clipvk_tokenizer *tok, const char *utf8, size_t len, uint32_t context, int32_t *ids,
                               uint32_t *n_ids, clipvk_error *err);
 
 #endif
