@@ -1,0 +1,29 @@
+/* The public handles (include/clipvk.h) and what they hold. */
+#ifndef CLIPVK_API_INTERNAL_H
+#define CLIPVK_API_INTERNAL_H
+
+#include "clipvk.h"
+#include "image/preprocess.h"
+#include "model/net.h"
+#include "text/tokenizer.h"
+
+struct clipvk_context {
+    clipvk_runtime *rt;      /* NULL when creation failed */
+    clipvk_error err;        /* the last failure on this context or its models */
+};
+
+struct clipvk_model {
+    clipvk_context *ctx;
+    clipvk_net *net;
+    clipvk_tokenizer *tok;             /* with the text tower */
+    clipvk_preprocess_config pre;      /* with the image tower */
+};
+
+/* Records a failure in the context's last error and returns its status. */
+clipvk_status clipvk_api_fail(clipvk_context *ctx, clipvk_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,63 @@
+/* clipvk_context: a device and what runs on it, plus the last error. */
+#include "api/api_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+clipvk_status clipvk_api_fail(clipvk_context *ctx, clipvk_status s, const char *fmt, ...)
+{
+    if (ctx) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, ap);
+        va_end(ap);
+        ctx->err.status = s;
+    }
+    return s;
+}
+
+void clipvk_context_options_init(clipvk_context_options *o)
+{
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->validation = -1;
+}
+
+clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out)
+{
+    if (!out) return CLIPVK_ERROR_INVALID_ARGUMENT;
+    *out = NULL;
+    clipvk_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return CLIPVK_ERROR_OUT_OF_HOST_MEMORY;
+    *out = ctx;
+    clipvk_context_options defaults;
+    clipvk_context_options_init(&defaults);
+    if (!o) o = &defaults;
+    clipvk_runtime_options ro = {
+        .device = {.select = o->device,
+                   .validation = o->validation,
+                   .memory_budget = o->device_memory_budget,
+                   .fence_timeout_ns = (uint64_t)o->fence_timeout_ms * 1000000u},
+        .cache_dir = o->cache_dir,
+    };
+    return clipvk_runtime_create(&ro, &ctx->rt, &ctx->err);
+}
+
+void clipvk_context_destroy(clipvk_context *ctx)
+{
+    if (!ctx) return;
+    clipvk_runtime_destroy(ctx->rt);
+    free(ctx);
+}
+
+const char *clipvk_context_last_error(const clipvk_context *ctx)
+{
+    return ctx ? ctx->err.msg : "no context";
+}
+
+const char *clipvk_context_device_name(const clipvk_context *ctx)
+{
+    return ctx && ctx->rt ? ctx->rt->dev->caps.name : "";
+}

@@ -1,0 +1,277 @@
+/*
+ * clipvk_model: a loaded CLIP folder with its tokenizer and preprocessing,
+ * and the embedding calls of the public API.
+ */
+#include "api/api_internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FILE_CHUNK 32 /* images decoded per step while the device embeds the previous step's */
+
+/* Every public entry point checks its handles first. */
+#define CHECK_MODEL(m)                                                                          \
+    do {                                                                                        \
+        if (!(m) || !(m)->ctx) return CLIPVK_ERROR_INVALID_ARGUMENT;                            \
+    } while (0)
+#define CHECK_ARG(m, cond, ...)                                                                 \
+    do {                                                                                        \
+        if (!(cond)) return clipvk_api_fail((m)->ctx, CLIPVK_ERROR_INVALID_ARGUMENT, __VA_ARGS__); \
+    } while (0)
+
+void clipvk_model_options_init(clipvk_model_options *o)
+{
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->precision = CLIPVK_PRECISION_AUTO;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clipvk_model_options *o, clipvk_model **out)
+{
+    if (!ctx || !out) return CLIPVK_ERROR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!ctx->rt) return clipvk_api_fail(ctx, CLIPVK_ERROR_NO_DEVICE, "the context has no device: %s", ctx->err.msg);
+    if (!dir) return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_model_load: no folder");
+    clipvk_model_options defaults;
+    clipvk_model_options_init(&defaults);
+    if (!o) o = &defaults;
+    if (o->towers < 0 || o->towers > CLIPVK_TOWERS_BOTH || o->precision < CLIPVK_PRECISION_AUTO ||
+        o->precision > CLIPVK_PRECISION_FP16 || o->max_batch > 4096)
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_model_load: bad options");
+    clipvk_model *m = calloc(1, sizeof *m);
+    if (!m) return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    m->ctx = ctx;
+    clipvk_net_options no = {.towers = o->towers, .precision = o->precision, .max_batch = o->max_batch};
+    clipvk_status s = clipvk_net_load(ctx->rt, dir, &no, &m->net, &ctx->err);
+    char path[4096];
+    int towers = s ? 0 : clipvk_net_towers(m->net);
+    if (!s && (towers & CLIPVK_TOWERS_TEXT)) {
+        char merges[4096];
+        snprintf(path, sizeof path, "%s/vocab.json", dir);
+        snprintf(merges, sizeof merges, "%s/merges.txt", dir);
+        s = clipvk_tokenizer_create(path, merges, &m->tok, &ctx->err);
+    }
+    if (!s && (towers & CLIPVK_TOWERS_IMAGE)) {
+        const clipvk_tower_config *v = &clipvk_net_get_config(m->net)->vision;
+        snprintf(path, sizeof path, "%s/preprocessor_config.json", dir);
+        /* Old folders may lack it: CLIP's defaults at the model's size. */
+        clipvk_preprocess_config_default(&m->pre, v->image_size);
+        if (exists(path)) s = clipvk_preprocess_config_load(path, &m->pre, &ctx->err);
+        uint32_t h, w;
+        clipvk_preprocess_output_size(&m->pre, &h, &w);
+        if (!s && (h != v->image_size || w != v->image_size))
+            s = clipvk_api_fail(ctx, CLIPVK_ERROR_FORMAT, "%s gives %ux%u images but the model takes %ux%u", path, w, h,
+                                v->image_size, v->image_size);
+    }
+    if (s) {
+        clipvk_model_free(m);
+        return s;
+    }
+    *out = m;
+    return CLIPVK_OK;
+}
+
+void clipvk_model_free(clipvk_model *m)
+{
+    if (!m) return;
+    clipvk_tokenizer_destroy(m->tok);
+    clipvk_net_destroy(m->net);
+    free(m);
+}
+
+uint32_t clipvk_model_embedding_dim(const clipvk_model *m)
+{
+    return m && m->net ? clipvk_net_get_config(m->net)->projection_dim : 0;
+}
+
+uint32_t clipvk_model_image_size(const clipvk_model *m)
+{
+    return m && m->net ? clipvk_net_get_config(m->net)->vision.image_size : 0;
+}
+
+uint32_t clipvk_model_context_length(const clipvk_model *m)
+{
+    return m && m->net ? clipvk_net_get_config(m->net)->text.context : 0;
+}
+
+float clipvk_model_logit_scale(const clipvk_model *m)
+{
+    return m && m->net ? expf(clipvk_net_logit_scale(m->net)) : 0.0f;
+}
+
+static clipvk_status need(clipvk_model *m, int tower)
+{
+    if (clipvk_net_towers(m->net) & tower) return CLIPVK_OK;
+    return clipvk_api_fail(m->ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its %s tower",
+                           tower == CLIPVK_TOWERS_IMAGE ? "image" : "text");
+}
+
+clipvk_status clipvk_tokenize(clipvk_model *m, const char *text, int32_t *ids, uint32_t *n)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, text && ids, "clipvk_tokenize: NULL text or ids");
+    clipvk_status s = need(m, CLIPVK_TOWERS_TEXT);
+    uint32_t count = 0;
+    if (!s) s = clipvk_tokenizer_encode(m->tok, text, strlen(text), clipvk_model_context_length(m), ids, &count,
+                                        &m->ctx->err);
+    if (n) *n = count;
+    return s;
+}
+
+clipvk_status clipvk_preprocess_file(clipvk_model *m, const char *path, float *pixels)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, path && pixels, "clipvk_preprocess_file: NULL path or pixels");
+    clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    clipvk_image img;
+    if (s || (s = clipvk_image_load(path, 0, &img, &m->ctx->err))) return s;
+    s = clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
+    clipvk_image_free(&img);
+    return s;
+}
+
+clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, float *pixels)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, image && image->pixels && pixels, "clipvk_preprocess_rgb8: NULL image or pixels");
+    clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    clipvk_image img;
+    if (s || (s = clipvk_image_from_rgb8(image->pixels, image->width, image->height, image->stride, &img,
+                                         &m->ctx->err)))
+        return s;
+    return clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
+}
+
+clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, (pixels && out) || n == 0, "clipvk_embed_pixels: NULL pixels or out");
+    clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    return s ? s : clipvk_net_encode_images(m->net, pixels, n, normalize, out, &m->ctx->err);
+}
+
+static size_t image_floats(const clipvk_model *m)
+{
+    size_t s = clipvk_model_image_size(m);
+    return 3 * s * s;
+}
+
+clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, (images && out) || n == 0, "clipvk_embed_rgb8: NULL images or out");
+    clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    if (s) return s;
+    size_t per = image_floats(m), dim = clipvk_model_embedding_dim(m);
+    float *px = malloc(FILE_CHUNK * per * sizeof *px);
+    if (!px) return clipvk_api_fail(m->ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    for (uint32_t done = 0; done < n && !s; done += FILE_CHUNK) {
+        uint32_t k = n - done < FILE_CHUNK ? n - done : FILE_CHUNK;
+        for (uint32_t i = 0; i < k && !s; i++) s = clipvk_preprocess_rgb8(m, &images[done + i], px + i * per);
+        if (!s) s = clipvk_net_encode_images(m->net, px, k, normalize, out + done * dim, &m->ctx->err);
+    }
+    free(px);
+    return s;
+}
+
+/* Decoding of the next chunk runs on its own thread while the device embeds
+ * the current one. */
+typedef struct decode_job {
+    const char *const *paths;
+    size_t n;
+    const clipvk_preprocess_config *cfg;
+    float *out;
+    clipvk_status *status;
+    clipvk_error *errs;
+} decode_job;
+
+static void *decode_thread(void *arg)
+{
+    decode_job *j = arg;
+    clipvk_preprocess_files(j->paths, j->n, 0, j->cfg, 0, j->out, j->status, j->errs);
+    return NULL;
+}
+
+clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint32_t n, int normalize, float *out,
+                                 clipvk_status *status)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, (paths && out) || n == 0, "clipvk_embed_files: NULL paths or out");
+    clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    if (s || n == 0) return s;
+    size_t per = image_floats(m), dim = clipvk_model_embedding_dim(m);
+    float *px[2] = {malloc(FILE_CHUNK * per * sizeof(float)), malloc(FILE_CHUNK * per * sizeof(float))};
+    clipvk_status *st = malloc(n * sizeof *st);
+    clipvk_error *errs = malloc(FILE_CHUNK * 2 * sizeof *errs);
+    if (!px[0] || !px[1] || !st || !errs) {
+        free(px[0]), free(px[1]), free(st), free(errs);
+        return clipvk_api_fail(m->ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
+    decode_job job = {paths, n < FILE_CHUNK ? n : FILE_CHUNK, &m->pre, px[0], st, errs};
+    decode_thread(&job); /* the first chunk has nothing to overlap with */
+    clipvk_status first_bad = CLIPVK_OK;
+    for (uint32_t done = 0, cur = 0; done < n && !s; done += FILE_CHUNK, cur ^= 1) {
+        uint32_t k = n - done < FILE_CHUNK ? n - done : FILE_CHUNK;
+        pthread_t th;
+        int threaded = 0;
+        uint32_t next = done + k;
+        if (next < n) {
+            job = (decode_job){paths + next, n - next < FILE_CHUNK ? n - next : FILE_CHUNK, &m->pre, px[cur ^ 1],
+                               st + next, errs + (cur ^ 1) * FILE_CHUNK};
+            threaded = pthread_create(&th, NULL, decode_thread, &job) == 0;
+        }
+        for (uint32_t i = 0; i < k; i++)
+            if (st[done + i] && !first_bad) {
+                first_bad = st[done + i];
+                clipvk_api_fail(m->ctx, first_bad, "%s", errs[cur * FILE_CHUNK + i].msg);
+            }
+        if (first_bad && !status) s = first_bad;
+        if (!s) s = clipvk_net_encode_images(m->net, px[cur], k, normalize, out + done * dim, &m->ctx->err);
+        for (uint32_t i = 0; !s && i < k; i++)
+            if (st[done + i]) memset(out + (done + i) * dim, 0, dim * sizeof *out);
+        if (threaded) pthread_join(th, NULL);
+        else if (next < n) decode_thread(&job);
+    }
+    if (status && !s) memcpy(status, st, n * sizeof *st);
+    free(px[0]), free(px[1]), free(st), free(errs);
+    return s ? s : first_bad;
+}
+
+clipvk_status clipvk_embed_tokens(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
+                                  float *out)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, (ids && out) || n == 0, "clipvk_embed_tokens: NULL ids or out");
+    clipvk_status s = need(m, CLIPVK_TOWERS_TEXT);
+    return s ? s : clipvk_net_encode_texts(m->net, ids, n, len, normalize, out, &m->ctx->err);
+}
+
+clipvk_status clipvk_embed_texts(clipvk_model *m, const char *const *texts, uint32_t n, int normalize, float *out)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, (texts && out) || n == 0, "clipvk_embed_texts: NULL texts or out");
+    for (uint32_t i = 0; i < n; i++) CHECK_ARG(m, texts[i], "clipvk_embed_texts: text %u is NULL", i);
+    clipvk_status s = need(m, CLIPVK_TOWERS_TEXT);
+    if (s || n == 0) return s;
+    uint32_t L = clipvk_model_context_length(m);
+    int32_t *ids = malloc((size_t)n * L * sizeof *ids);
+    if (!ids) return clipvk_api_fail(m->ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    for (uint32_t i = 0; i < n && !s; i++) {
+        if ((s = clipvk_tokenize(m, texts[i], ids + (size_t)i * L, NULL)))
+            snprintf(m->ctx->err.msg + strlen(m->ctx->err.msg), sizeof m->ctx->err.msg - strlen(m->ctx->err.msg),
+                     " (text %u)", i);
+    }
+    if (!s) s = clipvk_net_encode_texts(m->net, ids, n, L, normalize, out, &m->ctx->err);
+    free(ids);
+    return s;
+}
