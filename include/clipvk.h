@@ -69,6 +69,8 @@ void clipvk_context_destroy(clipvk_context *ctx);
 const char *clipvk_context_last_error(const clipvk_context *ctx);
 /* The chosen device's name. */
 const char *clipvk_context_device_name(const clipvk_context *ctx);
+/* Messages the validation layer reported so far (0 when it is off). */
+unsigned clipvk_context_validation_messages(const clipvk_context *ctx);
 
 enum {
     CLIPVK_TOWERS_IMAGE = 1,
@@ -101,6 +103,11 @@ uint32_t clipvk_model_embedding_dim(const clipvk_model *m);  /* projection_dim *
 uint32_t clipvk_model_image_size(const clipvk_model *m);     /* pixels per side the image tower takes */
 uint32_t clipvk_model_context_length(const clipvk_model *m); /* tokens per text (77) */
 float clipvk_model_logit_scale(const clipvk_model *m);       /* exp(logit_scale): the softmax temperature */
+
+/* 16 hex digits identifying the model's files (config.json and weights),
+ * for caches that must notice a changed model. The first call hashes the
+ * weights (remembered in the cache folder by path, size and mtime). */
+clipvk_status clipvk_model_fingerprint(clipvk_model *m, char out[17]);
 
 /* Token ids of one UTF-8 text: start token, text, end token, zero padding to
  * the context length; ids has room for clipvk_model_context_length values;

@@ -10,6 +10,7 @@
 struct clipvk_context {
     clipvk_runtime *rt;      /* NULL when creation failed */
     clipvk_error err;        /* the last failure on this context or its models */
+    char *cache_dir;         /* the options' cache_dir, copied (NULL: default) */
 };
 
 struct clipvk_model {
@@ -17,6 +18,8 @@ struct clipvk_model {
     clipvk_net *net;
     clipvk_tokenizer *tok;             /* with the text tower */
     clipvk_preprocess_config pre;      /* with the image tower */
+    char *dir;                         /* the folder it came from */
+    char fingerprint[17];              /* "" until computed */
 };
 
 /* Records a failure in the context's last error and returns its status. */

@@ -42,6 +42,8 @@ clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_cont
                    .fence_timeout_ns = (uint64_t)o->fence_timeout_ms * 1000000u},
         .cache_dir = o->cache_dir,
     };
+    if (o->cache_dir && !(ctx->cache_dir = strdup(o->cache_dir)))
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     return clipvk_runtime_create(&ro, &ctx->rt, &ctx->err);
 }
 
@@ -49,6 +51,7 @@ void clipvk_context_destroy(clipvk_context *ctx)
 {
     if (!ctx) return;
     clipvk_runtime_destroy(ctx->rt);
+    free(ctx->cache_dir);
     free(ctx);
 }
 
@@ -60,4 +63,9 @@ const char *clipvk_context_last_error(const clipvk_context *ctx)
 const char *clipvk_context_device_name(const clipvk_context *ctx)
 {
     return ctx && ctx->rt ? ctx->rt->dev->caps.name : "";
+}
+
+unsigned clipvk_context_validation_messages(const clipvk_context *ctx)
+{
+    return ctx && ctx->rt ? clipvk_runtime_validation_messages(ctx->rt) : 0;
 }

@@ -3,6 +3,7 @@
  * and the embedding calls of the public API.
  */
 #include "api/api_internal.h"
+#include "model/fingerprint.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -51,6 +52,10 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
     clipvk_model *m = calloc(1, sizeof *m);
     if (!m) return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->ctx = ctx;
+    if (!(m->dir = strdup(dir))) {
+        free(m);
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
     clipvk_net_options no = {.towers = o->towers, .precision = o->precision, .max_batch = o->max_batch};
     clipvk_status s = clipvk_net_load(ctx->rt, dir, &no, &m->net, &ctx->err);
     char path[4096];
@@ -86,6 +91,7 @@ void clipvk_model_free(clipvk_model *m)
     if (!m) return;
     clipvk_tokenizer_destroy(m->tok);
     clipvk_net_destroy(m->net);
+    free(m->dir);
     free(m);
 }
 
@@ -107,6 +113,20 @@ uint32_t clipvk_model_context_length(const clipvk_model *m)
 float clipvk_model_logit_scale(const clipvk_model *m)
 {
     return m && m->net ? expf(clipvk_net_logit_scale(m->net)) : 0.0f;
+}
+
+clipvk_status clipvk_model_fingerprint(clipvk_model *m, char out[17])
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, out, "clipvk_model_fingerprint: NULL out");
+    if (!m->fingerprint[0]) {
+        uint64_t h;
+        clipvk_status s = clipvk_model_fingerprint_files(m->dir, m->ctx->cache_dir, &h, &m->ctx->err);
+        if (s) return s;
+        snprintf(m->fingerprint, sizeof m->fingerprint, "%016llx", (unsigned long long)h);
+    }
+    memcpy(out, m->fingerprint, 17);
+    return CLIPVK_OK;
 }
 
 static clipvk_status need(clipvk_model *m, int tower)

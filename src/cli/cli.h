@@ -3,6 +3,8 @@
 #define CLIPVK_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include "clipvk.h"
 
 /* Exit codes: 0 success, 1 bad input or a failure while running, 2 bad usage. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -13,13 +15,26 @@ int cli_preprocess(int argc, char **argv);
 int cli_embed_image(int argc, char **argv);
 int cli_embed_text(int argc, char **argv);
 
-struct clipvk_runtime;
-struct clipvk_net;
-/* Creates the runtime and loads a model (towers: CLIPVK_TOWERS_*); prints the error. */
-int cli_load_model(const char *dir, const char *device, const char *precision, int towers, uint32_t batch,
-                   struct clipvk_runtime **rt, struct clipvk_net **m);
-/* Destroys both; turns a success into a failure if Vulkan validation complained. */
-int cli_finish(struct clipvk_runtime *rt, struct clipvk_net *m, int code);
+
+/* The options every model command shares. */
+typedef struct cli_model_opts {
+    const char *model;      /* --model DIR; NULL: see cli_open_model */
+    const char *device;     /* --device */
+    const char *precision;  /* --precision fp32|fp16 */
+    uint32_t batch;         /* --batch */
+} cli_model_opts;
+
+/* Consumes argv[*i] (and its value) if it is one of those options: returns
+ * 1 if it was, 0 if not, -1 after printing a usage error. */
+int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i);
+void cli_model_usage(FILE *f);
+/* Creates the context and loads the model. The folder is --model, else
+ * $CLIPVK_MODEL, else the first folder under ./models with a config.json,
+ * else a small random-weight model written to the cache (with a warning
+ * that its answers mean nothing). Prints the error and returns its code. */
+int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, clipvk_model **m);
+/* Frees both; a success becomes a failure if Vulkan validation complained. */
+int cli_close_model(clipvk_context *ctx, clipvk_model *m, int code);
 int cli_tokenize(int argc, char **argv);
 
 /* Prints "clipvk: <message>" to stderr; returns code. */

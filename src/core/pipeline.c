@@ -19,7 +19,7 @@ typedef struct entry {
 struct clipvk_pipelines {
     clipvk_device *dev;
     VkPipelineCache cache;
-    char cache_path[1024];
+    char cache_path[4200];
     entry *entries;
     uint32_t count;
 };
@@ -31,35 +31,13 @@ static const clipvk_shader_code *find_shader(const char *name)
     return NULL;
 }
 
-static int mkdir_p(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        int r = mkdir(path, 0755);
-        *p = '/';
-        if (r != 0 && errno != EEXIST) return -1;
-    }
-    return (mkdir(path, 0755) == 0 || errno == EEXIST) ? 0 : -1;
-}
-
 /* The cache file is keyed by everything that makes a cache invalid: the
  * driver's pipeline-cache UUID, the device and the driver version. */
 static void cache_path(const clipvk_device *dev, const char *dir, char *out, size_t n)
 {
-    char folder[900];
+    char folder[4096];
     out[0] = '\0';
-    if (dir && !*dir) return;
-    if (dir) {
-        snprintf(folder, sizeof folder, "%s", dir);
-    } else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME")) {
-        snprintf(folder, sizeof folder, "%s/clipvk", getenv("XDG_CACHE_HOME"));
-    } else if (getenv("HOME") && *getenv("HOME")) {
-        snprintf(folder, sizeof folder, "%s/.cache/clipvk", getenv("HOME"));
-    } else {
-        return;
-    }
-    if (mkdir_p(folder) != 0) return; /* a cache we cannot write is only slower */
+    if (clipvk_cache_dir(dir, NULL, folder, sizeof folder) != 0) return; /* a cache we cannot write is only slower */
     char uuid[2 * VK_UUID_SIZE + 1];
     for (unsigned i = 0; i < VK_UUID_SIZE; i++) snprintf(uuid + 2 * i, 3, "%02x", dev->caps.pipeline_cache_uuid[i]);
     snprintf(out, n, "%s/pipelines-%04x-%04x-%08x-%s.bin", folder, dev->caps.vendor_id, dev->caps.device_id,
@@ -128,7 +106,7 @@ static void save_cache(clipvk_pipelines *p)
     if (vkGetPipelineCacheData(p->dev->device, p->cache, &size, data) == VK_SUCCESS) {
         /* write to a temporary name and rename, so a concurrent reader never
          * sees half a file */
-        char tmp[1100];
+        char tmp[4300];
         snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p->cache_path, (long)getpid());
         FILE *f = fopen(tmp, "wb");
         if (f) {

@@ -6,6 +6,7 @@
  */
 #include "model/net_internal.h"
 #include "model/safetensors.h"
+#include "model/tensors.h"
 #include "util/half.h"
 
 #include <math.h>
@@ -203,6 +204,24 @@ static clipvk_status load_text(loader *L, clipvk_error *err)
     return CLIPVK_OK;
 }
 
+typedef struct check_state {
+    loader *L;
+    clipvk_error *err;
+    clipvk_status s;
+} check_state;
+
+static int check_one(const clipvk_tensor_spec *t, void *user)
+{
+    check_state *c = user;
+    const clipvk_tensor_info *info;
+    uint64_t one[1] = {1};
+    /* logit_scale is saved as a scalar [] by PyTorch, as [1] by some converters */
+    const clipvk_tensor_info *ls = t->ndim ? NULL : clipvk_safetensors_find(c->L->st, t->name);
+    if (ls && ls->ndim == 1) c->s = expect(c->L, t->name, one, 1, &info, c->err);
+    else c->s = expect(c->L, t->name, t->shape, t->ndim, &info, c->err);
+    return c->s != CLIPVK_OK;
+}
+
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -242,6 +261,10 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
     }
     if ((s = clipvk_safetensors_open(path, &L.st, err))) goto fail;
     L.file = path;
+    /* Every tensor the config implies, checked before anything is uploaded. */
+    check_state cs = {&L, err, CLIPVK_OK};
+    clipvk_model_tensors(&m->cfg, m->towers, check_one, &cs);
+    if ((s = cs.s)) goto fail;
     uint64_t scalar[1] = {1};
     const clipvk_tensor_info *ls = clipvk_safetensors_find(L.st, "logit_scale");
     if (!ls) {

@@ -40,3 +40,32 @@ clipvk_status clipvk_read_file(const char *path, size_t max, char **data, size_t
     if (size) *size = n;
     return CLIPVK_OK;
 }
+
+int clipvk_mkdirs(const char *dir)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int clipvk_cache_dir(const char *base, const char *sub, char *out, size_t n)
+{
+    char folder[4096];
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (base && !*base) return -1;
+    if (base) snprintf(folder, sizeof folder, "%s", base);
+    else if (xdg && *xdg) snprintf(folder, sizeof folder, "%s/clipvk", xdg);
+    else if (home && *home) snprintf(folder, sizeof folder, "%s/.cache/clipvk", home);
+    else return -1;
+    if (snprintf(out, n, "%s%s%s", folder, sub ? "/" : "", sub ? sub : "") >= (int)n) return -1;
+    return clipvk_mkdirs(out);
+}

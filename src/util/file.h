@@ -1,4 +1,5 @@
-/* Reading whole files into memory, with a size limit and clear errors. */
+/* Files and folders: reading whole files with a size limit and clear
+ * errors, making folders, finding the cache folder. */
 #ifndef CLIPVK_FILE_H
 #define CLIPVK_FILE_H
 
@@ -9,5 +10,13 @@
  * Files larger than `max` bytes are refused (a corrupt or hostile file
  * must not exhaust memory). */
 clipvk_status clipvk_read_file(const char *path, size_t max, char **data, size_t *size, clipvk_error *err);
+
+/* Creates dir and any missing parents; 0 on success, -1 (errno set) on failure. */
+int clipvk_mkdirs(const char *dir);
+
+/* The folder for clipvk's caches, made if missing: `base` if given (""
+ * means no cache: returns -1), else $XDG_CACHE_HOME/clipvk, else
+ * ~/.cache/clipvk; with `sub` appended when not NULL. 0 on success. */
+int clipvk_cache_dir(const char *base, const char *sub, char *out, size_t n);
 
 #endif

@@ -1,0 +1,91 @@
+#include "cli/inputs.h"
+#include "cli/cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+static int add(cli_paths *p, const char *path)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        char **v = realloc(p->v, cap * sizeof *v);
+        if (!v) return cli_error(CLI_FAIL, "out of host memory");
+        p->v = v;
+        p->cap = cap;
+    }
+    if (!(p->v[p->n] = strdup(path))) return cli_error(CLI_FAIL, "out of host memory");
+    p->n++;
+    return CLI_OK;
+}
+
+int cli_is_image_name(const char *name)
+{
+    static const char *const ext[] = {"jpg", "jpeg", "png", "bmp", "gif", "tga", "ppm", "pgm", "pnm"};
+    const char *dot = strrchr(name, '.');
+    if (!dot) return 0;
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+        if (!strcasecmp(dot + 1, ext[i])) return 1;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int walk(cli_paths *p, const char *dir, int depth)
+{
+    if (depth > 64) return cli_error(CLI_FAIL, "%s: folders nested too deep", dir);
+    DIR *d = opendir(dir);
+    if (!d) return cli_error(CLI_FAIL, "%s: cannot open folder: %s", dir, strerror(errno));
+    cli_paths here = {0};
+    int r = CLI_OK;
+    struct dirent *e;
+    while (!r && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue; /* ".", "..", hidden files */
+        char path[4096];
+        size_t len = strlen(dir);
+        snprintf(path, sizeof path, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", e->d_name);
+        r = add(&here, path);
+    }
+    closedir(d);
+    qsort(here.v, here.n, sizeof *here.v, cmp_str);
+    for (size_t i = 0; !r && i < here.n; i++) {
+        struct stat st;
+        if (stat(here.v[i], &st) != 0) continue; /* vanished or a dangling link */
+        if (S_ISDIR(st.st_mode)) r = walk(p, here.v[i], depth + 1);
+        else if (S_ISREG(st.st_mode) && cli_is_image_name(here.v[i])) r = add(p, here.v[i]);
+    }
+    cli_paths_free(&here);
+    return r;
+}
+
+int cli_paths_collect(cli_paths *p, char **args, int nargs)
+{
+    for (int i = 0; i < nargs; i++) {
+        int r;
+        if (!strcmp(args[i], "-")) {
+            char line[4096];
+            r = CLI_OK;
+            while (!r && fgets(line, sizeof line, stdin)) {
+                line[strcspn(line, "\r\n")] = '\0';
+                if (line[0]) r = add(p, line);
+            }
+        } else {
+            struct stat st;
+            if (stat(args[i], &st) != 0) return cli_error(CLI_FAIL, "%s: %s", args[i], strerror(errno));
+            r = S_ISDIR(st.st_mode) ? walk(p, args[i], 0) : add(p, args[i]);
+        }
+        if (r) return r;
+    }
+    return CLI_OK;
+}
+
+void cli_paths_free(cli_paths *p)
+{
+    for (size_t i = 0; i < p->n; i++) free(p->v[i]);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,129 @@
+/* The model options shared by the commands, and finding the model folder. */
+#include "cli/cli.h"
+#include "model/demo_model.h"
+#include "util/file.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    const char **slot = !strcmp(a, "--model") ? &o->model
+                        : !strcmp(a, "--device") ? &o->device
+                        : !strcmp(a, "--precision") ? &o->precision
+                                                    : NULL;
+    if (!slot && strcmp(a, "--batch")) return 0;
+    if (*i + 1 >= argc) {
+        cli_error(CLI_USAGE, "%s needs a value", a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    if (slot) {
+        *slot = v;
+        if (slot == &o->precision && strcmp(v, "fp32") && strcmp(v, "fp16")) {
+            cli_error(CLI_USAGE, "--precision must be fp32 or fp16, not '%s'", v);
+            return -1;
+        }
+        return 1;
+    }
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > 4096) {
+        cli_error(CLI_USAGE, "--batch needs a number from 1 to 4096, not '%s'", v);
+        return -1;
+    }
+    o->batch = (uint32_t)n;
+    return 1;
+}
+
+void cli_model_usage(FILE *f)
+{
+    fprintf(f, "Model options:\n"
+               "  --model DIR        Hugging Face CLIPModel folder; default: $CLIPVK_MODEL, else the first\n"
+               "                     folder in ./models with a config.json (see models/README.md), else a\n"
+               "                     small random-weight demo model (its answers mean nothing)\n"
+               "  --precision P      weight storage fp32 or fp16 (default: fp16 where the device has\n"
+               "                     16-bit storage, else fp32); arithmetic is always fp32\n"
+               "  --batch N          inputs per submission (default 8)\n"
+               "  --device D         Vulkan device index or name substring (default: best; $CLIPVK_DEVICE)\n");
+}
+
+static int has_config(const char *dir)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    return access(path, R_OK) == 0;
+}
+
+/* ./models/clip-vit-base-patch32 if present, else the first (sorted) folder with a config.json. */
+static int find_local(char *out, size_t n)
+{
+    if (has_config("models/clip-vit-base-patch32")) {
+        snprintf(out, n, "models/clip-vit-base-patch32");
+        return 1;
+    }
+    struct dirent **list;
+    int k = scandir("models", &list, NULL, alphasort), found = 0;
+    for (int i = 0; i < k; i++) {
+        char path[300];
+        snprintf(path, sizeof path, "models/%.256s", list[i]->d_name);
+        if (!found && list[i]->d_name[0] != '.' && has_config(path)) {
+            snprintf(out, n, "%s", path);
+            found = 1;
+        }
+        free(list[i]);
+    }
+    if (k >= 0) free(list);
+    return found;
+}
+
+static int resolve(const char *given, char *out, size_t n)
+{
+    const char *env = getenv("CLIPVK_MODEL");
+    if (given) snprintf(out, n, "%s", given);
+    else if (env && *env) snprintf(out, n, "%s", env);
+    else if (!find_local(out, n)) {
+        char dir[4096];
+        if (clipvk_cache_dir(NULL, "demo-model", dir, sizeof dir) != 0)
+            snprintf(dir, sizeof dir, "/tmp/clipvk-demo-model-%ld", (long)getuid());
+        clipvk_error err = {0};
+        if (!has_config(dir) && clipvk_demo_model_write(dir, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+        fprintf(stderr, "clipvk: warning: no model given and none in ./models: using a random-weight demo model;\n"
+                        "clipvk: warning: its answers mean nothing until real weights are present (see models/README.md)\n");
+        snprintf(out, n, "%s", dir);
+    }
+    return CLI_OK;
+}
+
+int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, clipvk_model **m)
+{
+    *ctx = NULL;
+    *m = NULL;
+    char dir[4096];
+    int code = resolve(o->model, dir, sizeof dir);
+    if (code) return code;
+    clipvk_context_options co;
+    clipvk_context_options_init(&co);
+    co.device = o->device;
+    if (clipvk_context_create(&co, ctx)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
+    clipvk_model_options mo;
+    clipvk_model_options_init(&mo);
+    mo.towers = towers;
+    mo.max_batch = o->batch;
+    if (o->precision) mo.precision = !strcmp(o->precision, "fp16") ? CLIPVK_PRECISION_FP16 : CLIPVK_PRECISION_FP32;
+    if (clipvk_model_load(*ctx, dir, &mo, m)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
+    return CLI_OK;
+}
+
+int cli_close_model(clipvk_context *ctx, clipvk_model *m, int code)
+{
+    clipvk_model_free(m);
+    unsigned msgs = clipvk_context_validation_messages(ctx);
+    clipvk_context_destroy(ctx);
+    if (msgs && code == CLI_OK) return cli_error(CLI_FAIL, "%u Vulkan validation message(s)", msgs);
+    return code;
+}

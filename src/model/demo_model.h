@@ -1,0 +1,15 @@
+/*
+ * demo_model: writes a small random-weight CLIP folder in the Hugging Face
+ * layout (config.json, model.safetensors, a byte-level vocab.json with no
+ * merges, merges.txt, preprocessor_config.json). It lets a new user run
+ * clipvk before downloading real weights; its answers mean nothing.
+ */
+#ifndef CLIPVK_DEMO_MODEL_H
+#define CLIPVK_DEMO_MODEL_H
+
+#include "util/error.h"
+
+/* Creates dir (and its parents) and writes the model into it. */
+clipvk_status clipvk_demo_model_write(const char *dir, clipvk_error *err);
+
+#endif
