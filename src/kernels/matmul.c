@@ -87,7 +87,15 @@ clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps
         c.bk = 8;
         return c;
     }
-    /* GPUs: 64x64 tiles over 256 invocations (4x4 outputs each) staged in
+    /* Cooperative matrices are not used yet: glslang 12 (the build's) compiles
+     * GL_NV_cooperative_matrix but not GL_KHR_cooperative_matrix, and the NV
+     * path needs the extension, cooperativeMatrix, vulkanMemoryModel and
+     * shaderFloat16 enabled at device creation (core/device.c only records
+     * that the extension exists) plus a query of the supported shapes — device
+     * code that cannot be tested without such a GPU. It would also read X as
+     * fp16, a precision change a caller should opt into.
+     *
+     * GPUs: 64x64 tiles over 256 invocations (4x4 outputs each) staged in
      * 8 KiB of shared memory; 32x32 over 64 invocations where the device
      * allows fewer invocations or little shared memory. Storage buffers,
      * which every GPU reads well and which have no texel-count limit. */
