@@ -18,7 +18,8 @@
  *   Why texel buffers: lavapipe (Mesa 22.3) compiles a storage-buffer load
  *   whose address differs per invocation into a loop over the 8 SIMD lanes
  *   with a bounds check per lane; a texel fetch of an RGBA32 texel is 8
- *   vector loads and a 4x8 transpose, 2.3x faster end to end (docs/PERF.md).
+ *   vector loads and a 4x8 transpose: 4.5-5x faster at the same tiles
+ *   (docs/PERF.md).
  *
  * Tiling (specialization constants, chosen by matmul.c from the device):
  *   SHARED = 0, register tiles (CPU devices): a workgroup of WG invocations
