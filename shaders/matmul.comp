@@ -18,7 +18,8 @@
  *   Why texel buffers: lavapipe (Mesa 22.3) compiles a storage-buffer load
  *   whose address differs per invocation into a loop over the 8 SIMD lanes
  *   with a bounds check per lane; a texel fetch of an RGBA32 texel is 8
- *   vector loads and a 4x8 transpose, 2.3x faster end to end (docs/PERF.md).
+ *   vector loads and a 4x8 transpose: 4.5-5x faster at the same tiles
+ *   (docs/PERF.md).
  *
  * Tiling (specialization constants, chosen by matmul.c from the device):
  *   SHARED = 0, register tiles (CPU devices): a workgroup of WG invocations
@@ -38,8 +39,8 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 8;       /* invocations per workgroup */
-layout(constant_id = 1) const uint TM = 4;       /* output rows per invocation (<= 8) */
-layout(constant_id = 2) const uint TN = 4;       /* output columns per invocation (<= 8) */
+layout(constant_id = 1) const uint TM = 4;       /* output rows per invocation (<= 16) */
+layout(constant_id = 2) const uint TN = 4;       /* output columns per invocation (<= 16) */
 layout(constant_id = 3) const uint SHARED = 0;   /* 1: shared-memory tiles */
 layout(constant_id = 4) const uint WGN = 16;     /* shared: invocations along N */
 layout(constant_id = 5) const uint BK = 16;      /* shared: K per stage, a multiple of 8 */
@@ -47,6 +48,7 @@ layout(constant_id = 6) const uint XVEC = 0;     /* X readable as vec4 (see abov
 layout(constant_id = 7) const uint HAS_BIAS = 0;
 layout(constant_id = 8) const uint ACT = 0;      /* 0 none, 1 QuickGELU, 2 GELU (erf) */
 layout(constant_id = 9) const uint HAS_RES = 0;
+layout(constant_id = 10) const uint KTAIL = 1;   /* K % 8 != 0: compile the loop over the last K % 8 */
 
 const uint WGM = WG / WGN;
 const uint BM = WGM * TM;
@@ -114,6 +116,7 @@ void w_block(uint e, out vec4 lo, out vec4 hi)
     lo = vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y));
     hi = vec4(unpackHalf2x16(u.z), unpackHalf2x16(u.w));
 }
+float w_at(uint e) { return unpackHalf2x16(w_raw(e >> 3)[(e >> 1) & 3u])[e & 1u]; }
 #else
 vec4 w_raw(uint t)
 {
@@ -128,6 +131,7 @@ void w_block(uint e, out vec4 lo, out vec4 hi)
     lo = w_raw(e >> 2);
     hi = w_raw((e >> 2) + 1);
 }
+float w_at(uint e) { return w_raw(e >> 2)[e & 3u]; }
 #endif
 
 /* ---- epilogue */
@@ -184,16 +188,17 @@ void main_registers()
             for (uint j = 0; j < TN; j++) fma8(acc[i][j], xl, xh, wl[j], wh[j]);
         }
     }
-    if (kfull < pc.K) {
-        /* the last K % 8 values: W is zero-padded, X must not be read past K
-         * (the next row, or NaN, would leak in through 0 * x) */
-        vec4 wl[TN], wh[TN];
-        for (uint j = 0; j < TN; j++) w_block(wrow[j] + kfull, wl[j], wh[j]);
-        for (uint i = 0; i < TM; i++) {
-            float xv[8];
-            for (uint q = 0; q < 8; q++) xv[q] = kfull + q < pc.K ? x_at(xrow[i] + kfull + q) : 0.0;
-            vec4 xl = vec4(xv[0], xv[1], xv[2], xv[3]), xh = vec4(xv[4], xv[5], xv[6], xv[7]);
-            for (uint j = 0; j < TN; j++) fma8(acc[i][j], xl, xh, wl[j], wh[j]);
+    /* The last K % 8 values one at a time, so X is never read past K (the
+     * next row, or NaN, would leak in through the zero padding of W). A spec
+     * constant, so pipelines with K % 8 == 0 (all of CLIP) do not compile it. */
+    if (KTAIL != 0) {
+        for (uint k = kfull; k < pc.K; k++) {
+            float wv[TN];
+            for (uint j = 0; j < TN; j++) wv[j] = w_at(wrow[j] + k);
+            for (uint i = 0; i < TM; i++) {
+                float xv = x_at(xrow[i] + k);
+                for (uint j = 0; j < TN; j++) acc[i][j] = fma(xv, wv[j], acc[i][j]);
+            }
         }
     }
     for (uint i = 0; i < TM; i++)

@@ -143,7 +143,7 @@ typedef struct clipvk_matmul_config {
                       * view would exceed the device's texel-buffer limits) */
     uint32_t shared; /* stage tiles in shared memory; 0: register tiles only */
     uint32_t wg;     /* invocations per workgroup */
-    uint32_t tm, tn; /* outputs per invocation: rows x columns, 1..8 each */
+    uint32_t tm, tn; /* outputs per invocation: rows x columns, 1..16 each (big tiles compile slowly) */
     uint32_t wgn;    /* shared: invocations along N (divides wg) */
     uint32_t bk;     /* shared: values of K per stage, a multiple of 8 */
 } clipvk_matmul_config;

@@ -75,17 +75,27 @@ clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps
          * thread, its invocations as the lanes of one SIMD vector: a
          * workgroup of one subgroup needs no barrier, and big register tiles
          * amortise each load over TM*TN*8 multiply-adds. Measured on
-         * lavapipe (docs/PERF.md): shared memory only adds coroutine switches. */
+         * lavapipe (docs/PERF.md): 8x4 tiles 44 GFLOP/s, 16x8 66, 16x16 74,
+         * but 16x16 takes 3.5x longer to compile (1.8 s per pipeline, once:
+         * Mesa caches it on disk); shared memory only adds coroutine switches. */
         c.texel = 1;
         c.shared = 0;
         c.wg = caps->subgroup_size >= 4 && caps->subgroup_size <= 64 ? caps->subgroup_size : 8;
-        c.tm = 8;
-        c.tn = 4;
+        c.tm = 16;
+        c.tn = 8;
         c.wgn = 1;
         c.bk = 8;
         return c;
     }
-    /* GPUs: 64x64 tiles over 256 invocations (4x4 outputs each) staged in
+    /* Cooperative matrices are not used yet: glslang 12 (the build's) compiles
+     * GL_NV_cooperative_matrix but not GL_KHR_cooperative_matrix, and the NV
+     * path needs the extension, cooperativeMatrix, vulkanMemoryModel and
+     * shaderFloat16 enabled at device creation (core/device.c only records
+     * that the extension exists) plus a query of the supported shapes — device
+     * code that cannot be tested without such a GPU. It would also read X as
+     * fp16, a precision change a caller should opt into.
+     *
+     * GPUs: 64x64 tiles over 256 invocations (4x4 outputs each) staged in
      * 8 KiB of shared memory; 32x32 over 64 invocations where the device
      * allows fewer invocations or little shared memory. Storage buffers,
      * which every GPU reads well and which have no texel-count limit. */
@@ -116,8 +126,8 @@ clipvk_status clipvk_matmul_check_config(const clipvk_device_caps *caps, const c
     if (!c->wg || c->wg > caps->max_workgroup_invocations || c->wg > caps->max_workgroup_size[0])
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: workgroup of %u invocations exceeds the device's %u",
                            c->wg, caps->max_workgroup_invocations);
-    if (c->tm < 1 || c->tm > 8 || c->tn < 1 || c->tn > 8)
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: tile %ux%u per invocation outside 1..8", c->tm,
+    if (c->tm < 1 || c->tm > 16 || c->tn < 1 || c->tn > 16)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: tile %ux%u per invocation outside 1..16", c->tm,
                            c->tn);
     if (c->shared) {
         if (!c->wgn || c->wg % c->wgn || !c->bk || c->bk % 8)
@@ -191,11 +201,11 @@ clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_ma
     b[3] = has_res ? bind_matrix(&a->residual, rs, M, N, salign, 0, VK_FORMAT_UNDEFINED, &pc.r_base) : dummy;
     b[4] = bind_matrix(&a->y, ys, M, N, salign, 1, VK_FORMAT_UNDEFINED, &pc.y_base);
 
-    uint32_t spec[10] = {c.wg, c.tm, c.tn, c.shared, c.wgn, c.bk, xvec, w->bias.buffer != VK_NULL_HANDLE,
-                         (uint32_t)a->act, (uint32_t)has_res};
+    uint32_t spec[11] = {c.wg, c.tm, c.tn, c.shared, c.wgn, c.bk, xvec, w->bias.buffer != VK_NULL_HANDLE,
+                         (uint32_t)a->act, (uint32_t)has_res, K % 8 != 0};
     uint32_t tile_m = c.shared ? (c.wg / c.wgn) * c.tm : c.tm;
     uint32_t tile_n = c.shared ? c.wgn * c.tn : c.wg * c.tn;
     uint32_t gx = (N + tile_n - 1) / tile_n, gy = (M + tile_m - 1) / tile_m;
     static const char *names[2][2] = {{"matmul_buf_f32", "matmul_buf_f16"}, {"matmul_tex_f32", "matmul_tex_f16"}};
-    return clipvk_run(rt, cmd, names[texel][f16], spec, 10, b, 5, &pc, sizeof pc, gx, gy, 1, err);
+    return clipvk_run(rt, cmd, names[texel][f16], spec, 11, b, 5, &pc, sizeof pc, gx, gy, 1, err);
 }
