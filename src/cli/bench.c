@@ -17,6 +17,7 @@ static const struct {
     clipvk_status (*run)(bench_ctx *ctx, clipvk_error *err);
 } families[] = {
     {"matmul", bench_matmul},
+    {"attention", bench_attention},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 
@@ -74,8 +75,8 @@ void bench_report(bench_ctx *ctx, const bench_result *r)
                "\"gflops\": %.3f, \"wall_ms\": %.4f, \"wall_gflops\": %.3f}",
                ctx->reported ? "," : "", r->kernel, r->shape, r->precision, r->flops, r->ms, gflops, r->wall_ms, wall);
     } else {
-        if (!ctx->reported) printf("# %-8s %-16s %-5s %10s %9s %9s\n", "kernel", "shape", "prec", "ms", "GFLOP/s", "wall");
-        printf("  %-8s %-16s %-5s %10.3f %9.2f %9.2f\n", r->kernel, r->shape, r->precision, r->ms, gflops, wall);
+        if (!ctx->reported) printf("# %-9s %-20s %-5s %10s %9s %9s\n", "kernel", "shape", "prec", "ms", "GFLOP/s", "wall");
+        printf("  %-9s %-20s %-5s %10.3f %9.2f %9.2f\n", r->kernel, r->shape, r->precision, r->ms, gflops, wall);
     }
     fflush(stdout);
     ctx->reported++;
