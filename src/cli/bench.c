@@ -98,9 +98,12 @@ int bench_config_value(const bench_ctx *ctx, const char *key, uint32_t *value)
 
 static int usage(FILE *f)
 {
-    fprintf(f, "usage: clipvk bench --kernels [LIST] [--device N] [--iters N] [--reps N] [--config K=V,...] [--json]\n\n"
-               "Measures the kernels at CLIP's shapes (GFLOP/s, median of GPU timestamps per dispatch;\n"
-               "'wall' is the wall-clock median per dispatch).\n"
+    fprintf(f, "usage: clipvk bench --kernels [LIST] [--device N] [--iters N] [--reps N] [--config K=V,...] [--json]\n"
+               "       clipvk bench --model DIR [--batch 1,8] [--precision P] [--device N] [--iters N] [--json]\n\n"
+               "--kernels measures the kernels at CLIP's shapes (GFLOP/s, median of GPU timestamps per\n"
+               "dispatch; 'wall' is the wall-clock median per dispatch). --model measures the towers end\n"
+               "to end: load time, images and texts per second (wall clock, median of --iters calls) at\n"
+               "each batch size of the list, peak device and host memory.\n"
                "  --kernels [LIST]  kernel families, comma-separated (default: all:");
     for (size_t i = 0; i < NFAMILIES; i++) fprintf(f, " %s", families[i].name);
     fprintf(f, ")\n"
@@ -108,7 +111,8 @@ static int usage(FILE *f)
                "  --iters N         timed submissions per case (default 5)\n"
                "  --reps N          dispatches per submission (default 4)\n"
                "  --config K=V,...  overrides, e.g. matmul tiling: texel=1,shared=0,wg=8,tm=8,tn=4,wgn=16,bk=16\n"
-               "  --json            one JSON array of results\n");
+               "  --json            JSON instead of a table\n"
+               "  --model DIR, --precision fp32|fp16, --batch LIST   the model benchmark (see above)\n");
     return f == stdout ? CLI_OK : CLI_USAGE;
 }
 
@@ -128,9 +132,18 @@ static int wanted(const char *list, const char *name)
 int cli_bench(int argc, char **argv)
 {
     int kernels = 0, json = 0;
-    const char *list = NULL, *device = NULL, *config = NULL;
+    const char *list = NULL, *device = NULL, *config = NULL, *batches = "1,8";
     long iters = 5, reps = 4;
+    cli_model_opts mo = {0};
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--batch")) { /* a list here: the model options' --batch takes one number */
+            if (i + 1 >= argc) return cli_error(CLI_USAGE, "--batch needs a value");
+            batches = argv[++i];
+            continue;
+        }
+        int r = cli_model_option(&mo, argc, argv, &i);
+        if (r < 0) return CLI_USAGE;
+        if (r > 0) continue;
         if (!strcmp(argv[i], "--kernels")) {
             kernels = 1;
             if (i + 1 < argc && argv[i + 1][0] != '-') list = argv[++i];
@@ -138,8 +151,6 @@ int cli_bench(int argc, char **argv)
             json = 1;
         } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
             config = argv[++i];
-        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            device = argv[++i];
         } else if ((!strcmp(argv[i], "--iters") || !strcmp(argv[i], "--reps")) && i + 1 < argc) {
             char *end;
             long v = strtol(argv[i + 1], &end, 10);
@@ -152,7 +163,10 @@ int cli_bench(int argc, char **argv)
             return cli_error(CLI_USAGE, "bench: unknown option '%s' (see `clipvk bench --help`)", argv[i]);
         }
     }
-    if (!kernels) return cli_error(CLI_USAGE, "bench: say what to measure: --kernels (see `clipvk bench --help`)");
+    device = mo.device;
+    if (mo.model && kernels) return cli_error(CLI_USAGE, "bench: --kernels or --model, not both");
+    if (mo.model) return cli_bench_model(&mo, batches, (uint32_t)iters, json);
+    if (!kernels) return cli_error(CLI_USAGE, "bench: say what to measure: --kernels or --model DIR (see `clipvk bench --help`)");
     for (size_t i = 0, any = 0; list && i <= NFAMILIES; i++) {
         if (i < NFAMILIES) any |= wanted(list, families[i].name);
         else if (!any) return cli_error(CLI_USAGE, "bench: no kernel family in '%s'", list);

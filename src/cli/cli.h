@@ -33,6 +33,8 @@ void cli_model_usage(FILE *f);
  * else a small random-weight model written to the cache (with a warning
  * that its answers mean nothing). Prints the error and returns its code. */
 int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, clipvk_model **m);
+/* `clipvk bench --model`: the towers end to end at each batch size of a comma list. */
+int cli_bench_model(const cli_model_opts *o, const char *batches, uint32_t iters, int json);
 /* Frees both; a success becomes a failure if Vulkan validation complained. */
 int cli_close_model(clipvk_context *ctx, clipvk_model *m, int code);
 int cli_tokenize(int argc, char **argv);
