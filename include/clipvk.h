@@ -131,9 +131,10 @@ clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, 
  * `normalize` (the reference's encode_image / encode_text output otherwise). */
 clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out);
 clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out);
-/* Image files decoded and preprocessed on several threads. If one fails the
- * call fails naming it; with `status` (n entries) given, the others are still
- * embedded, status[i] says which failed and their rows are zero. */
+/* Image files decoded and preprocessed on several threads (decoding the next
+ * files while the device embeds the previous ones). If a file fails the call
+ * fails naming it; with `status` (n entries) given, files that fail do not
+ * fail the call: status[i] says which did, and their rows are zero. */
 clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint32_t n, int normalize, float *out,
                                  clipvk_status *status);
 clipvk_status clipvk_embed_tokens(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,

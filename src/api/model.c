@@ -264,7 +264,7 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
     }
     if (status && !s) memcpy(status, st, n * sizeof *st);
     free(px[0]), free(px[1]), free(st), free(errs);
-    return s ? s : first_bad;
+    return s ? s : status ? CLIPVK_OK : first_bad;
 }
 
 clipvk_status clipvk_embed_tokens(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,

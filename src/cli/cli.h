@@ -14,6 +14,7 @@ int cli_bench(int argc, char **argv);
 int cli_preprocess(int argc, char **argv);
 int cli_embed_image(int argc, char **argv);
 int cli_embed_text(int argc, char **argv);
+int cli_classify(int argc, char **argv);
 
 
 /* The options every model command shares. */

@@ -22,9 +22,10 @@ static const struct {
     int (*run)(int, char **);
     const char *summary;
 } commands[] = {
+    {"classify", cli_classify, "zero-shot classification of images against labels"},
     {"devices", cli_devices, "list the Vulkan devices and what they can do"},
-    {"embed-image", cli_embed_image, "image embeddings of preprocessed pixels (.npy)"},
-    {"embed-text", cli_embed_text, "text embeddings of token ids (.npy)"},
+    {"embed-image", cli_embed_image, "image embeddings of image files or preprocessed pixels (.npy)"},
+    {"embed-text", cli_embed_text, "text embeddings of texts or token ids (.npy)"},
     {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
     {"preprocess", cli_preprocess, "decode and preprocess images to the model's pixels (.npy)"},
     {"tokenize", cli_tokenize, "CLIP token ids of texts (OpenAI's tokenizer, exactly)"},

@@ -1,19 +1,8 @@
 /* `clipvk devices`: a device's capabilities as text or JSON. */
 #include "core/device.h"
+#include "util/json.h"
 
 #include <string.h>
-
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
 
 static const char *subgroup_op_names[] = {"basic", "vote", "arithmetic", "ballot", "shuffle",
                                           "shuffle_relative", "clustered", "quad"};
@@ -25,13 +14,13 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
              VK_API_VERSION_PATCH(c->api_version));
     if (json) {
         fprintf(f, "{\"index\": %u, \"name\": ", c->index);
-        json_string(f, c->name);
+        clipvk_json_write_string(f, c->name);
         fprintf(f, ", \"type\": \"%s\", \"vendor_id\": %u, \"device_id\": %u, \"api_version\": \"%s\", "
                    "\"driver_version\": %u, \"driver_name\": ",
                 clipvk_device_type_string(c->type), c->vendor_id, c->device_id, api, c->driver_version);
-        json_string(f, c->driver_name);
+        clipvk_json_write_string(f, c->driver_name);
         fprintf(f, ", \"driver_info\": ");
-        json_string(f, c->driver_info);
+        clipvk_json_write_string(f, c->driver_info);
         fprintf(f, ", \"memory_heaps\": [");
         for (uint32_t i = 0; i < c->memory.memoryHeapCount; i++)
             fprintf(f, "%s{\"size\": %llu, \"device_local\": %s}", i ? ", " : "",
@@ -62,7 +51,7 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
                 first = 0;
             }
         fprintf(f, "]}, \"quirks\": ");
-        if (c->quirk_reason) json_string(f, c->quirk_reason);
+        if (c->quirk_reason) clipvk_json_write_string(f, c->quirk_reason);
         else fprintf(f, "null");
         fprintf(f, "}");
         return;
