@@ -19,6 +19,15 @@ extern "C" {
 #define CLIPVK_VERSION_MINOR 1
 #define CLIPVK_VERSION_PATCH 0
 
+/* Public functions are the library's only exported symbols. */
+#if defined(_WIN32)
+#define CLIPVK_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define CLIPVK_API __attribute__((visibility("default")))
+#else
+#define CLIPVK_API
+#endif
+
 typedef enum clipvk_status {
     CLIPVK_OK = 0,
     CLIPVK_ERROR_INVALID_ARGUMENT = 1,   /* bad parameter from the caller */
@@ -35,7 +44,7 @@ typedef enum clipvk_status {
 } clipvk_status;
 
 /* A short, constant English name for a status ("out of device memory"). */
-const char *clipvk_status_string(clipvk_status status);
+CLIPVK_API const char *clipvk_status_string(clipvk_status status);
 
 /* ------------------------------------------------------------------------
  * Threads. A context and the models loaded in it are used by one thread at
@@ -57,20 +66,20 @@ typedef struct clipvk_context_options {
 } clipvk_context_options;
 
 /* Fills o with the defaults (device NULL, validation -1, cache NULL, no budget). */
-void clipvk_context_options_init(clipvk_context_options *o);
+CLIPVK_API void clipvk_context_options_init(clipvk_context_options *o);
 
 /* Creates a context on a Vulkan device. On failure *out is still set (unless
  * out is NULL or memory ran out) so that clipvk_context_last_error can say
  * why; destroy it afterwards. */
-clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out);
-void clipvk_context_destroy(clipvk_context *ctx);
+CLIPVK_API clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out);
+CLIPVK_API void clipvk_context_destroy(clipvk_context *ctx);
 
 /* The message of the last failed call on ctx or its models ("" if none). */
-const char *clipvk_context_last_error(const clipvk_context *ctx);
+CLIPVK_API const char *clipvk_context_last_error(const clipvk_context *ctx);
 /* The chosen device's name. */
-const char *clipvk_context_device_name(const clipvk_context *ctx);
+CLIPVK_API const char *clipvk_context_device_name(const clipvk_context *ctx);
 /* Messages the validation layer reported so far (0 when it is off). */
-unsigned clipvk_context_validation_messages(const clipvk_context *ctx);
+CLIPVK_API unsigned clipvk_context_validation_messages(const clipvk_context *ctx);
 
 enum {
     CLIPVK_TOWERS_IMAGE = 1,
@@ -91,29 +100,29 @@ typedef struct clipvk_model_options {
     uint32_t max_batch;  /* inputs per submission; 0: 8 */
 } clipvk_model_options;
 
-void clipvk_model_options_init(clipvk_model_options *o);
+CLIPVK_API void clipvk_model_options_init(clipvk_model_options *o);
 
 /* Loads a Hugging Face CLIPModel folder (config.json, model.safetensors or a
  * sharded index, vocab.json, merges.txt, preprocessor_config.json). */
-clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clipvk_model_options *o,
+CLIPVK_API clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clipvk_model_options *o,
                                 clipvk_model **out);
-void clipvk_model_free(clipvk_model *m);
+CLIPVK_API void clipvk_model_free(clipvk_model *m);
 
-uint32_t clipvk_model_embedding_dim(const clipvk_model *m);  /* projection_dim */
-uint32_t clipvk_model_image_size(const clipvk_model *m);     /* pixels per side the image tower takes */
-uint32_t clipvk_model_context_length(const clipvk_model *m); /* tokens per text (77) */
-float clipvk_model_logit_scale(const clipvk_model *m);       /* exp(logit_scale): the softmax temperature */
+CLIPVK_API uint32_t clipvk_model_embedding_dim(const clipvk_model *m);  /* projection_dim */
+CLIPVK_API uint32_t clipvk_model_image_size(const clipvk_model *m);     /* pixels per side the image tower takes */
+CLIPVK_API uint32_t clipvk_model_context_length(const clipvk_model *m); /* tokens per text (77) */
+CLIPVK_API float clipvk_model_logit_scale(const clipvk_model *m);       /* exp(logit_scale): the softmax temperature */
 
 /* 16 hex digits identifying the model's files (config.json and weights),
  * for caches that must notice a changed model. The first call hashes the
  * weights (remembered in the cache folder by path, size and mtime). */
-clipvk_status clipvk_model_fingerprint(clipvk_model *m, char out[17]);
+CLIPVK_API clipvk_status clipvk_model_fingerprint(clipvk_model *m, char out[17]);
 
 /* Token ids of one UTF-8 text: start token, text, end token, zero padding to
  * the context length; ids has room for clipvk_model_context_length values;
  * *n (may be NULL) gets the count without padding. Long texts are truncated
  * keeping the end token. Invalid UTF-8 is an error naming the byte offset. */
-clipvk_status clipvk_tokenize(clipvk_model *m, const char *text, int32_t *ids, uint32_t *n);
+CLIPVK_API clipvk_status clipvk_tokenize(clipvk_model *m, const char *text, int32_t *ids, uint32_t *n);
 
 /* An image as the caller holds it: 8-bit RGB, rows `stride` bytes apart. */
 typedef struct clipvk_rgb8 {
@@ -124,33 +133,33 @@ typedef struct clipvk_rgb8 {
 
 /* The model's input for one image: float [3, S, S], S = clipvk_model_image_size,
  * resized, centre-cropped and normalised exactly as OpenAI's reference does. */
-clipvk_status clipvk_preprocess_file(clipvk_model *m, const char *path, float *pixels);
-clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, float *pixels);
+CLIPVK_API clipvk_status clipvk_preprocess_file(clipvk_model *m, const char *path, float *pixels);
+CLIPVK_API clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, float *pixels);
 
 /* Embeddings, out [n, clipvk_model_embedding_dim], L2-normalised when
  * `normalize` (the reference's encode_image / encode_text output otherwise). */
-clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out);
-clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out);
+CLIPVK_API clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out);
+CLIPVK_API clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out);
 /* Image files decoded and preprocessed on several threads (decoding the next
  * files while the device embeds the previous ones). If a file fails the call
  * fails naming it; with `status` (n entries) given, files that fail do not
  * fail the call: status[i] says which did, and their rows are zero. */
-clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint32_t n, int normalize, float *out,
+CLIPVK_API clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint32_t n, int normalize, float *out,
                                  clipvk_status *status);
-clipvk_status clipvk_embed_tokens(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
+CLIPVK_API clipvk_status clipvk_embed_tokens(clipvk_model *m, const int32_t *ids, uint32_t n, uint32_t len, int normalize,
                                   float *out);
-clipvk_status clipvk_embed_texts(clipvk_model *m, const char *const *texts, uint32_t n, int normalize, float *out);
+CLIPVK_API clipvk_status clipvk_embed_texts(clipvk_model *m, const char *const *texts, uint32_t n, int normalize, float *out);
 
 /* Zero-shot labels: each label's embedding is the mean of the normalised
  * embeddings of its prompts (one per template, "{}" replaced by the label;
  * NULL templates: "a photo of a {}."), renormalised. out [n_labels, dim]. */
-clipvk_status clipvk_label_embeddings(clipvk_model *m, const char *const *labels, uint32_t n_labels,
+CLIPVK_API clipvk_status clipvk_label_embeddings(clipvk_model *m, const char *const *labels, uint32_t n_labels,
                                       const char *const *templates, uint32_t n_templates, float *out);
 
 /* probs[i, j] = softmax_j(exp(logit_scale) * cos(image i, label j)), as the
  * reference's logits_per_image.softmax(-1); logits (may be NULL) gets the
  * values before the softmax. Embeddings must be normalised. */
-clipvk_status clipvk_classify(clipvk_model *m, const float *image_embeds, uint32_t n_images,
+CLIPVK_API clipvk_status clipvk_classify(clipvk_model *m, const float *image_embeds, uint32_t n_images,
                               const float *label_embeds, uint32_t n_labels, float *probs, float *logits);
 
 #ifdef __cplusplus

@@ -1,0 +1,40 @@
+#!/bin/sh
+# cmake --install, then build examples/classify.c against the installed
+# library twice — with pkg-config and with find_package(clipvk) — and run
+# both on the sample image with a generated model.
+#   test_install.sh BUILD_DIR SOURCE_DIR WORKDIR
+set -eu
+build=$1 src=$(cd "$2" && pwd) work=$3
+rm -rf "$work" && mkdir -p "$work"
+prefix="$work/prefix"
+cmake --install "$build" --prefix "$prefix" >/dev/null
+libdir=$(ls -d "$prefix"/lib*/ | head -n 1)
+pcdir="$libdir/pkgconfig"
+[ -f "$pcdir/clipvk.pc" ] || { echo "FAIL: no clipvk.pc installed"; exit 1; }
+
+# pkg-config
+cc -o "$work/classify_pc" "$src/examples/classify.c" $(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs clipvk)
+
+# find_package
+mkdir -p "$work/consumer"
+cat > "$work/consumer/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.20)
+project(consumer C)
+find_package(clipvk 0.1 REQUIRED)
+add_executable(classify_cmake "$src/examples/classify.c")
+target_link_libraries(classify_cmake PRIVATE clipvk::clipvk)
+CMAKE
+cmake -S "$work/consumer" -B "$work/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$work/consumer/build" >/dev/null
+
+# run both (the installed library, not the build tree's)
+/usr/bin/python3 "$src/tools/gen_model.py" --out "$work/model" --preset tiny --seed 2 >/dev/null
+for exe in "$work/classify_pc" "$work/consumer/build/classify_cmake"; do
+    out=$(LD_LIBRARY_PATH="$libdir" CLIPVK_VALIDATION=1 "$exe" "$work/model" "$src/samples/chelsea.jpg")
+    echo "$out"
+    [ "$(echo "$out" | grep -c '%')" = 3 ] || { echo "FAIL: $exe printed no probabilities"; exit 1; }
+done
+# only the public API is exported
+extra=$(nm -D --defined-only "$libdir"/libclipvk.so | awk '{print $3}' | grep -v '^clipvk_' || true)
+[ -z "$extra" ] || { echo "FAIL: libclipvk.so exports non-API symbols: $extra"; exit 1; }
+echo "install test passed"
