@@ -1,0 +1,211 @@
+/*
+ * The public API (include/clipvk.h): every call on the golden model works
+ * through it; NULL pointers and out-of-range sizes return an error status
+ * with a message instead of crashing; and two contexts used from two
+ * threads at once give exactly the results each gives alone (the header's
+ * thread-safety statement). Skips (77) without ../shared.
+ */
+#include "clipvk.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int failures;
+#define CHECK(cond, ...)                                                                             \
+    do {                                                                                             \
+        if (!(cond)) {                                                                               \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                     \
+            fprintf(stderr, __VA_ARGS__);                                                            \
+            fputc('\n', stderr);                                                                     \
+            failures++;                                                                              \
+        }                                                                                            \
+    } while (0)
+
+static char model_dir[1024], image[1024];
+static const char *texts[] = {"a photo of a cat.", "a photo of a dog.", "a diagram", "", "naïve café ☕"};
+#define NT (sizeof texts / sizeof texts[0])
+
+static clipvk_context *context(void)
+{
+    clipvk_context_options o;
+    clipvk_context_options_init(&o);
+    o.validation = 1;
+    o.cache_dir = "";
+    clipvk_context *ctx;
+    if (clipvk_context_create(&o, &ctx)) {
+        fprintf(stderr, "FAIL: context: %s\n", clipvk_context_last_error(ctx));
+        exit(1);
+    }
+    return ctx;
+}
+
+/* Embeds the image and the texts; returns 0 on success. */
+static int embed_all(clipvk_context *ctx, float *img, float *txt)
+{
+    clipvk_model_options mo;
+    clipvk_model_options_init(&mo);
+    mo.precision = CLIPVK_PRECISION_FP32;
+    clipvk_model *m;
+    const char *paths[1] = {image};
+    int bad = clipvk_model_load(ctx, model_dir, &mo, &m) || clipvk_embed_files(m, paths, 1, 1, img, NULL) ||
+              clipvk_embed_texts(m, texts, NT, 1, txt);
+    if (bad) fprintf(stderr, "embed_all: %s\n", clipvk_context_last_error(ctx));
+    clipvk_model_free(m);
+    return bad;
+}
+
+typedef struct job {
+    float img[1024], txt[NT * 1024];
+    int bad;
+} job;
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    clipvk_context *ctx = context();
+    for (int rep = 0; rep < 3 && !j->bad; rep++) j->bad = embed_all(ctx, j->img, j->txt);
+    j->bad |= clipvk_context_validation_messages(ctx) != 0;
+    clipvk_context_destroy(ctx);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    static job alone, a, b;
+    clipvk_context *ctx = context();
+    CHECK(!embed_all(ctx, alone.img, alone.txt), "embedding alone failed");
+    clipvk_context_destroy(ctx);
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, worker, &a);
+    pthread_create(&tb, NULL, worker, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECK(!a.bad && !b.bad, "a thread failed");
+    CHECK(!memcmp(a.img, alone.img, sizeof a.img) && !memcmp(b.img, alone.img, sizeof b.img),
+          "image embeddings differ between threads");
+    CHECK(!memcmp(a.txt, alone.txt, sizeof a.txt) && !memcmp(b.txt, alone.txt, sizeof b.txt),
+          "text embeddings differ between threads");
+}
+
+static void test_bad_arguments(void)
+{
+    /* without a context or model: a status, no crash */
+    CHECK(clipvk_context_create(NULL, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "context_create(NULL out)");
+    CHECK(clipvk_model_load(NULL, model_dir, NULL, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "model_load(NULL)");
+    CHECK(clipvk_embed_pixels(NULL, NULL, 1, 1, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "embed_pixels(NULL model)");
+    CHECK(clipvk_tokenize(NULL, "x", NULL, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "tokenize(NULL model)");
+    CHECK(strlen(clipvk_context_last_error(NULL)) > 0, "last_error(NULL)");
+    clipvk_model_free(NULL);
+    clipvk_context_destroy(NULL);
+
+    clipvk_context *ctx = context();
+    clipvk_model *m = NULL;
+    clipvk_model_options bad_opts;
+    clipvk_model_options_init(&bad_opts);
+    bad_opts.towers = 7;
+    CHECK(clipvk_model_load(ctx, model_dir, &bad_opts, &m) == CLIPVK_ERROR_INVALID_ARGUMENT && !m, "bad towers");
+    CHECK(clipvk_model_load(ctx, NULL, NULL, &m) == CLIPVK_ERROR_INVALID_ARGUMENT, "NULL folder");
+    clipvk_model_options only_text;
+    clipvk_model_options_init(&only_text);
+    only_text.towers = CLIPVK_TOWERS_TEXT;
+    if (clipvk_model_load(ctx, model_dir, &only_text, &m)) {
+        CHECK(0, "load text tower: %s", clipvk_context_last_error(ctx));
+        clipvk_context_destroy(ctx);
+        return;
+    }
+    float out[4 * 1024], px[3 * 48 * 48] = {0};
+    int32_t ids[77];
+    const char *null_text[1] = {NULL};
+    CHECK(clipvk_embed_pixels(m, px, 1, 1, out) == CLIPVK_ERROR_INVALID_ARGUMENT &&
+              strstr(clipvk_context_last_error(ctx), "image tower"), "image call on a text-only model");
+    CHECK(clipvk_embed_texts(m, NULL, 1, 1, out) == CLIPVK_ERROR_INVALID_ARGUMENT, "NULL texts");
+    CHECK(clipvk_embed_texts(m, null_text, 1, 1, out) == CLIPVK_ERROR_INVALID_ARGUMENT, "NULL text");
+    CHECK(clipvk_embed_tokens(m, ids, 1, 0, 1, out) == CLIPVK_ERROR_INVALID_ARGUMENT, "zero-length tokens");
+    CHECK(clipvk_embed_tokens(m, ids, 1, 78, 1, out) == CLIPVK_ERROR_INVALID_ARGUMENT, "tokens past the context");
+    CHECK(clipvk_tokenize(m, "\xff\xfe", ids, NULL) != CLIPVK_OK && strstr(clipvk_context_last_error(ctx), "offset"),
+          "invalid UTF-8: %s", clipvk_context_last_error(ctx));
+    CHECK(clipvk_tokenize(m, NULL, ids, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "tokenize(NULL text)");
+    CHECK(clipvk_label_embeddings(m, NULL, 2, NULL, 0, out) == CLIPVK_ERROR_INVALID_ARGUMENT, "NULL labels");
+    CHECK(clipvk_classify(m, out, 1, out, 0, out, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "classify with no labels");
+    CHECK(clipvk_embed_texts(m, texts, 0, 1, out) == CLIPVK_OK, "zero texts is fine");
+    /* a long text is truncated, keeping the end token last */
+    char *longtext = malloc(1 << 20);
+    memset(longtext, 'a', (1 << 20) - 1);
+    for (int i = 0; i < (1 << 20) - 1; i += 4) longtext[i] = ' ';
+    longtext[(1 << 20) - 1] = '\0';
+    uint32_t n = 0;
+    CHECK(clipvk_tokenize(m, longtext, ids, &n) == CLIPVK_OK && n == 77 && ids[76] == 49407, "1 MB text: %u ids", n);
+    free(longtext);
+    clipvk_model_free(m);
+    CHECK(clipvk_context_validation_messages(ctx) == 0, "validation messages");
+    clipvk_context_destroy(ctx);
+}
+
+static void test_classify_golden(void)
+{
+    /* the golden logits through the public API: image 0 against the first texts */
+    clipvk_context *ctx = context();
+    clipvk_model *m;
+    clipvk_model_options mo;
+    clipvk_model_options_init(&mo);
+    mo.precision = CLIPVK_PRECISION_FP32;
+    if (clipvk_model_load(ctx, model_dir, &mo, &m)) {
+        CHECK(0, "load: %s", clipvk_context_last_error(ctx));
+        clipvk_context_destroy(ctx);
+        return;
+    }
+    uint32_t dim = clipvk_model_embedding_dim(m);
+    CHECK(dim == 48 && clipvk_model_image_size(m) == 48 && clipvk_model_context_length(m) == 77, "model sizes");
+    CHECK(fabsf(clipvk_model_logit_scale(m) - expf(2.6592f)) < 1e-3f, "logit scale %g", clipvk_model_logit_scale(m));
+    float lab[3 * 48], img[48], probs[3], logits[3];
+    const char *labels[3] = {"cat", "dog", "rocket"}, *tmpl[2] = {"a photo of a {}.", "{}"};
+    const char *paths[1] = {image};
+    CHECK(!clipvk_label_embeddings(m, labels, 3, tmpl, 2, lab) && !clipvk_embed_files(m, paths, 1, 1, img, NULL) &&
+              !clipvk_classify(m, img, 1, lab, 3, probs, logits),
+          "classify: %s", clipvk_context_last_error(ctx));
+    /* by hand: each label is the renormalised mean of its two prompts */
+    float prompts[6 * 48];
+    const char *p6[6] = {"a photo of a cat.", "cat", "a photo of a dog.", "dog", "a photo of a rocket.", "rocket"};
+    CHECK(!clipvk_embed_texts(m, p6, 6, 1, prompts), "prompts");
+    double sum = 0;
+    for (int j = 0; j < 3; j++) {
+        double mean[48], norm = 0, dot = 0;
+        for (uint32_t d = 0; d < dim; d++) {
+            mean[d] = (prompts[(2 * j) * dim + d] + prompts[(2 * j + 1) * dim + d]) / 2.0;
+            norm += mean[d] * mean[d];
+        }
+        for (uint32_t d = 0; d < dim; d++) {
+            CHECK(fabs(lab[j * dim + d] - mean[d] / sqrt(norm)) < 1e-6, "label %d dim %u", j, d);
+            dot += img[d] * mean[d] / sqrt(norm);
+        }
+        CHECK(fabs(logits[j] - clipvk_model_logit_scale(m) * dot) < 1e-4, "logit %d", j);
+        sum += probs[j];
+    }
+    CHECK(fabs(sum - 1) < 1e-6, "probabilities sum to %g", sum);
+    clipvk_model_free(m);
+    clipvk_context_destroy(ctx);
+}
+
+int main(void)
+{
+    struct stat st;
+    snprintf(model_dir, sizeof model_dir, "%s/golden/model", CLIPVK_SHARED_DIR);
+    snprintf(image, sizeof image, "%s/golden/images/chelsea.png", CLIPVK_SHARED_DIR);
+    if (stat(model_dir, &st) != 0) {
+        printf("skipped: %s not found\n", model_dir);
+        return 77;
+    }
+    test_bad_arguments();
+    test_classify_golden();
+    test_threads();
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("all checks passed\n");
+    return 0;
+}
