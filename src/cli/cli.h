@@ -12,6 +12,8 @@ int cli_bench(int argc, char **argv);
 int cli_preprocess(int argc, char **argv);
 int cli_embed_image(int argc, char **argv);
 int cli_embed_text(int argc, char **argv);
+int cli_index(int argc, char **argv);
+int cli_search(int argc, char **argv);
 
 struct clipvk_runtime;
 struct clipvk_net;
@@ -21,6 +23,15 @@ int cli_load_model(const char *dir, const char *device, const char *precision, i
 /* Destroys both; turns a success into a failure if Vulkan validation complained. */
 int cli_finish(struct clipvk_runtime *rt, struct clipvk_net *m, int code);
 int cli_tokenize(int argc, char **argv);
+
+struct clipvk_context;
+struct clipvk_model;
+/* The public-API counterparts (index, search): a context and a model with the
+ * given towers (CLIPVK_TOWERS_*); prints the error. precision: NULL, "fp32" or "fp16". */
+int cli_open_model(const char *dir, const char *device, const char *precision, int towers, uint32_t batch,
+                   struct clipvk_context **ctx, struct clipvk_model **m);
+/* Frees both; turns a success into a failure if Vulkan validation complained. */
+int cli_close_model(struct clipvk_context *ctx, struct clipvk_model *m, int code);
 
 /* Prints "clipvk: <message>" to stderr; returns code. */
 int cli_error(int code, const char *fmt, ...)
