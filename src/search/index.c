@@ -123,7 +123,7 @@ clipvk_status clipvk_index_read(const char *path, clipvk_index *out, clipvk_erro
     out->model_dir[dir_len] = 0;
     uint64_t at = HEADER_BYTES + dir_len;
     for (uint64_t i = 0; i < count; i++) {
-        if (eoff - 8 - at < RECORD_BYTES || at > eoff - 8) BAD("%s: corrupt index: record %llu is cut off", path, (unsigned long long)i);
+        if (at > eoff - 8 || eoff - 8 - at < RECORD_BYTES) BAD("%s: corrupt index: record %llu is cut off", path, (unsigned long long)i);
         uint32_t plen = get32(meta + at);
         if (plen < 1 || plen > CLIPVK_INDEX_MAX_PATH || get32(meta + at + 4) || eoff - 8 - at - RECORD_BYTES < plen)
             BAD("%s: corrupt index: record %llu", path, (unsigned long long)i);
