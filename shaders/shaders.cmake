@@ -16,3 +16,6 @@ clipvk_shader(matmul_buf_f32 matmul.comp)
 clipvk_shader(matmul_buf_f16 matmul.comp WEIGHT_F16)
 clipvk_shader(matmul_tex_f32 matmul.comp TEXEL)
 clipvk_shader(matmul_tex_f16 matmul.comp TEXEL WEIGHT_F16)
+# similarity: embeddings read as floats, or as vec4 when dim is a multiple of 4.
+clipvk_shader(similarity similarity.comp)
+clipvk_shader(similarity_vec4 similarity.comp VEC4)

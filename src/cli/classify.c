@@ -211,7 +211,7 @@ int cli_classify(int argc, char **argv)
     }
     static const char *const default_template[1] = {CLIPVK_DEFAULT_TEMPLATE};
     if (!ntmpl) tmpl = default_template, ntmpl = 1;
-    if (code || (code = cli_paths_collect(&paths, o.args, o.nargs)) ||
+    if (code || (code = cli_paths_collect(&paths, o.args, o.nargs, NULL)) ||
         (code = cli_open_model(&o.model, CLIPVK_TOWERS_BOTH, &ctx, &m)))
         goto done;
     uint32_t dim = clipvk_model_embedding_dim(m), L = labels.n;

@@ -15,6 +15,8 @@ int cli_preprocess(int argc, char **argv);
 int cli_embed_image(int argc, char **argv);
 int cli_embed_text(int argc, char **argv);
 int cli_classify(int argc, char **argv);
+int cli_index(int argc, char **argv);
+int cli_search(int argc, char **argv);
 
 
 /* The options every model command shares. */
@@ -39,6 +41,7 @@ int cli_bench_model(const cli_model_opts *o, const char *batches, uint32_t iters
 /* Frees both; a success becomes a failure if Vulkan validation complained. */
 int cli_close_model(clipvk_context *ctx, clipvk_model *m, int code);
 int cli_tokenize(int argc, char **argv);
+
 
 /* Prints "clipvk: <message>" to stderr; returns code. */
 int cli_error(int code, const char *fmt, ...)

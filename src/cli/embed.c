@@ -114,7 +114,7 @@ static int embed(int argc, char **argv, int image)
         if ((code = read_npy(&o, m, image, &in))) goto done;
         n = in.shape[0];
     } else if (image) {
-        if ((code = cli_paths_collect(&paths, o.args, o.nargs))) goto done;
+        if ((code = cli_paths_collect(&paths, o.args, o.nargs, NULL))) goto done;
         n = paths.n;
     } else {
         n = (uint64_t)o.nargs;

@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-static int add(cli_paths *p, const char *path)
+int cli_paths_add(cli_paths *p, const char *path)
 {
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 64;
@@ -35,11 +35,17 @@ int cli_is_image_name(const char *name)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int walk(cli_paths *p, const char *dir, int depth)
+/* Folders are listed, sorted, then visited, so the order does not depend
+ * on the file system. */
+static int walk(cli_paths *p, const char *dir, int *failed)
 {
-    if (depth > 64) return cli_error(CLI_FAIL, "%s: folders nested too deep", dir);
     DIR *d = opendir(dir);
-    if (!d) return cli_error(CLI_FAIL, "%s: cannot open folder: %s", dir, strerror(errno));
+    if (!d) {
+        int code = cli_error(CLI_FAIL, "%s: cannot open folder: %s", dir, strerror(errno));
+        if (!failed) return code;
+        (*failed)++;
+        return CLI_OK;
+    }
     cli_paths here = {0};
     int r = CLI_OK;
     struct dirent *e;
@@ -47,22 +53,25 @@ static int walk(cli_paths *p, const char *dir, int depth)
         if (e->d_name[0] == '.') continue; /* ".", "..", hidden files */
         char path[4096];
         size_t len = strlen(dir);
-        snprintf(path, sizeof path, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", e->d_name);
-        r = add(&here, path);
+        if (snprintf(path, sizeof path, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", e->d_name) <
+            (int)sizeof path)
+            r = cli_paths_add(&here, path);
     }
     closedir(d);
     qsort(here.v, here.n, sizeof *here.v, cmp_str);
     for (size_t i = 0; !r && i < here.n; i++) {
         struct stat st;
-        if (stat(here.v[i], &st) != 0) continue; /* vanished or a dangling link */
-        if (S_ISDIR(st.st_mode)) r = walk(p, here.v[i], depth + 1);
-        else if (S_ISREG(st.st_mode) && cli_is_image_name(here.v[i])) r = add(p, here.v[i]);
+        if (lstat(here.v[i], &st) != 0) continue; /* vanished meanwhile */
+        if (S_ISDIR(st.st_mode)) r = walk(p, here.v[i], failed);
+        else if (cli_is_image_name(here.v[i]) && (S_ISREG(st.st_mode) ||
+                                                  (S_ISLNK(st.st_mode) && !stat(here.v[i], &st) && S_ISREG(st.st_mode))))
+            r = cli_paths_add(p, here.v[i]);
     }
     cli_paths_free(&here);
     return r;
 }
 
-int cli_paths_collect(cli_paths *p, char **args, int nargs)
+int cli_paths_collect(cli_paths *p, char **args, int nargs, int *failed)
 {
     for (int i = 0; i < nargs; i++) {
         int r;
@@ -71,12 +80,16 @@ int cli_paths_collect(cli_paths *p, char **args, int nargs)
             r = CLI_OK;
             while (!r && fgets(line, sizeof line, stdin)) {
                 line[strcspn(line, "\r\n")] = '\0';
-                if (line[0]) r = add(p, line);
+                if (line[0]) r = cli_paths_add(p, line);
             }
         } else {
             struct stat st;
-            if (stat(args[i], &st) != 0) return cli_error(CLI_FAIL, "%s: %s", args[i], strerror(errno));
-            r = S_ISDIR(st.st_mode) ? walk(p, args[i], 0) : add(p, args[i]);
+            if (stat(args[i], &st) != 0) {
+                r = cli_error(CLI_FAIL, "%s: %s", args[i], strerror(errno));
+                if (failed) (*failed)++, r = CLI_OK;
+            } else {
+                r = S_ISDIR(st.st_mode) ? walk(p, args[i], failed) : cli_paths_add(p, args[i]);
+            }
         }
         if (r) return r;
     }

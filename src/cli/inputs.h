@@ -1,5 +1,6 @@
-/* The image files a command works on: files, folders (walked recursively
- * for image extensions, in sorted order) and "-" (paths on stdin). */
+/* The image files a command works on: files (taken whatever their name),
+ * folders (walked recursively for image extensions, in sorted order) and
+ * "-" (paths on stdin, one per line). */
 #ifndef CLIPVK_CLI_INPUTS_H
 #define CLIPVK_CLI_INPUTS_H
 
@@ -10,8 +11,13 @@ typedef struct cli_paths {
     size_t n, cap;
 } cli_paths;
 
-/* Adds what each argument names; a missing file is an error (printed). */
-int cli_paths_collect(cli_paths *p, char **args, int nargs);
+/* Adds what each argument names. A missing file or unreadable folder is
+ * reported; with `failed` NULL it ends the collection (the error code is
+ * returned), else it is counted there and the rest is collected. Symbolic
+ * links to folders are not followed (no cycles); links to files are. */
+int cli_paths_collect(cli_paths *p, char **args, int nargs, int *failed);
+/* Appends a copy of path; CLI_OK or an error (printed). */
+int cli_paths_add(cli_paths *p, const char *path);
 void cli_paths_free(cli_paths *p);
 
 /* Whether a file name has an image extension clipvk decodes. */

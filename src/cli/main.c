@@ -28,6 +28,8 @@ static const struct {
     {"embed-text", cli_embed_text, "text embeddings of texts or token ids (.npy)"},
     {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
     {"preprocess", cli_preprocess, "decode and preprocess images to the model's pixels (.npy)"},
+    {"index", cli_index, "embed a collection of images into an index file for search"},
+    {"search", cli_search, "rank an index's images by similarity to a text or an image"},
     {"tokenize", cli_tokenize, "CLIP token ids of texts (OpenAI's tokenizer, exactly)"},
 };
 

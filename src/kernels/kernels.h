@@ -64,6 +64,14 @@ clipvk_status clipvk_gather_rows(clipvk_runtime *rt, clipvk_cmd *cmd, const clip
 clipvk_status clipvk_l2norm(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, const clipvk_buffer *y,
                             uint32_t rows, uint32_t n, clipvk_error *err);
 
+/* ---- similarity.comp: S[q, r] = dot(Q[q], E[r]) for q < nq, r < n; E [n, dim] at the
+ * start of e (bound in slices that fit the device's storage-buffer range), Q [nq, dim],
+ * S [nq, n], which must fit one binding (callers scan large collections in blocks). */
+clipvk_status clipvk_similarity(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *e, uint32_t n, uint32_t dim,
+                                const clipvk_buffer *q, uint32_t nq, const clipvk_buffer *s, clipvk_error *err);
+/* Rows of dim floats one binding of E may cover (0: not even one). */
+uint64_t clipvk_similarity_max_rows(const clipvk_device_caps *caps, uint32_t dim);
+
 /* ---- attention.comp: fused multi-head attention with an online softmax,
  * O[b, i, h] = softmax_j(Q[b, i, h] . K[b, j, h] * scale + mask) V[b, j, h]
  * for every batch b, head h and query i; with causal, query i sees keys
