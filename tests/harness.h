@@ -12,21 +12,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "check.h"
+
 /* A value no kernel produces: outputs are filled with it first, so an element
  * the kernel forgot to write is caught. */
 #define POISON_BITS 0x7fc0dead
 
-extern int test_failures;
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-            test_failures++;                                                    \
-        }                                                                       \
-    } while (0)
 
 /* Aborts the test with a message when a clipvk call fails. */
 #define OK(call)                                                                \

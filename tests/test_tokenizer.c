@@ -4,6 +4,7 @@
  * (ids from tools/clip_tokenizer_ref.py), invalid UTF-8, malformed vocabulary files, and
  * speed. Needs no Vulkan. Skips (77) when ../shared is absent: the vocabulary lives there.
  */
+#include "check.h"
 #include "text/tokenizer.h"
 #include "util/file.h"
 
@@ -14,18 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
+int test_failures;
 static clipvk_error err;
-
-#define CHECK(cond, ...)                                                                                              \
-    do {                                                                                                              \
-        if (!(cond)) {                                                                                                \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                      \
-            fprintf(stderr, __VA_ARGS__);                                                                             \
-            fputc('\n', stderr);                                                                                      \
-            failures++;                                                                                               \
-        }                                                                                                             \
-    } while (0)
 
 static double now(void)
 {
@@ -306,6 +297,6 @@ int main(void)
     malformed_files();
     speed(tok);
     clipvk_tokenizer_destroy(tok);
-    printf("%s\n", failures ? "FAILED" : "all tokenizer checks passed");
-    return failures ? 1 : 0;
+    printf("%s\n", test_failures ? "FAILED" : "all tokenizer checks passed");
+    return test_failures ? 1 : 0;
 }
