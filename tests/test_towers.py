@@ -91,6 +91,45 @@ def generated(clipvk, work, spec):
     compare("%s text, random ids after eos" % spec, got, np.load(ref_txt), 0.99999)
 
 
+def sharded(clipvk, work):
+    """The tiny model split into two shards with model.safetensors.index.json,
+    as large Hub models come: the same embeddings, bit for bit. Also checks
+    that --out - writes the .npy to stdout."""
+    sys.path.insert(0, TOOLS)
+    import io
+    import json
+    import safetensors_io
+    d = os.path.join(work, "sharded")
+    whole = os.path.join(d, "whole")
+    run([PY, os.path.join(TOOLS, "gen_model.py"), "--out", whole, "--preset", "tiny", "--seed", "8"])
+    split = os.path.join(d, "split")
+    os.makedirs(split, exist_ok=True)
+    for f in os.listdir(whole):
+        if f != "model.safetensors":
+            with open(os.path.join(whole, f), "rb") as src, open(os.path.join(split, f), "wb") as dst:
+                dst.write(src.read())
+    tensors = safetensors_io.load(os.path.join(whole, "model.safetensors"))
+    names = sorted(tensors)
+    halves = {"model-00001-of-00002.safetensors": names[::2], "model-00002-of-00002.safetensors": names[1::2]}
+    weight_map = {}
+    for fname, part in halves.items():
+        safetensors_io.save(os.path.join(split, fname), {n: tensors[n] for n in part})
+        weight_map.update({n: fname for n in part})
+    with open(os.path.join(split, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {}, "weight_map": weight_map}, f)
+    run([PY, os.path.join(TOOLS, "gen_test_inputs.py"), "--model", whole, "--out", d, "--images", "2", "--texts", "2"])
+    for kind, flag, inp in (("image", "--pixels", "pixels.npy"), ("text", "--tokens", "tokens.npy")):
+        a = embed(clipvk, whole, kind, os.path.join(d, inp), os.path.join(d, "whole.npy"), "fp32")
+        b = embed(clipvk, split, kind, os.path.join(d, inp), os.path.join(d, "split.npy"), "fp32")
+        ok = np.array_equal(a, b)
+        r = subprocess.run([clipvk, "embed-" + kind, "--model", split, flag, os.path.join(d, inp), "--out", "-",
+                            "--raw", "--precision", "fp32"], capture_output=True)
+        ok = ok and r.returncode == 0 and np.array_equal(np.load(io.BytesIO(r.stdout)), b)
+        print("%s sharded model %s, and --out -" % ("ok  " if ok else "FAIL", kind))
+        if not ok:
+            failures.append("sharded %s" % kind)
+
+
 def golden(clipvk, work):
     g = os.path.join(ROOT, "..", "shared", "golden")
     if not os.path.isdir(g):
@@ -114,6 +153,7 @@ def main():
         presets = args[args.index("--presets") + 1].split(",")
     os.makedirs(work, exist_ok=True)
     golden(clipvk, work)
+    sharded(clipvk, work)
     for p in presets:
         generated(clipvk, work, p)
     if failures:

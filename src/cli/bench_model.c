@@ -82,7 +82,7 @@ int cli_bench_model(const cli_model_opts *mo, const char *batches, uint32_t iter
                 row[len - 1] = cfg->text.eos_token_id == 2 ? (int32_t)cfg->text.vocab - 1 : (int32_t)cfg->text.eos_token_id;
             }
             double ms = 0;
-            if (clipvk_net_towers(m->net) != CLIPVK_TOWERS_BOTH) break;
+            if (!(clipvk_net_towers(m->net) & (run == 0 ? CLIPVK_TOWERS_IMAGE : CLIPVK_TOWERS_TEXT))) continue;
             if ((run == 0 ? time_calls(m, 1, px, (uint32_t)b, 0, out, iters, &ms)
                           : time_calls(m, 0, ids, (uint32_t)b, L, out, iters, &ms))) {
                 code = cli_error(CLI_FAIL, "%s", clipvk_context_last_error(ctx));

@@ -25,6 +25,7 @@ typedef struct cli_model_opts {
     const char *device;     /* --device */
     const char *precision;  /* --precision fp32|fp16 */
     uint32_t batch;         /* --batch */
+    int towers;             /* --tower image|text|both (CLIPVK_TOWERS_*); 0: what the command needs */
 } cli_model_opts;
 
 /* Consumes argv[*i] (and its value) if it is one of those options: returns

@@ -23,23 +23,24 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"classify", cli_classify, "zero-shot classification of images against labels"},
-    {"devices", cli_devices, "list the Vulkan devices and what they can do"},
     {"embed-image", cli_embed_image, "image embeddings of image files or preprocessed pixels (.npy)"},
     {"embed-text", cli_embed_text, "text embeddings of texts or token ids (.npy)"},
-    {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
-    {"preprocess", cli_preprocess, "decode and preprocess images to the model's pixels (.npy)"},
     {"index", cli_index, "embed a collection of images into an index file for search"},
     {"search", cli_search, "rank an index's images by similarity to a text or an image"},
     {"tokenize", cli_tokenize, "CLIP token ids of texts (OpenAI's tokenizer, exactly)"},
+    {"preprocess", cli_preprocess, "decode and preprocess images to the model's pixels (.npy)"},
+    {"devices", cli_devices, "list the Vulkan devices and what they can do"},
+    {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: clipvk COMMAND [OPTIONS]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`clipvk COMMAND --help` lists a command's options.\n"
-               "Environment: CLIPVK_DEVICE (index or name), CLIPVK_VALIDATION=1 (Vulkan validation layer).\n");
+               "Environment: CLIPVK_MODEL (default model folder), CLIPVK_DEVICE (device index or name),\n"
+               "CLIPVK_VALIDATION=1 (Vulkan validation layer), XDG_CACHE_HOME (caches in $XDG_CACHE_HOME/clipvk).\n");
 }
 
 int main(int argc, char **argv)

@@ -16,12 +16,23 @@ int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
                         : !strcmp(a, "--device") ? &o->device
                         : !strcmp(a, "--precision") ? &o->precision
                                                     : NULL;
-    if (!slot && strcmp(a, "--batch")) return 0;
+    if (!slot && strcmp(a, "--batch") && strcmp(a, "--tower")) return 0;
     if (*i + 1 >= argc) {
         cli_error(CLI_USAGE, "%s needs a value", a);
         return -1;
     }
     const char *v = argv[++*i];
+    if (!strcmp(a, "--tower")) {
+        o->towers = !strcmp(v, "image") ? CLIPVK_TOWERS_IMAGE
+                    : !strcmp(v, "text") ? CLIPVK_TOWERS_TEXT
+                    : !strcmp(v, "both") ? CLIPVK_TOWERS_BOTH
+                                         : 0;
+        if (!o->towers) {
+            cli_error(CLI_USAGE, "--tower must be image, text or both, not '%s'", v);
+            return -1;
+        }
+        return 1;
+    }
     if (slot) {
         *slot = v;
         if (slot == &o->precision && strcmp(v, "fp32") && strcmp(v, "fp16")) {
@@ -49,6 +60,8 @@ void cli_model_usage(FILE *f)
                "  --precision P      weight storage fp32 or fp16 (default: fp16 where the device has\n"
                "                     16-bit storage, else fp32); arithmetic is always fp32\n"
                "  --batch N          inputs per submission (default 8)\n"
+               "  --tower T          load only this tower: image, text or both (default: what the command\n"
+               "                     needs); the other's weights never reach the device\n"
                "  --device D         Vulkan device index or name substring (default: best; $CLIPVK_DEVICE)\n");
 }
 
@@ -112,7 +125,7 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     if (clipvk_context_create(&co, ctx)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
     clipvk_model_options mo;
     clipvk_model_options_init(&mo);
-    mo.towers = towers;
+    mo.towers = o->towers ? o->towers : towers;
     mo.max_batch = o->batch;
     if (o->precision) mo.precision = !strcmp(o->precision, "fp16") ? CLIPVK_PRECISION_FP16 : CLIPVK_PRECISION_FP32;
     if (clipvk_model_load(*ctx, dir, &mo, m)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
