@@ -303,25 +303,96 @@ static inline uint8_t jp_out(int32_t x) /* final descale, +128, range limit */
     return (uint8_t)(x < -128 ? 0 : x > 127 ? 255 : x + 128);
 }
 
-/* Dequantises and inverse-transforms one block (natural order) into 8x8
- * samples. Products are kept to 16 bits and the first pass's results
- * saturated to 16 bits, as libjpeg-turbo's SIMD code does (the same as its
- * C code on any real image). */
-static void jp_idct(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride, int ac)
+#if defined(__SSE2__) && !defined(CLIPVK_JPEG_NO_SIMD)
+#include <emmintrin.h>
+#define JP_SSE2 1
+/* The same transform as a matrix: jp_mpair[i][p] holds the weights of inputs
+ * 2p and 2p+1 in output i (taken from jp_idct8 itself, so the two agree),
+ * for _mm_madd_epi16 on interleaved input rows. The weights fit in 16 bits
+ * and, with 16-bit inputs, every partial sum in 32. */
+static __m128i jp_mpair[8][4];
+
+static void jp_init_matrix(void)
 {
-    if (!ac) { /* DC only: a flat block */
-        int32_t dc = (int16_t)(uint16_t)((unsigned)in[0] * (unsigned)q[0]);
-        int32_t x = (dc * 4 + 16) >> 5;
-        uint8_t v = (uint8_t)(x < -128 ? 0 : x > 127 ? 255 : x + 128);
-        for (int r = 0; r < 8; r++) memset(out + (size_t)r * stride, v, 8);
-        return;
+    int16_t m[8][8];
+    for (int j = 0; j < 8; j++) {
+        int32_t v[8] = {0}, o[8];
+        v[j] = 1;
+        jp_idct8(v, 1, o);
+        for (int i = 0; i < 8; i++) m[i][j] = (int16_t)o[i];
     }
+    for (int i = 0; i < 8; i++)
+        for (int p = 0; p < 4; p++) jp_mpair[i][p] = _mm_set1_epi32((int)((uint32_t)(uint16_t)m[i][2 * p + 1] << 16 | (uint16_t)m[i][2 * p]));
+}
+
+/* One pass over 8 lanes: out[i] = saturate16((sum_j M[i][j] in[j] + round) >> shift). */
+static inline void jp_pass_sse2(const __m128i in[8], __m128i out[8], int shift)
+{
+    __m128i lo[4], hi[4], rnd = _mm_set1_epi32(1 << (shift - 1));
+    for (int p = 0; p < 4; p++) {
+        lo[p] = _mm_unpacklo_epi16(in[2 * p], in[2 * p + 1]);
+        hi[p] = _mm_unpackhi_epi16(in[2 * p], in[2 * p + 1]);
+    }
+    for (int i = 0; i < 8; i++) {
+        __m128i a = rnd, b = rnd;
+        for (int p = 0; p < 4; p++) {
+            a = _mm_add_epi32(a, _mm_madd_epi16(lo[p], jp_mpair[i][p]));
+            b = _mm_add_epi32(b, _mm_madd_epi16(hi[p], jp_mpair[i][p]));
+        }
+        out[i] = _mm_packs_epi32(_mm_srai_epi32(a, shift), _mm_srai_epi32(b, shift));
+    }
+}
+
+static inline void jp_transpose_sse2(__m128i r[8])
+{
+    __m128i a0 = _mm_unpacklo_epi16(r[0], r[1]), a1 = _mm_unpackhi_epi16(r[0], r[1]);
+    __m128i a2 = _mm_unpacklo_epi16(r[2], r[3]), a3 = _mm_unpackhi_epi16(r[2], r[3]);
+    __m128i a4 = _mm_unpacklo_epi16(r[4], r[5]), a5 = _mm_unpackhi_epi16(r[4], r[5]);
+    __m128i a6 = _mm_unpacklo_epi16(r[6], r[7]), a7 = _mm_unpackhi_epi16(r[6], r[7]);
+    __m128i b0 = _mm_unpacklo_epi32(a0, a2), b1 = _mm_unpackhi_epi32(a0, a2);
+    __m128i b2 = _mm_unpacklo_epi32(a1, a3), b3 = _mm_unpackhi_epi32(a1, a3);
+    __m128i b4 = _mm_unpacklo_epi32(a4, a6), b5 = _mm_unpackhi_epi32(a4, a6);
+    __m128i b6 = _mm_unpacklo_epi32(a5, a7), b7 = _mm_unpackhi_epi32(a5, a7);
+    r[0] = _mm_unpacklo_epi64(b0, b4);
+    r[1] = _mm_unpackhi_epi64(b0, b4);
+    r[2] = _mm_unpacklo_epi64(b1, b5);
+    r[3] = _mm_unpackhi_epi64(b1, b5);
+    r[4] = _mm_unpacklo_epi64(b2, b6);
+    r[5] = _mm_unpackhi_epi64(b2, b6);
+    r[6] = _mm_unpacklo_epi64(b3, b7);
+    r[7] = _mm_unpackhi_epi64(b3, b7);
+}
+
+/* Columns first (pass 1, lanes are columns), then rows on the transposed
+ * intermediate; the result is transposed back and saturated to bytes. */
+static void jp_idct_sse2(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
+{
+    __m128i x[8], w[8];
+    for (int r = 0; r < 8; r++)
+        x[r] = _mm_mullo_epi16(_mm_loadu_si128((const __m128i *)(in + 8 * r)), _mm_loadu_si128((const __m128i *)(q + 8 * r)));
+    jp_pass_sse2(x, w, 11);
+    jp_transpose_sse2(w);
+    jp_pass_sse2(w, x, 18);
+    jp_transpose_sse2(x);
+    __m128i bias = _mm_set1_epi8((char)0x80);
+    for (int r = 0; r < 8; r += 2) {
+        __m128i b = _mm_xor_si128(_mm_packs_epi16(x[r], x[r + 1]), bias);
+        _mm_storel_epi64((__m128i *)(out + (size_t)r * stride), b);
+        _mm_storel_epi64((__m128i *)(out + (size_t)(r + 1) * stride), _mm_srli_si128(b, 8));
+    }
+}
+#endif
+
+#ifndef JP_SSE2
+/* The plain C version: the butterflies above, column pass then row pass. */
+static void jp_idct_c(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
+{
     int32_t dq[64], ws[64], o[8];
     for (int i = 0; i < 64; i++) dq[i] = (int16_t)(uint16_t)((unsigned)in[i] * (unsigned)q[i]);
     for (int c = 0; c < 8; c++) {
         const int32_t *col = dq + c;
         if (!(col[8] | col[16] | col[24] | col[32] | col[40] | col[48] | col[56])) {
-            for (int r = 0; r < 8; r++) ws[r * 8 + c] = col[0] * 4;
+            for (int r = 0; r < 8; r++) ws[r * 8 + c] = jp_sat16(col[0] * 4);
             continue;
         }
         jp_idct8(col, 8, o);
@@ -337,6 +408,27 @@ static void jp_idct(const int16_t *in, const int16_t *q, uint8_t *out, size_t st
         jp_idct8(row, 1, o);
         for (int c = 0; c < 8; c++) dst[c] = jp_out(o[c]);
     }
+}
+#endif
+
+/* Dequantises and inverse-transforms one block (natural order) into 8x8
+ * samples. Products are kept to 16 bits and the first pass's results
+ * saturated to 16 bits, as libjpeg-turbo's SIMD code does (the same as its
+ * C code on any real image). `ac`: whether any AC coefficient is nonzero. */
+static void jp_idct(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride, int ac)
+{
+    if (!ac) { /* DC only: a flat block */
+        int32_t dc = jp_sat16((int16_t)(uint16_t)((unsigned)in[0] * (unsigned)q[0]) * 4);
+        int32_t x = (dc + 16) >> 5;
+        uint8_t v = (uint8_t)(x < -128 ? 0 : x > 127 ? 255 : x + 128);
+        for (int r = 0; r < 8; r++) memset(out + (size_t)r * stride, v, 8);
+        return;
+    }
+#ifdef JP_SSE2
+    jp_idct_sse2(in, q, out, stride);
+#else
+    jp_idct_c(in, q, out, stride);
+#endif
 }
 
 /* ---- Scans */
@@ -934,6 +1026,9 @@ static void jp_init_once(void)
 {
     jp_init_tables();
     jp_init_zigzag();
+#ifdef JP_SSE2
+    jp_init_matrix();
+#endif
 }
 
 int clipvk_jpeg_is(const void *data, size_t size)
