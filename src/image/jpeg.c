@@ -158,6 +158,10 @@ static void jp_huff_build(jp_huff *t, const uint8_t counts[16], const uint8_t *v
     int k = 0;
     for (int l = 1; l <= 16; l++) {
         int c = counts[l - 1];
+        if (code + c >= (1 << l)) { /* checked before the codes index the lookup table */
+            t->bad = 1;
+            return;
+        }
         t->valoff[l] = k - code;
         for (int i = 0; i < c; i++, k++, code++) {
             if (l <= JP_FAST) {
@@ -167,10 +171,6 @@ static void jp_huff_build(jp_huff *t, const uint8_t counts[16], const uint8_t *v
             }
         }
         t->maxcode[l] = c ? code - 1 : -1;
-        if (code >= (1 << l)) {
-            t->bad = 1;
-            return;
-        }
         code <<= 1;
     }
     t->maxcode[17] = INT32_MAX; /* any 17-bit prefix ends the search: a bad code */
@@ -297,11 +297,6 @@ static inline void jp_idct8(const int32_t *v, int s, int32_t o[8])
 
 static inline int32_t jp_sat16(int32_t x) { return x < -32768 ? -32768 : x > 32767 ? 32767 : x; }
 
-static inline uint8_t jp_out(int32_t x) /* final descale, +128, range limit */
-{
-    x = (x + (1 << 17)) >> 18;
-    return (uint8_t)(x < -128 ? 0 : x > 127 ? 255 : x + 128);
-}
 
 #if defined(__SSE2__) && !defined(CLIPVK_JPEG_NO_SIMD)
 #include <emmintrin.h>
@@ -384,6 +379,12 @@ static void jp_idct_sse2(const int16_t *in, const int16_t *q, uint8_t *out, size
 #endif
 
 #ifndef JP_SSE2
+static inline uint8_t jp_out(int32_t x) /* final descale, +128, range limit */
+{
+    x = (x + (1 << 17)) >> 18;
+    return (uint8_t)(x < -128 ? 0 : x > 127 ? 255 : x + 128);
+}
+
 /* The plain C version: the butterflies above, column pass then row pass. */
 static void jp_idct_c(const int16_t *in, const int16_t *q, uint8_t *out, size_t stride)
 {
