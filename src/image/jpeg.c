@@ -869,6 +869,7 @@ static int jp_parse(jp_dec *d, uint64_t max_pixels)
 /* ---- Output: upsampling and colour conversion, one row at a time */
 
 static int32_t tab_crr[256], tab_cbb[256], tab_crg[256], tab_cbg[256];
+static uint8_t tab_clamp[1024];
 
 #define JP_FIX16(x) ((int32_t)((x) * 65536 + 0.5))
 
@@ -881,11 +882,15 @@ static void jp_init_tables(void)
         tab_crr[i] = jp_shr16(JP_FIX16(1.40200) * x + (1 << 15));
         tab_cbb[i] = jp_shr16(JP_FIX16(1.77200) * x + (1 << 15));
         tab_crg[i] = -JP_FIX16(0.71414) * x;
-        tab_cbg[i] = -JP_FIX16(0.34414) * x + (1 << 15);
+        tab_cbg[i] = -JP_FIX16(0.34414) * x + (1 << 15) + (512 << 16); /* biased: the sum is never negative */
     }
+    for (int i = 0; i < 1024; i++) tab_clamp[i] = (uint8_t)(i < 512 ? 0 : i > 767 ? 255 : i - 512);
 }
 
-static inline uint8_t jp_clamp(int32_t v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+static inline uint8_t jp_clamp(int32_t v) { return tab_clamp[(v + 512) & 1023]; } /* v in -512..511+ */
+
+/* libjpeg's G offset, (cbg + crg) >> 16 rounded down, from the biased table. */
+static inline int32_t jp_goff(int cb, int cr) { return ((tab_cbg[cb] + tab_crg[cr]) >> 16) - 512; }
 
 /* Component c's samples for output row y, upsampled to the full width, in
  * tmp (or straight from the plane). */
@@ -977,7 +982,7 @@ static int jp_output(jp_dec *d, uint8_t *rgb)
             for (int x = 0; x < w; x++) {
                 int yy = r[0][x], cb = r[1][x], cr = r[2][x];
                 o[3 * x] = jp_clamp(yy + tab_crr[cr]);
-                o[3 * x + 1] = jp_clamp(yy + jp_shr16(tab_cbg[cb] + tab_crg[cr]));
+                o[3 * x + 1] = jp_clamp(yy + jp_goff(cb, cr));
                 o[3 * x + 2] = jp_clamp(yy + tab_cbb[cb]);
             }
             break;
@@ -993,7 +998,7 @@ static int jp_output(jp_dec *d, uint8_t *rgb)
             for (int x = 0; x < w; x++) {
                 int yy = r[0][x], cb = r[1][x], cr = r[2][x], k = r[3][x];
                 o[3 * x] = jp_cmyk(255 - jp_clamp(yy + tab_crr[cr]), k);
-                o[3 * x + 1] = jp_cmyk(255 - jp_clamp(yy + jp_shr16(tab_cbg[cb] + tab_crg[cr])), k);
+                o[3 * x + 1] = jp_cmyk(255 - jp_clamp(yy + jp_goff(cb, cr)), k);
                 o[3 * x + 2] = jp_cmyk(255 - jp_clamp(yy + tab_cbb[cb]), k);
             }
         }
