@@ -8,33 +8,19 @@
  *    by PIL to round(v / maxval * max) with round-half-even; stb does not
  *    rescale. 16-bit grey PNM is mode "I" again (clamped). PNM is simple
  *    enough that we read its samples ourselves (pnm_decode).
- * stb is lenient with truncated JPEGs (it pads the entropy data with
- * zeros); PIL refuses them, and so do we (see jpeg_truncated).
+ * JPEG does not go through stb: its IDCT, chroma upsampling and colour
+ * conversion are not libjpeg-turbo's, which PIL uses, so JPEG has its own
+ * decoder (jpeg.c), exact to PIL, which also refuses truncated files as PIL
+ * does.
  */
 #include "image/image.h"
+#include "image/jpeg.h"
 #include "image/stb.h"
 #include "util/file.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int is_jpeg(const uint8_t *p, size_t n) { return n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF; }
-
-/* A JPEG whose last start-of-scan marker is not followed by an end-of-image
- * marker was cut short. Neither marker can occur inside entropy-coded data
- * (0xFF is stuffed there), and an EXIF thumbnail's markers come before the
- * main image's scans. */
-static int jpeg_truncated(const uint8_t *p, size_t n)
-{
-    size_t sos = 0;
-    for (size_t i = 0; i + 1 < n; i++)
-        if (p[i] == 0xFF && p[i + 1] == 0xDA) sos = i + 2;
-    if (!sos) return 1;
-    for (size_t i = sos; i + 1 < n; i++)
-        if (p[i] == 0xFF && p[i + 1] == 0xD9) return 0;
-    return 1;
-}
 
 /* Binary PNM header: magic 5 (grey) or 6 (RGB), maxval, and where the
  * samples start. Returns 0 if this is not a P5/P6 file stb would read. */
@@ -115,6 +101,7 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     if (!max_pixels) max_pixels = CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
     if (size == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: empty file", name);
     if (size > INT32_MAX) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: image file larger than 2 GiB", name);
+    if (clipvk_jpeg_is(p, size)) return clipvk_jpeg_decode(name, p, size, max_pixels, out, err);
     int len = (int)size, w, h, comp;
     /* stb itself refuses PNGs over 2^30 / channels pixels, with a message that
      * does not say why: check the header's size here first. */
@@ -135,9 +122,6 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     if ((uint64_t)w * (uint64_t)h > max_pixels)
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %dx%d image is larger than the limit of %llu pixels",
                            name, w, h, (unsigned long long)max_pixels);
-    if (is_jpeg(p, size) && jpeg_truncated(p, size))
-        return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: truncated JPEG (no end-of-image marker after the last scan)",
-                           name);
     pnm_header pnm;
     int is_pnm = pnm_parse(p, size, &pnm);
     if (is_pnm && pnm.maxval == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: PNM maxval is 0", name);

@@ -1,0 +1,80 @@
+/*
+ * JPEG decode time: stb_image (what clipvk used before) vs clipvk's own
+ * decoder (src/image/jpeg.c), alternating, best of N runs of each.
+ *
+ *   gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude -o bench_jpeg tools/bench_jpeg.c \
+ *       src/image/jpeg.c src/util/error.c -lpthread
+ *   ./bench_jpeg FILE.jpg [runs]
+ *
+ * (-O2 as in the project's RelWithDebInfo build; stb configured as in
+ * src/image/stb.h, JPEG only.)
+ */
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_JPEG
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#include <stb/stb_image.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "image/jpeg.h"
+
+void clipvk_image_free(clipvk_image *img) { free(img->owned); } /* decode.c's, without its dependencies */
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_jpeg FILE.jpg [runs]\n");
+        return 2;
+    }
+    FILE *f = fopen(argv[1], "rb");
+    if (!f) {
+        perror(argv[1]);
+        return 1;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n);
+    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
+        perror(argv[1]);
+        return 1;
+    }
+    fclose(f);
+    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    double best_stb = 1e30, best_own = 1e30;
+    for (int r = 0; r < runs; r++) {
+        int w, h, c;
+        double t0 = now_ms();
+        unsigned char *p = stbi_load_from_memory(b, (int)n, &w, &h, &c, 3);
+        double t1 = now_ms();
+        if (!p) {
+            fprintf(stderr, "stb: %s\n", stbi_failure_reason());
+            return 1;
+        }
+        free(p);
+        clipvk_image im;
+        clipvk_error e;
+        double t2 = now_ms();
+        if (clipvk_jpeg_decode(argv[1], b, (size_t)n, 0, &im, &e)) {
+            fprintf(stderr, "%s\n", e.msg);
+            return 1;
+        }
+        double t3 = now_ms();
+        clipvk_image_free(&im);
+        if (t1 - t0 < best_stb) best_stb = t1 - t0;
+        if (t3 - t2 < best_own) best_own = t3 - t2;
+    }
+    printf("%s: stb_image %.1f ms, clipvk %.1f ms, ratio %.2f\n", argv[1], best_stb, best_own, best_own / best_stb);
+    free(b);
+    return 0;
+}
