@@ -2,12 +2,9 @@
  * JPEG decode time: stb_image (what clipvk used before) vs clipvk's own
  * decoder (src/image/jpeg.c), alternating, best of N runs of each.
  *
- *   gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude -o bench_jpeg tools/bench_jpeg.c \
- *       src/image/jpeg.c src/util/error.c -lpthread
- *   ./bench_jpeg FILE.jpg [runs]
+ *   build/bench_jpeg FILE.jpg [runs]      (built with the project)
  *
- * (-O2 as in the project's RelWithDebInfo build; stb configured as in
- * src/image/stb.h, JPEG only.)
+ * (stb configured as in src/image/stb.h, JPEG only.)
  */
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_JPEG

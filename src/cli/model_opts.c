@@ -104,7 +104,7 @@ static int resolve(const char *given, char *out, size_t n)
         if (clipvk_cache_dir(NULL, "demo-model", dir, sizeof dir) != 0)
             snprintf(dir, sizeof dir, "/tmp/clipvk-demo-model-%ld", (long)getuid());
         clipvk_error err = {0};
-        if (!has_config(dir) && clipvk_demo_model_write(dir, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+        if (!has_config(dir) && clipvk_demo_model_write(dir, NULL, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
         fprintf(stderr, "clipvk: warning: no model given and none in ./models: using a random-weight demo model;\n"
                         "clipvk: warning: its answers mean nothing until real weights are present (see models/README.md)\n");
         snprintf(out, n, "%s", dir);

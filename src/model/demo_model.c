@@ -23,11 +23,29 @@ static const char CONFIG[] =
     "    \"num_hidden_layers\": 2, \"image_size\": 64, \"patch_size\": 16, \"num_channels\": 3,\n"
     "    \"hidden_act\": \"quick_gelu\", \"layer_norm_eps\": 1e-05}\n}\n";
 
-static const char PREPROCESSOR[] =
-    "{\n  \"crop_size\": {\"height\": 64, \"width\": 64},\n  \"do_center_crop\": true,\n  \"do_normalize\": true,\n"
-    "  \"do_resize\": true,\n  \"do_rescale\": true,\n  \"rescale_factor\": 0.00392156862745098,\n"
-    "  \"image_mean\": [0.48145466, 0.4578275, 0.40821073],\n  \"image_std\": [0.26862954, 0.26130258, 0.27577711],\n"
-    "  \"resample\": 3,\n  \"size\": {\"shortest_edge\": 64}\n}\n";
+/* openai/clip-vit-base-patch32's shapes (with the demo's byte-level
+ * vocabulary in the first 514 of its 49408 token rows): for benchmarks on
+ * machines that cannot generate models with Python. */
+static const char CONFIG_VIT_B_32[] =
+    "{\n  \"architectures\": [\"CLIPModel\"],\n  \"model_type\": \"clip\",\n  \"projection_dim\": 512,\n"
+    "  \"logit_scale_init_value\": 2.6592,\n"
+    "  \"text_config\": {\"hidden_size\": 512, \"intermediate_size\": 2048, \"num_attention_heads\": 8,\n"
+    "    \"num_hidden_layers\": 12, \"max_position_embeddings\": 77, \"vocab_size\": 49408, \"hidden_act\": \"quick_gelu\",\n"
+    "    \"layer_norm_eps\": 1e-05, \"bos_token_id\": 512, \"eos_token_id\": 513, \"pad_token_id\": 1},\n"
+    "  \"vision_config\": {\"hidden_size\": 768, \"intermediate_size\": 3072, \"num_attention_heads\": 12,\n"
+    "    \"num_hidden_layers\": 12, \"image_size\": 224, \"patch_size\": 32, \"num_channels\": 3,\n"
+    "    \"hidden_act\": \"quick_gelu\", \"layer_norm_eps\": 1e-05}\n}\n";
+
+/* CLIP's preprocessing at `size` pixels. */
+static void preprocessor(char *out, size_t n, unsigned size)
+{
+    snprintf(out, n,
+             "{\n  \"crop_size\": {\"height\": %u, \"width\": %u},\n  \"do_center_crop\": true,\n  \"do_normalize\": true,\n"
+             "  \"do_resize\": true,\n  \"do_rescale\": true,\n  \"rescale_factor\": 0.00392156862745098,\n"
+             "  \"image_mean\": [0.48145466, 0.4578275, 0.40821073],\n  \"image_std\": [0.26862954, 0.26130258, 0.27577711],\n"
+             "  \"resample\": 3,\n  \"size\": {\"shortest_edge\": %u}\n}\n",
+             size, size, size);
+}
 
 static clipvk_status write_text(const char *dir, const char *name, const char *text, clipvk_error *err)
 {
@@ -148,12 +166,17 @@ static int visit(const clipvk_tensor_spec *t, void *user)
     return 0;
 }
 
-clipvk_status clipvk_demo_model_write(const char *dir, clipvk_error *err)
+clipvk_status clipvk_demo_model_write(const char *dir, const char *shapes, clipvk_error *err)
 {
+    int vitb = shapes && !strcmp(shapes, "vit-b-32");
+    if (shapes && !vitb && strcmp(shapes, "demo"))
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "unknown model shapes '%s' (demo, vit-b-32)", shapes);
     if (clipvk_mkdirs(dir) != 0) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
     clipvk_status s;
-    if ((s = write_text(dir, "config.json", CONFIG, err)) ||
-        (s = write_text(dir, "preprocessor_config.json", PREPROCESSOR, err)) ||
+    char pre[1024];
+    preprocessor(pre, sizeof pre, vitb ? 224 : 64);
+    if ((s = write_text(dir, "config.json", vitb ? CONFIG_VIT_B_32 : CONFIG, err)) ||
+        (s = write_text(dir, "preprocessor_config.json", pre, err)) ||
         (s = write_text(dir, "merges.txt", "#version: 0.2\n", err)) || (s = write_vocab(dir, err)))
         return s;
     /* The sizes above, parsed the way the loader will. */

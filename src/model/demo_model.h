@@ -9,7 +9,9 @@
 
 #include "util/error.h"
 
-/* Creates dir (and its parents) and writes the model into it. */
-clipvk_status clipvk_demo_model_write(const char *dir, clipvk_error *err);
+/* Creates dir (and its parents) and writes the model into it. shapes:
+ * NULL or "demo" (tiny: 64 px images, two 64-wide layers per tower) or
+ * "vit-b-32" (openai/clip-vit-base-patch32's shapes, for benchmarks). */
+clipvk_status clipvk_demo_model_write(const char *dir, const char *shapes, clipvk_error *err);
 
 #endif
