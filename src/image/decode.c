@@ -36,6 +36,35 @@ static int jpeg_truncated(const uint8_t *p, size_t n)
     return 1;
 }
 
+/* Four-channel JPEGs are CMYK (Adobe APP14 transform 0) or YCCK (transform
+ * 2); stb decodes both as PIL's convert("RGB") does (Adobe files store CMYK
+ * inverted, as PIL writes them). Without an Adobe marker libjpeg, so PIL,
+ * still reads the channels as CMYK, but stb takes them for YCbCr plus an
+ * extra channel and returns wrong colours without a word: refuse those.
+ * Returns 1 when the file is such a JPEG. Walks the marker segments up to
+ * the first scan; a malformed walk is left to stb to report. */
+static int jpeg_unknown_cmyk(const uint8_t *p, size_t n)
+{
+    int channels = 0, transform = -1;
+    for (size_t i = 2; i + 4 <= n && p[i] == 0xFF;) {
+        uint8_t marker = p[i + 1];
+        if (marker == 0xFF) { /* fill byte */
+            i++;
+            continue;
+        }
+        if (marker == 0xDA || marker == 0xD9) break; /* start of scan: the headers are done */
+        size_t len = (size_t)p[i + 2] << 8 | p[i + 3];
+        if (len < 2 || i + 2 + len > n) break;
+        const uint8_t *seg = p + i + 4;
+        size_t slen = len - 2;
+        int is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+        if (is_sof && slen >= 6) channels = seg[5];
+        if (marker == 0xEE && slen >= 12 && !memcmp(seg, "Adobe", 5)) transform = seg[11];
+        i += 2 + len;
+    }
+    return channels == 4 && transform != 0 && transform != 2;
+}
+
 /* Binary PNM header: magic 5 (grey) or 6 (RGB), maxval, and where the
  * samples start. Returns 0 if this is not a P5/P6 file stb would read. */
 typedef struct pnm_header {
@@ -100,11 +129,28 @@ static void pnm_decode(const pnm_header *h, const uint8_t *d, size_t npix, uint8
     }
 }
 
+/* stb's failure reasons are terse identifiers ("outofdata"): say the
+ * common ones in words, and keep stb's word for the rest. */
 static clipvk_status fail_stb(clipvk_error *err, const char *name)
 {
+    static const struct {
+        const char *stb, *words;
+    } known[] = {
+        {"outofdata", "the file is truncated"},
+        {"bad zlib header", "corrupt compressed data"},
+        {"bad huffman code", "corrupt compressed data"},
+        {"bad codelengths", "corrupt compressed data"},
+        {"bad dist", "corrupt compressed data"},
+        {"not enough pixels", "the file is truncated"},
+        {"bad CRC", "corrupt data (checksum mismatch)"},
+        {"outofmem", "out of host memory"},
+    };
     const char *why = stbi_failure_reason();
-    return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s", name,
-                       why && *why ? why : "corrupt or truncated");
+    if (!why || !*why) why = "corrupt or truncated";
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(why, known[i].stb)) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s (%s)",
+                                                           name, known[i].words, why);
+    return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s", name, why);
 }
 
 clipvk_status clipvk_image_decode(const char *name, const void *data, size_t size, uint64_t max_pixels,
@@ -127,16 +173,27 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     }
     /* stbi_info reads only the header: the size check below happens before
      * any pixel memory exists. */
-    if (!stbi_info_from_memory(p, len, &w, &h, &comp))
+    int is_png = size >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8);
+    if (!stbi_info_from_memory(p, len, &w, &h, &comp)) {
+        const char *why = stbi_failure_reason() ? stbi_failure_reason() : "unknown format";
+        /* the signature says what it was meant to be: "unknown image type" would mislead */
+        if (is_png || is_jpeg(p, size))
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: truncated or corrupt %s (its header cannot be read: %s)",
+                               name, is_png ? "PNG" : "JPEG", why);
         return clipvk_fail(err, CLIPVK_ERROR_FORMAT,
-                           "%s: not an image clipvk can read (JPEG, PNG, BMP, GIF, TGA, binary PNM): %s", name,
-                           stbi_failure_reason() ? stbi_failure_reason() : "unknown format");
+                           "%s: not an image clipvk can read (JPEG, PNG, BMP, GIF, TGA, binary PNM): %s", name, why);
+    }
     if (w <= 0 || h <= 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: image has no pixels", name);
     if ((uint64_t)w * (uint64_t)h > max_pixels)
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %dx%d image is larger than the limit of %llu pixels",
                            name, w, h, (unsigned long long)max_pixels);
     if (is_jpeg(p, size) && jpeg_truncated(p, size))
         return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: truncated JPEG (no end-of-image marker after the last scan)",
+                           name);
+    if (is_jpeg(p, size) && jpeg_unknown_cmyk(p, size))
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                           "%s: CMYK JPEG without an Adobe color-transform marker is not supported (its colours "
+                           "would be guessed); convert it to RGB first",
                            name);
     pnm_header pnm;
     int is_pnm = pnm_parse(p, size, &pnm);
