@@ -65,6 +65,11 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
         snprintf(path, sizeof path, "%s/vocab.json", dir);
         snprintf(merges, sizeof merges, "%s/merges.txt", dir);
         s = clipvk_tokenizer_create(path, merges, &m->tok, &ctx->err);
+        /* an id the embedding table lacks would only fail later, on the first text that uses it */
+        uint32_t vocab = clipvk_net_get_config(m->net)->text.vocab;
+        if (!s && (uint32_t)clipvk_tokenizer_max_id(m->tok) >= vocab)
+            s = clipvk_api_fail(ctx, CLIPVK_ERROR_FORMAT, "%s: token id %d is past the model's vocab_size %u (config.json)",
+                                path, clipvk_tokenizer_max_id(m->tok), vocab);
     }
     if (!s && (towers & CLIPVK_TOWERS_IMAGE)) {
         const clipvk_tower_config *v = &clipvk_net_get_config(m->net)->vision;
