@@ -177,18 +177,24 @@ clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, 
     return clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
 }
 
+static size_t image_floats(const clipvk_model *m)
+{
+    size_t s = clipvk_model_image_size(m);
+    return 3 * s * s;
+}
+
 clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out)
 {
     CHECK_MODEL(m);
     CHECK_ARG(m, (pixels && out) || n == 0, "clipvk_embed_pixels: NULL pixels or out");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    /* NaN or infinity would come out as an embedding of NaNs, silently */
+    size_t per = s ? 0 : image_floats(m);
+    for (size_t i = 0; !s && i < (size_t)n * per; i++)
+        if (!isfinite(pixels[i]))
+            s = clipvk_api_fail(m->ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "image %zu: pixel value %zu is not finite (%g)",
+                                i / per, i % per, (double)pixels[i]);
     return s ? s : clipvk_net_encode_images(m->net, pixels, n, normalize, out, &m->ctx->err);
-}
-
-static size_t image_floats(const clipvk_model *m)
-{
-    size_t s = clipvk_model_image_size(m);
-    return 3 * s * s;
 }
 
 clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out)
