@@ -98,6 +98,9 @@ typedef struct clipvk_model_options {
     int towers;          /* CLIPVK_TOWERS_*; 0: both */
     clipvk_precision precision;
     uint32_t max_batch;  /* inputs per submission; 0: 8 */
+    uint64_t max_image_pixels; /* image files with more pixels (width * height, read from the
+                                * header) are refused before any pixel memory is allocated;
+                                * 0: 16384 * 16384 */
 } clipvk_model_options;
 
 CLIPVK_API void clipvk_model_options_init(clipvk_model_options *o);

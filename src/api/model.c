@@ -52,6 +52,7 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
     clipvk_model *m = calloc(1, sizeof *m);
     if (!m) return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->ctx = ctx;
+    m->max_pixels = o->max_image_pixels;
     if (!(m->dir = strdup(dir))) {
         free(m);
         return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -159,7 +160,7 @@ clipvk_status clipvk_preprocess_file(clipvk_model *m, const char *path, float *p
     CHECK_ARG(m, path && pixels, "clipvk_preprocess_file: NULL path or pixels");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
     clipvk_image img;
-    if (s || (s = clipvk_image_load(path, 0, &img, &m->ctx->err))) return s;
+    if (s || (s = clipvk_image_load(path, m->max_pixels, &img, &m->ctx->err))) return s;
     s = clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
     clipvk_image_free(&img);
     return s;
@@ -221,6 +222,7 @@ typedef struct decode_job {
     const char *const *paths;
     size_t n;
     const clipvk_preprocess_config *cfg;
+    uint64_t max_pixels;
     float *out;
     clipvk_status *status;
     clipvk_error *errs;
@@ -229,7 +231,7 @@ typedef struct decode_job {
 static void *decode_thread(void *arg)
 {
     decode_job *j = arg;
-    clipvk_preprocess_files(j->paths, j->n, 0, j->cfg, 0, j->out, j->status, j->errs);
+    clipvk_preprocess_files(j->paths, j->n, j->max_pixels, j->cfg, 0, j->out, j->status, j->errs);
     return NULL;
 }
 
@@ -248,7 +250,7 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
         free(px[0]), free(px[1]), free(st), free(errs);
         return clipvk_api_fail(m->ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
-    decode_job job = {paths, n < FILE_CHUNK ? n : FILE_CHUNK, &m->pre, px[0], st, errs};
+    decode_job job = {paths, n < FILE_CHUNK ? n : FILE_CHUNK, &m->pre, m->max_pixels, px[0], st, errs};
     decode_thread(&job); /* the first chunk has nothing to overlap with */
     clipvk_status first_bad = CLIPVK_OK;
     for (uint32_t done = 0, cur = 0; done < n && !s; done += FILE_CHUNK, cur ^= 1) {
@@ -257,7 +259,7 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
         int threaded = 0;
         uint32_t next = done + k;
         if (next < n) {
-            job = (decode_job){paths + next, n - next < FILE_CHUNK ? n - next : FILE_CHUNK, &m->pre, px[cur ^ 1],
+            job = (decode_job){paths + next, n - next < FILE_CHUNK ? n - next : FILE_CHUNK, &m->pre, m->max_pixels, px[cur ^ 1],
                                st + next, errs + (cur ^ 1) * FILE_CHUNK};
             threaded = pthread_create(&th, NULL, decode_thread, &job) == 0;
         }
