@@ -5,6 +5,7 @@
  */
 #include "core/device.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,9 +77,24 @@ const char *clipvk_device_type_string(VkPhysicalDeviceType t)
     }
 }
 
+/* $CLIPVK_VULKAN_LIBRARY names the loader to use instead of the system's
+ * libvulkan.so.1 (a loader built elsewhere; the tests use a missing path to
+ * see what a machine without a loader gets). The library stays loaded for
+ * the life of the process, as volk's own dlopen does. */
 static clipvk_status load_vulkan(clipvk_error *err)
 {
-    if (volkInitialize() != VK_SUCCESS)
+    const char *lib = getenv("CLIPVK_VULKAN_LIBRARY");
+    if (lib && *lib) {
+        void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+        PFN_vkGetInstanceProcAddr gipa = h ? (PFN_vkGetInstanceProcAddr)dlsym(h, "vkGetInstanceProcAddr") : NULL;
+        if (!gipa)
+            return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
+                               "no Vulkan loader at %s ($CLIPVK_VULKAN_LIBRARY): %s; unset it to use the system's, or "
+                               "install 'libvulkan1' and a driver ('mesa-vulkan-drivers' for the CPU fallback, or your "
+                               "GPU's driver)",
+                               lib, h ? "it has no vkGetInstanceProcAddr" : "cannot load it");
+        volkInitializeCustom(gipa);
+    } else if (volkInitialize() != VK_SUCCESS)
         return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
                            "no Vulkan loader found (libvulkan.so.1): install 'libvulkan1' and a driver "
                            "('mesa-vulkan-drivers' for the CPU fallback, or your GPU's driver)");
@@ -354,7 +370,7 @@ static clipvk_status choose(const clipvk_device_caps *caps, uint32_t n, const ch
         if (*end == '\0') {
             if (idx >= n)
                 return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                                   "device index %lu out of range: %u device(s) present", idx, n);
+                                   "device index %lu out of range: %u device(s) present (see `clipvk devices`)", idx, n);
             *chosen = (uint32_t)idx;
             return CLIPVK_OK;
         }
