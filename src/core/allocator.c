@@ -241,6 +241,8 @@ void clipvk_free(clipvk_allocator *a, clipvk_buffer *buf)
 {
     clipvk_block *b = buf->block;
     if (!a || !b) return;
+    /* work that timed out may still use this range: wait for it before it is reused or released */
+    clipvk_device_settle(a->dev, UINT64_MAX, NULL);
     VkDeviceSize size = (buf->size + a->alignment - 1) / a->alignment * a->alignment;
     VkDeviceSize off = buf->offset;
     memset(buf, 0, sizeof *buf);
