@@ -171,10 +171,15 @@ clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, 
     CHECK_MODEL(m);
     CHECK_ARG(m, image && image->pixels && pixels, "clipvk_preprocess_rgb8: NULL image or pixels");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    /* the same limit as files: resizing allocates in proportion to the pixels */
+    uint64_t limit = m->max_pixels ? m->max_pixels : CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
     clipvk_image img;
     if (s || (s = clipvk_image_from_rgb8(image->pixels, image->width, image->height, image->stride, &img,
                                          &m->ctx->err)))
         return s;
+    if ((uint64_t)image->width * image->height > limit)
+        return clipvk_api_fail(m->ctx, CLIPVK_ERROR_UNSUPPORTED, "RGB8 image: %ux%u is larger than the limit of %llu pixels",
+                               image->width, image->height, (unsigned long long)limit);
     return clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
 }
 
@@ -240,6 +245,7 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
 {
     CHECK_MODEL(m);
     CHECK_ARG(m, (paths && out) || n == 0, "clipvk_embed_files: NULL paths or out");
+    for (uint32_t i = 0; i < n; i++) CHECK_ARG(m, paths[i], "clipvk_embed_files: path %u is NULL", i);
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
     if (s || n == 0) return s;
     size_t per = image_floats(m), dim = clipvk_model_embedding_dim(m);

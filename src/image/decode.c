@@ -268,6 +268,10 @@ clipvk_status clipvk_image_from_rgb8(const uint8_t *rgb, uint32_t width, uint32_
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
                            "RGB8 image: bad buffer (%ux%u, stride %zu: need a pixel and stride >= 3 * width)", width,
                            height, stride);
+    /* a buffer of stride * height bytes must be addressable at all */
+    if (stride > (SIZE_MAX >> 1) / height)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "RGB8 image: %ux%u with stride %zu is larger than any buffer", width, height, stride);
     out->width = width;
     out->height = height;
     out->stride = stride;
