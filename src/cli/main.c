@@ -39,7 +39,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`clipvk COMMAND --help` lists a command's options.\n"
-               "Environment: CLIPVK_DEVICE (index or name), CLIPVK_VALIDATION=1 (Vulkan validation layer).\n");
+               "Environment: CLIPVK_DEVICE (index or name), CLIPVK_VALIDATION=1 (Vulkan validation layer),\n"
+               "CLIPVK_MODEL (default model folder), CLIPVK_VULKAN_LIBRARY (Vulkan loader instead of libvulkan.so.1).\n");
 }
 
 int main(int argc, char **argv)
