@@ -46,6 +46,12 @@ typedef enum clipvk_status {
 /* A short, constant English name for a status ("out of device memory"). */
 CLIPVK_API const char *clipvk_status_string(clipvk_status status);
 
+/* Arguments. A NULL handle or a NULL array with a non-zero count fails with
+ * CLIPVK_ERROR_INVALID_ARGUMENT (getters return 0 or "", destructors do
+ * nothing), as do NULL entries in arrays of strings. Arrays must hold the
+ * count of entries the call is given: that cannot be checked, but counts
+ * whose buffers could not exist (sizes that overflow) are refused. */
+
 /* ------------------------------------------------------------------------
  * Threads. A context and the models loaded in it are used by one thread at
  * a time (a model holds its activations and recorded command buffers, so it
@@ -61,8 +67,17 @@ typedef struct clipvk_context_options {
                                      * the best (discrete > integrated > virtual > CPU) */
     int validation;                 /* 1: Khronos validation layer on; 0 off; -1: $CLIPVK_VALIDATION */
     const char *cache_dir;          /* pipeline cache folder; NULL: $XDG_CACHE_HOME/clipvk; "": none */
-    uint64_t device_memory_budget;  /* refuse device allocations past this many bytes; 0: no limit */
-    uint32_t fence_timeout_ms;      /* a submission not done in this time is an error; 0: 60000 */
+    uint64_t device_memory_budget;  /* refuse device allocations past this many bytes (weights, activations
+                                     * and staging together); a call that would pass it fails with
+                                     * CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY, gives back what it took, and the
+                                     * context stays usable (fp16 weights or a smaller max_batch may fit);
+                                     * 0: no limit */
+    uint32_t fence_timeout_ms;      /* a submission not done in this time fails with CLIPVK_ERROR_TIMEOUT;
+                                     * 0: 60000. The device may still be running that work: later calls
+                                     * on the context first wait for it (up to the same timeout, else
+                                     * TIMEOUT again), and clipvk_model_free / clipvk_context_destroy
+                                     * wait for it without limit (a hung device is reported lost by the
+                                     * driver, which ends the wait) rather than free memory it uses. */
 } clipvk_context_options;
 
 /* Fills o with the defaults (device NULL, validation -1, cache NULL, no budget). */
@@ -98,6 +113,9 @@ typedef struct clipvk_model_options {
     int towers;          /* CLIPVK_TOWERS_*; 0: both */
     clipvk_precision precision;
     uint32_t max_batch;  /* inputs per submission; 0: 8 */
+    uint64_t max_image_pixels; /* image files with more pixels (width * height, read from the
+                                * header) are refused before any pixel memory is allocated;
+                                * 0: 16384 * 16384 */
 } clipvk_model_options;
 
 CLIPVK_API void clipvk_model_options_init(clipvk_model_options *o);

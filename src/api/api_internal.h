@@ -18,6 +18,7 @@ struct clipvk_model {
     clipvk_net *net;
     clipvk_tokenizer *tok;             /* with the text tower */
     clipvk_preprocess_config pre;      /* with the image tower */
+    uint64_t max_pixels;               /* image files larger than this are refused (0: the default) */
     char *dir;                         /* the folder it came from */
     char fingerprint[17];              /* "" until computed */
 };

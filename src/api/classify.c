@@ -91,6 +91,10 @@ clipvk_status clipvk_classify(clipvk_model *m, const float *image_embeds, uint32
     if (!m || !m->ctx) return CLIPVK_ERROR_INVALID_ARGUMENT;
     if (n_images && (!image_embeds || !label_embeds || !probs || !n_labels))
         return clipvk_api_fail(m->ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_classify: NULL embeddings or no labels");
+    /* probs holds n_images * n_labels floats: a count no buffer can hold is refused before writing */
+    if ((uint64_t)n_images * n_labels > SIZE_MAX / 2 / sizeof(float))
+        return clipvk_api_fail(m->ctx, CLIPVK_ERROR_INVALID_ARGUMENT,
+                               "clipvk_classify: %u images x %u labels is larger than any buffer", n_images, n_labels);
     uint32_t dim = clipvk_model_embedding_dim(m);
     double scale = exp((double)clipvk_net_logit_scale(m->net));
     for (uint32_t i = 0; i < n_images; i++) {

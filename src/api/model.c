@@ -52,6 +52,7 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
     clipvk_model *m = calloc(1, sizeof *m);
     if (!m) return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->ctx = ctx;
+    m->max_pixels = o->max_image_pixels;
     if (!(m->dir = strdup(dir))) {
         free(m);
         return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -65,6 +66,11 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
         snprintf(path, sizeof path, "%s/vocab.json", dir);
         snprintf(merges, sizeof merges, "%s/merges.txt", dir);
         s = clipvk_tokenizer_create(path, merges, &m->tok, &ctx->err);
+        /* an id the embedding table lacks would only fail later, on the first text that uses it */
+        uint32_t vocab = clipvk_net_get_config(m->net)->text.vocab;
+        if (!s && (uint32_t)clipvk_tokenizer_max_id(m->tok) >= vocab)
+            s = clipvk_api_fail(ctx, CLIPVK_ERROR_FORMAT, "%s: token id %d is past the model's vocab_size %u (config.json)",
+                                path, clipvk_tokenizer_max_id(m->tok), vocab);
     }
     if (!s && (towers & CLIPVK_TOWERS_IMAGE)) {
         const clipvk_tower_config *v = &clipvk_net_get_config(m->net)->vision;
@@ -154,7 +160,7 @@ clipvk_status clipvk_preprocess_file(clipvk_model *m, const char *path, float *p
     CHECK_ARG(m, path && pixels, "clipvk_preprocess_file: NULL path or pixels");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
     clipvk_image img;
-    if (s || (s = clipvk_image_load(path, 0, &img, &m->ctx->err))) return s;
+    if (s || (s = clipvk_image_load(path, m->max_pixels, &img, &m->ctx->err))) return s;
     s = clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
     clipvk_image_free(&img);
     return s;
@@ -165,11 +171,22 @@ clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, 
     CHECK_MODEL(m);
     CHECK_ARG(m, image && image->pixels && pixels, "clipvk_preprocess_rgb8: NULL image or pixels");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    /* the same limit as files: resizing allocates in proportion to the pixels */
+    uint64_t limit = m->max_pixels ? m->max_pixels : CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
     clipvk_image img;
     if (s || (s = clipvk_image_from_rgb8(image->pixels, image->width, image->height, image->stride, &img,
                                          &m->ctx->err)))
         return s;
+    if ((uint64_t)image->width * image->height > limit)
+        return clipvk_api_fail(m->ctx, CLIPVK_ERROR_UNSUPPORTED, "RGB8 image: %ux%u is larger than the limit of %llu pixels",
+                               image->width, image->height, (unsigned long long)limit);
     return clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
+}
+
+static size_t image_floats(const clipvk_model *m)
+{
+    size_t s = clipvk_model_image_size(m);
+    return 3 * s * s;
 }
 
 clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out)
@@ -177,13 +194,13 @@ clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t
     CHECK_MODEL(m);
     CHECK_ARG(m, (pixels && out) || n == 0, "clipvk_embed_pixels: NULL pixels or out");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    /* NaN or infinity would come out as an embedding of NaNs, silently */
+    size_t per = s ? 0 : image_floats(m);
+    for (size_t i = 0; !s && i < (size_t)n * per; i++)
+        if (!isfinite(pixels[i]))
+            s = clipvk_api_fail(m->ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "image %zu: pixel value %zu is not finite (%g)",
+                                i / per, i % per, (double)pixels[i]);
     return s ? s : clipvk_net_encode_images(m->net, pixels, n, normalize, out, &m->ctx->err);
-}
-
-static size_t image_floats(const clipvk_model *m)
-{
-    size_t s = clipvk_model_image_size(m);
-    return 3 * s * s;
 }
 
 clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out)
@@ -210,6 +227,7 @@ typedef struct decode_job {
     const char *const *paths;
     size_t n;
     const clipvk_preprocess_config *cfg;
+    uint64_t max_pixels;
     float *out;
     clipvk_status *status;
     clipvk_error *errs;
@@ -218,7 +236,7 @@ typedef struct decode_job {
 static void *decode_thread(void *arg)
 {
     decode_job *j = arg;
-    clipvk_preprocess_files(j->paths, j->n, 0, j->cfg, 0, j->out, j->status, j->errs);
+    clipvk_preprocess_files(j->paths, j->n, j->max_pixels, j->cfg, 0, j->out, j->status, j->errs);
     return NULL;
 }
 
@@ -227,6 +245,7 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
 {
     CHECK_MODEL(m);
     CHECK_ARG(m, (paths && out) || n == 0, "clipvk_embed_files: NULL paths or out");
+    for (uint32_t i = 0; i < n; i++) CHECK_ARG(m, paths[i], "clipvk_embed_files: path %u is NULL", i);
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
     if (s || n == 0) return s;
     size_t per = image_floats(m), dim = clipvk_model_embedding_dim(m);
@@ -237,7 +256,7 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
         free(px[0]), free(px[1]), free(st), free(errs);
         return clipvk_api_fail(m->ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
-    decode_job job = {paths, n < FILE_CHUNK ? n : FILE_CHUNK, &m->pre, px[0], st, errs};
+    decode_job job = {paths, n < FILE_CHUNK ? n : FILE_CHUNK, &m->pre, m->max_pixels, px[0], st, errs};
     decode_thread(&job); /* the first chunk has nothing to overlap with */
     clipvk_status first_bad = CLIPVK_OK;
     for (uint32_t done = 0, cur = 0; done < n && !s; done += FILE_CHUNK, cur ^= 1) {
@@ -246,7 +265,7 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
         int threaded = 0;
         uint32_t next = done + k;
         if (next < n) {
-            job = (decode_job){paths + next, n - next < FILE_CHUNK ? n - next : FILE_CHUNK, &m->pre, px[cur ^ 1],
+            job = (decode_job){paths + next, n - next < FILE_CHUNK ? n - next : FILE_CHUNK, &m->pre, m->max_pixels, px[cur ^ 1],
                                st + next, errs + (cur ^ 1) * FILE_CHUNK};
             threaded = pthread_create(&th, NULL, decode_thread, &job) == 0;
         }

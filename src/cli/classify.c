@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/inputs.h"
 #include "cli/label_cache.h"
+#include "text/utf8.h"
 #include "util/file.h"
 #include "util/json.h"
 
@@ -51,11 +52,65 @@ static int list_split(list *l, char *text, char sep)
     return CLI_OK;
 }
 
+/* Whether s[0..n) is valid UTF-8; if not, *bad and *why say where and why.
+ * -1 when out of memory. */
+static int valid_utf8(const char *s, size_t n, size_t *bad, const char **why)
+{
+    uint32_t *cp = malloc((n ? n : 1) * sizeof *cp);
+    if (!cp) return -1;
+    int ok = clipvk_utf8_decode((const unsigned char *)s, n, cp, bad, why) != (size_t)-1;
+    free(cp);
+    return ok;
+}
+
+/* s for a message: printable ASCII as is, other bytes as \xNN, at most ~60 bytes. */
+static const char *escaped(const char *s, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (; *s && o + 8 < cap && o < 60; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c < 0x7f && c != '\\') buf[o++] = (char)c;
+        else o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
+    }
+    if (*s) o += (size_t)snprintf(buf + o, cap - o, "...");
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Labels and templates are text: a NUL byte (which would silently end a
+ * label and hide the rest of the file) or invalid UTF-8 is an error that
+ * names the file and line before anything is loaded. */
+static int check_text_file(const char *path, const char *text, size_t size)
+{
+    size_t line = 1, start = 0;
+    for (size_t i = 0; i <= size; i++) {
+        if (i < size && text[i] == '\0')
+            return cli_error(CLI_FAIL, "%s: line %zu: NUL byte in the file (binary, or UTF-16 text?)", path, line);
+        if (i == size || text[i] == '\n') {
+            size_t bad;
+            const char *why;
+            int v = valid_utf8(text + start, i - start, &bad, &why);
+            if (v < 0) return cli_error(CLI_FAIL, "out of host memory");
+            if (!v)
+                return cli_error(CLI_FAIL, "%s: line %zu: invalid UTF-8 at byte %zu of the line (%s)", path, line,
+                                 bad, why);
+            line++;
+            start = i + 1;
+        }
+    }
+    return CLI_OK;
+}
+
 static int list_from_file(list *l, const char *path, const char *what)
 {
     char *text;
+    size_t size;
     clipvk_error err = {0};
-    if (clipvk_read_file(path, 256u << 20, &text, NULL, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+    if (clipvk_read_file(path, 256u << 20, &text, &size, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+    if (check_text_file(path, text, size)) {
+        free(text);
+        return CLI_FAIL;
+    }
     int r = list_split(l, text, '\n');
     if (!r && !l->n) r = cli_error(CLI_FAIL, "%s: no %s in the file", path, what);
     return r;
@@ -195,6 +250,16 @@ int cli_classify(int argc, char **argv)
     if (o.labels) {
         if (!(text = strdup(o.labels))) code = cli_error(CLI_FAIL, "out of host memory");
         else if (!(code = list_split(&labels, text, ',')) && !labels.n) code = cli_error(CLI_USAGE, "--labels is empty");
+        for (uint32_t i = 0; !code && i < labels.n; i++) {
+            size_t bad;
+            const char *why;
+            char buf[128];
+            int v = valid_utf8(labels.v[i], strlen(labels.v[i]), &bad, &why);
+            if (v <= 0)
+                code = v < 0 ? cli_error(CLI_FAIL, "out of host memory")
+                             : cli_error(CLI_FAIL, "--labels: label %u (\"%s\"): invalid UTF-8 at byte %zu (%s)", i + 1,
+                                         escaped(labels.v[i], buf, sizeof buf), bad, why);
+        }
     } else {
         code = list_from_file(&labels, o.labels_file, "labels");
     }
@@ -256,7 +321,9 @@ int cli_classify(int argc, char **argv)
         }
         if (tty) progress(done + k, paths.n);
     }
-    if (failed) code = cli_error(CLI_FAIL, "%d of %zu images could not be classified", failed, paths.n);
+    /* one line per bad image; the count only adds to it when there were several images */
+    if (failed && paths.n == 1) code = CLI_FAIL;
+    else if (failed) code = cli_error(CLI_FAIL, "%d of %zu images could not be classified", failed, paths.n);
 done:
     free(label_emb), free(img), free(probs), free(logits), free(status), free(order), free(o.args);
     list_free(&labels);

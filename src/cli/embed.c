@@ -85,10 +85,15 @@ static int read_npy(const embed_opts *o, clipvk_model *m, int image, clipvk_npy 
         if ((in->type != CLIPVK_NPY_I32 && in->type != CLIPVK_NPY_I64) || in->ndim != 2 || in->shape[1] == 0 ||
             in->shape[1] > L)
             return cli_error(CLI_FAIL, "%s: tokens must be int32 or int64 [N, L] with 1 <= L <= %u", o->npy, L);
-        if (in->type == CLIPVK_NPY_I64) { /* narrow in place; ids out of range are caught by the model */
+        if (in->type == CLIPVK_NPY_I64) { /* narrow in place; ids out of the vocabulary are caught by the model */
             const int64_t *w = in->data;
             int32_t *n = in->data;
-            for (uint64_t i = 0; i < in->count; i++) n[i] = w[i] < INT32_MIN || w[i] > INT32_MAX ? -1 : (int32_t)w[i];
+            for (uint64_t i = 0; i < in->count; i++) {
+                if (w[i] < INT32_MIN || w[i] > INT32_MAX)
+                    return cli_error(CLI_FAIL, "%s: token row %llu holds id %lld outside the vocabulary", o->npy,
+                                     (unsigned long long)(i / in->shape[1]), (long long)w[i]);
+                n[i] = (int32_t)w[i];
+            }
         }
     }
     if (in->shape[0] > UINT32_MAX) return cli_error(CLI_FAIL, "%s: too many rows", o->npy);

@@ -40,7 +40,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`clipvk COMMAND --help` lists a command's options.\n"
                "Environment: CLIPVK_MODEL (default model folder), CLIPVK_DEVICE (device index or name),\n"
-               "CLIPVK_VALIDATION=1 (Vulkan validation layer), XDG_CACHE_HOME (caches in $XDG_CACHE_HOME/clipvk).\n");
+               "CLIPVK_VALIDATION=1 (Vulkan validation layer), XDG_CACHE_HOME (caches in $XDG_CACHE_HOME/clipvk),\n"
+               "CLIPVK_VULKAN_LIBRARY (a Vulkan loader to use instead of libvulkan.so.1).\n");
 }
 
 int main(int argc, char **argv)

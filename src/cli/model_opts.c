@@ -4,6 +4,7 @@
 #include "util/file.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,7 +17,8 @@ int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
                         : !strcmp(a, "--device") ? &o->device
                         : !strcmp(a, "--precision") ? &o->precision
                                                     : NULL;
-    if (!slot && strcmp(a, "--batch") && strcmp(a, "--tower")) return 0;
+    int is_pixels = !strcmp(a, "--max-pixels"), is_budget = !strcmp(a, "--memory-budget");
+    if (!slot && strcmp(a, "--batch") && strcmp(a, "--tower") && !is_pixels && !is_budget) return 0;
     if (*i + 1 >= argc) {
         cli_error(CLI_USAGE, "%s needs a value", a);
         return -1;
@@ -31,6 +33,20 @@ int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
             cli_error(CLI_USAGE, "--tower must be image, text or both, not '%s'", v);
             return -1;
         }
+        return 1;
+    }
+    if (is_pixels || is_budget) {
+        /* MiB for the budget: 2^44 MiB is far past any device, and keeps the bytes in 64 bits */
+        unsigned long long x, hi = is_pixels ? 1ull << 40 : 1ull << 44;
+        char *end;
+        errno = 0;
+        x = strtoull(v, &end, 10);
+        if (errno || end == v || *end || v[0] == '-' || x < 1 || x > hi) {
+            cli_error(CLI_USAGE, "%s needs a number from 1 to %llu, not '%s'", a, hi, v);
+            return -1;
+        }
+        if (is_pixels) o->max_pixels = x;
+        else o->memory_budget = x << 20;
         return 1;
     }
     if (slot) {
@@ -62,7 +78,12 @@ void cli_model_usage(FILE *f)
                "  --batch N          inputs per submission (default 8)\n"
                "  --tower T          load only this tower: image, text or both (default: what the command\n"
                "                     needs); the other's weights never reach the device\n"
-               "  --device D         Vulkan device index or name substring (default: best; $CLIPVK_DEVICE)\n");
+               "  --device D         Vulkan device index or name substring (default: best; $CLIPVK_DEVICE)\n"
+               "  --memory-budget M  use at most M MiB of device memory (weights, activations and staging);\n"
+               "                     past it a command fails with 'out of device memory' (default: no limit)\n"
+               "  --max-pixels N     refuse image files with more than N pixels, read from the header before\n"
+               "                     decoding (default %llu)\n",
+            16384ull * 16384ull);
 }
 
 static int has_config(const char *dir)
@@ -122,11 +143,13 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     clipvk_context_options co;
     clipvk_context_options_init(&co);
     co.device = o->device;
+    co.device_memory_budget = o->memory_budget;
     if (clipvk_context_create(&co, ctx)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
     clipvk_model_options mo;
     clipvk_model_options_init(&mo);
     mo.towers = o->towers ? o->towers : towers;
     mo.max_batch = o->batch;
+    mo.max_image_pixels = o->max_pixels;
     if (o->precision) mo.precision = !strcmp(o->precision, "fp16") ? CLIPVK_PRECISION_FP16 : CLIPVK_PRECISION_FP32;
     if (clipvk_model_load(*ctx, dir, &mo, m)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
     return CLI_OK;

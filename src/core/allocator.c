@@ -96,6 +96,7 @@ static void block_destroy(clipvk_allocator *a, clipvk_block *b)
     if (b->buffer) vkDestroyBuffer(d, b->buffer, NULL);
     if (b->memory) vkFreeMemory(d, b->memory, NULL);
     a->bytes -= b->size;
+    a->dev->budget_used -= b->size;
     free(b->free);
     free(b);
 }
@@ -103,15 +104,17 @@ static void block_destroy(clipvk_allocator *a, clipvk_block *b)
 static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk_block **out, clipvk_error *err)
 {
     VkDevice d = a->dev->device;
-    if (a->dev->memory_budget && a->bytes + size > a->dev->memory_budget)
+    /* The budget covers every allocator of the device (tensors and staging). */
+    if (a->dev->memory_budget && a->dev->budget_used + size > a->dev->memory_budget)
         return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY,
-                           "out of device memory: %.1f MiB more would exceed the %.1f MiB budget "
-                           "(try a smaller batch or --precision fp16)",
-                           size / 1048576.0, a->dev->memory_budget / 1048576.0);
+                           "out of device memory: %.1f MiB more would exceed the %.1f MiB budget (%.1f MiB in use); "
+                           "try a smaller batch or fp16 weights",
+                           size / 1048576.0, a->dev->memory_budget / 1048576.0, a->dev->budget_used / 1048576.0);
     clipvk_block *b = calloc(1, sizeof *b);
     if (!b) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     b->size = size;
-    a->bytes += size; /* undone by block_destroy */
+    a->bytes += size; /* both undone by block_destroy */
+    a->dev->budget_used += size;
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
@@ -215,6 +218,11 @@ clipvk_status clipvk_alloc(clipvk_allocator *a, VkDeviceSize size, clipvk_buffer
         if (block_take(b, rounded, &off)) break;
     if (!b) {
         VkDeviceSize bs = rounded > a->block_size ? rounded : a->block_size;
+        /* Under a budget, a block as large as what is left of it (but never
+         * smaller than the request) lets the budget be used to the end. */
+        const clipvk_device *dev = a->dev;
+        if (dev->memory_budget && bs > rounded && dev->budget_used + bs > dev->memory_budget)
+            bs = dev->memory_budget > dev->budget_used + rounded ? dev->memory_budget - dev->budget_used : rounded;
         clipvk_status s = block_create(a, bs, &b, err);
         if (s) return s;
         b->next = a->blocks;
@@ -233,6 +241,8 @@ void clipvk_free(clipvk_allocator *a, clipvk_buffer *buf)
 {
     clipvk_block *b = buf->block;
     if (!a || !b) return;
+    /* work that timed out may still use this range: wait for it before it is reused or released */
+    clipvk_device_settle(a->dev, UINT64_MAX, NULL);
     VkDeviceSize size = (buf->size + a->alignment - 1) / a->alignment * a->alignment;
     VkDeviceSize off = buf->offset;
     memset(buf, 0, sizeof *buf);

@@ -153,6 +153,7 @@ void clipvk_cmd_destroy(clipvk_cmd *c)
 {
     if (!c) return;
     VkDevice d = c->dev->device;
+    if (c->fence) clipvk_device_drop_pending(c->dev, c->fence); /* still running after a timeout: wait */
     destroy_descriptor_pools(c);
     if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
     if (c->fence) vkDestroyFence(d, c->fence, NULL);
@@ -167,6 +168,9 @@ void clipvk_cmd_destroy(clipvk_cmd *c)
 
 clipvk_status clipvk_cmd_begin(clipvk_cmd *c, clipvk_error *err)
 {
+    /* a command buffer (or buffers it wrote) still running after a timeout cannot be re-recorded */
+    clipvk_status s = clipvk_device_settle(c->dev, c->dev->fence_timeout_ns, err);
+    if (s) return s;
     VkResult r = vkResetCommandBuffer(c->cb, 0);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkResetCommandBuffer");
     destroy_descriptor_pools(c);
@@ -397,6 +401,8 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
 {
     if (!c->ended) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "submit: no finished recording");
     VkDevice d = c->dev->device;
+    clipvk_status s = clipvk_device_settle(c->dev, c->dev->fence_timeout_ns, err);
+    if (s) return s;
     VkResult r = vkResetFences(d, 1, &c->fence);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkResetFences");
     VkSubmitInfo si = {
@@ -407,9 +413,13 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
     r = vkQueueSubmit(c->dev->queue, 1, &si, c->fence);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkQueueSubmit");
     r = vkWaitForFences(d, 1, &c->fence, VK_TRUE, c->dev->fence_timeout_ns);
-    if (r == VK_TIMEOUT)
-        return clipvk_fail(err, CLIPVK_ERROR_TIMEOUT, "the device did not finish within %.0f s (fence timeout)",
+    if (r == VK_TIMEOUT) {
+        /* The work goes on: remember it so that nothing it uses is touched until it is done. */
+        clipvk_device_add_pending(c->dev, c->fence);
+        return clipvk_fail(err, CLIPVK_ERROR_TIMEOUT,
+                           "the device did not finish within %.3g s (fence timeout); the next call waits for it",
                            c->dev->fence_timeout_ns / 1e9);
+    }
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkWaitForFences");
     c->ntimings = 0;
     if (c->queries && c->ntimed) {

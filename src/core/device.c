@@ -5,6 +5,7 @@
  */
 #include "core/device.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,9 +77,24 @@ const char *clipvk_device_type_string(VkPhysicalDeviceType t)
     }
 }
 
+/* $CLIPVK_VULKAN_LIBRARY names the loader to use instead of the system's
+ * libvulkan.so.1 (a loader built elsewhere; the tests use a missing path to
+ * see what a machine without a loader gets). The library stays loaded for
+ * the life of the process, as volk's own dlopen does. */
 static clipvk_status load_vulkan(clipvk_error *err)
 {
-    if (volkInitialize() != VK_SUCCESS)
+    const char *lib = getenv("CLIPVK_VULKAN_LIBRARY");
+    if (lib && *lib) {
+        void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+        PFN_vkGetInstanceProcAddr gipa = h ? (PFN_vkGetInstanceProcAddr)dlsym(h, "vkGetInstanceProcAddr") : NULL;
+        if (!gipa)
+            return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
+                               "no Vulkan loader at %s ($CLIPVK_VULKAN_LIBRARY): %s; unset it to use the system's, or "
+                               "install 'libvulkan1' and a driver ('mesa-vulkan-drivers' for the CPU fallback, or your "
+                               "GPU's driver)",
+                               lib, h ? "it has no vkGetInstanceProcAddr" : "cannot load it");
+        volkInitializeCustom(gipa);
+    } else if (volkInitialize() != VK_SUCCESS)
         return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
                            "no Vulkan loader found (libvulkan.so.1): install 'libvulkan1' and a driver "
                            "('mesa-vulkan-drivers' for the CPU fallback, or your GPU's driver)");
@@ -354,7 +370,7 @@ static clipvk_status choose(const clipvk_device_caps *caps, uint32_t n, const ch
         if (*end == '\0') {
             if (idx >= n)
                 return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                                   "device index %lu out of range: %u device(s) present", idx, n);
+                                   "device index %lu out of range: %u device(s) present (see `clipvk devices`)", idx, n);
             *chosen = (uint32_t)idx;
             return CLIPVK_OK;
         }
@@ -511,6 +527,43 @@ fail:
     free(caps);
     clipvk_device_destroy(d);
     return s;
+}
+
+clipvk_status clipvk_device_settle(clipvk_device *d, uint64_t timeout_ns, clipvk_error *err)
+{
+    if (!d || !d->npending) return CLIPVK_OK;
+    VkResult r = vkWaitForFences(d->device, d->npending, d->pending, VK_TRUE, timeout_ns);
+    if (r == VK_TIMEOUT)
+        return clipvk_fail(err, CLIPVK_ERROR_TIMEOUT,
+                           "the device is still running work that timed out earlier (waited another %.3g s)",
+                           timeout_ns / 1e9);
+    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkWaitForFences (work that timed out earlier)");
+    d->npending = 0;
+    return CLIPVK_OK;
+}
+
+void clipvk_device_add_pending(clipvk_device *d, VkFence fence)
+{
+    for (uint32_t i = 0; i < d->npending; i++)
+        if (d->pending[i] == fence) return;
+    if (d->npending == sizeof d->pending / sizeof d->pending[0]) {
+        /* full: wait for the oldest rather than lose track of it */
+        vkWaitForFences(d->device, 1, &d->pending[0], VK_TRUE, UINT64_MAX);
+        memmove(d->pending, d->pending + 1, (d->npending - 1) * sizeof *d->pending);
+        d->npending--;
+    }
+    d->pending[d->npending++] = fence;
+}
+
+void clipvk_device_drop_pending(clipvk_device *d, VkFence fence)
+{
+    for (uint32_t i = 0; i < d->npending; i++)
+        if (d->pending[i] == fence) {
+            vkWaitForFences(d->device, 1, &fence, VK_TRUE, UINT64_MAX);
+            memmove(d->pending + i, d->pending + i + 1, (d->npending - i - 1) * sizeof *d->pending);
+            d->npending--;
+            return;
+        }
 }
 
 void clipvk_device_destroy(clipvk_device *d)

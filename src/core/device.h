@@ -75,7 +75,13 @@ typedef struct clipvk_device {
     clipvk_device_caps caps;
     int uma;                   /* device-local memory is also host-visible */
     uint64_t memory_budget;
+    uint64_t budget_used;      /* bytes every allocator of this device holds, against memory_budget */
     uint64_t fence_timeout_ns;
+    /* Submissions whose wait timed out: the device may still be running
+     * them, so their buffers must not be written, reused or freed until
+     * clipvk_device_settle sees them finish. */
+    VkFence pending[8];
+    uint32_t npending;
     int validation;
     /* Counted by the debug messenger; tests fail when either is non-zero. */
     unsigned validation_errors, validation_warnings;
@@ -87,6 +93,18 @@ clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, cl
 clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_device **out,
                                    clipvk_error *err);
 void clipvk_device_destroy(clipvk_device *dev);
+
+/* Waits (at most timeout_ns) for submissions that timed out earlier.
+ * CLIPVK_OK once the device has finished them (or there were none);
+ * CLIPVK_ERROR_TIMEOUT if it still runs them; CLIPVK_ERROR_DEVICE_LOST if
+ * the device was lost. Everything that writes, records or frees device
+ * memory calls it first. */
+clipvk_status clipvk_device_settle(clipvk_device *dev, uint64_t timeout_ns, clipvk_error *err);
+/* Remembers a fence whose wait timed out (see clipvk_device_settle). */
+void clipvk_device_add_pending(clipvk_device *dev, VkFence fence);
+/* Forgets a fence about to be destroyed, waiting for it first (without
+ * limit: freeing memory the device still reads would be worse). */
+void clipvk_device_drop_pending(clipvk_device *dev, VkFence fence);
 
 /* Turns a failed VkResult into a status and message naming the call. */
 clipvk_status clipvk_vk_fail(clipvk_error *err, VkResult r, const char *call);

@@ -68,6 +68,7 @@ clipvk_status clipvk_upload(clipvk_runtime *rt, const clipvk_buffer *dst, VkDevi
                             size_t size, clipvk_error *err)
 {
     clipvk_status s = check_range(dst, offset, size, err);
+    if (!s) s = clipvk_device_settle(rt->dev, rt->dev->fence_timeout_ns, err); /* the device may still read it */
     if (s || !size) return s;
     if (dst->host) {
         memcpy((uint8_t *)dst->host + offset, src, size);
@@ -80,6 +81,7 @@ clipvk_status clipvk_download(clipvk_runtime *rt, const clipvk_buffer *src, VkDe
                               size_t size, clipvk_error *err)
 {
     clipvk_status s = check_range(src, offset, size, err);
+    if (!s) s = clipvk_device_settle(rt->dev, rt->dev->fence_timeout_ns, err); /* the device may still write it */
     if (s || !size) return s;
     if (src->host) {
         memcpy(dst, (const uint8_t *)src->host + offset, size);

@@ -86,11 +86,28 @@ static void pnm_decode(const pnm_header *h, const uint8_t *d, size_t npix, uint8
     }
 }
 
+/* stb's failure reasons are terse identifiers ("outofdata"): say the
+ * common ones in words, and keep stb's word for the rest. */
 static clipvk_status fail_stb(clipvk_error *err, const char *name)
 {
+    static const struct {
+        const char *stb, *words;
+    } known[] = {
+        {"outofdata", "the file is truncated"},
+        {"bad zlib header", "corrupt compressed data"},
+        {"bad huffman code", "corrupt compressed data"},
+        {"bad codelengths", "corrupt compressed data"},
+        {"bad dist", "corrupt compressed data"},
+        {"not enough pixels", "the file is truncated"},
+        {"bad CRC", "corrupt data (checksum mismatch)"},
+        {"outofmem", "out of host memory"},
+    };
     const char *why = stbi_failure_reason();
-    return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s", name,
-                       why && *why ? why : "corrupt or truncated");
+    if (!why || !*why) why = "corrupt or truncated";
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(why, known[i].stb)) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s (%s)",
+                                                           name, known[i].words, why);
+    return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: %s", name, why);
 }
 
 clipvk_status clipvk_image_decode(const char *name, const void *data, size_t size, uint64_t max_pixels,
@@ -114,10 +131,16 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     }
     /* stbi_info reads only the header: the size check below happens before
      * any pixel memory exists. */
-    if (!stbi_info_from_memory(p, len, &w, &h, &comp))
+    int is_png = size >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8);
+    if (!stbi_info_from_memory(p, len, &w, &h, &comp)) {
+        const char *why = stbi_failure_reason() ? stbi_failure_reason() : "unknown format";
+        /* the signature says what it was meant to be: "unknown image type" would mislead */
+        if (is_png || clipvk_jpeg_is(p, size))
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: truncated or corrupt %s (its header cannot be read: %s)",
+                               name, is_png ? "PNG" : "JPEG", why);
         return clipvk_fail(err, CLIPVK_ERROR_FORMAT,
-                           "%s: not an image clipvk can read (JPEG, PNG, BMP, GIF, TGA, binary PNM): %s", name,
-                           stbi_failure_reason() ? stbi_failure_reason() : "unknown format");
+                           "%s: not an image clipvk can read (JPEG, PNG, BMP, GIF, TGA, binary PNM): %s", name, why);
+    }
     if (w <= 0 || h <= 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: image has no pixels", name);
     if ((uint64_t)w * (uint64_t)h > max_pixels)
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %dx%d image is larger than the limit of %llu pixels",
@@ -195,6 +218,10 @@ clipvk_status clipvk_image_from_rgb8(const uint8_t *rgb, uint32_t width, uint32_
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
                            "RGB8 image: bad buffer (%ux%u, stride %zu: need a pixel and stride >= 3 * width)", width,
                            height, stride);
+    /* a buffer of stride * height bytes must be addressable at all */
+    if (stride > (SIZE_MAX >> 1) / height)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "RGB8 image: %ux%u with stride %zu is larger than any buffer", width, height, stride);
     out->width = width;
     out->height = height;
     out->stride = stride;

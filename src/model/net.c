@@ -102,11 +102,13 @@ static clipvk_status arena_create(clipvk_net *m, clipvk_tower *t, int vision, cl
         (s = clipvk_alloc(al, rows * c->intermediate * 4, &a->mlp, err)) ||
         (s = clipvk_alloc(al, B * D * 4, &a->pooled, err)) ||
         (s = clipvk_alloc(al, B * D * 4, &a->normed, err)) ||
-        (s = clipvk_alloc(al, B * m->cfg.projection_dim * 4, &a->out, err)))
+        (s = clipvk_alloc(al, B * m->cfg.projection_dim * 4, &a->out, err)) ||
+        (vision && (s = clipvk_alloc(al, B * (T - 1) * c->channels * c->patch_size * c->patch_size * 4, &a->patches,
+                                     err)))) {
+        /* What did fit is given back, so that a later call (after another
+         * model is freed, say) starts again from nothing instead of leaking. */
+        free_arena(m, a);
         return s;
-    if (vision) {
-        uint64_t np = T - 1, cols = (uint64_t)c->channels * c->patch_size * c->patch_size;
-        if ((s = clipvk_alloc(al, B * np * cols * 4, &a->patches, err))) return s;
     }
     a->batch = (uint32_t)B;
     a->tokens = (uint32_t)T;

@@ -17,11 +17,12 @@ enum { MAX_MERGES = 49152 - 256 - 2 };
 struct clipvk_tokenizer {
     clipvk_bpe *bpe;
     int32_t start_id, end_id;
+    int32_t max_id;
 };
 
 /* ---- Loading: a string -> id map over vocab.json's keys (only needed while loading). */
 typedef struct { const char *key; size_t len; int32_t id; } vocab_slot;
-typedef struct { vocab_slot *slots; size_t mask; } vocab_map;
+typedef struct { vocab_slot *slots; size_t mask; int32_t max_id; } vocab_map;
 
 static uint64_t hash_str(const char *s, size_t n)
 {
@@ -84,6 +85,7 @@ static clipvk_status load_vocab(const char *path, const cJSON *root, vocab_map *
     }
     if (!s) {
         qsort(ids, n, sizeof *ids, cmp_i64);
+        m->max_id = (int32_t)(ids[n - 1] >> 32);
         for (size_t i = 1; i < n; i++)
             if (ids[i] >> 32 == ids[i - 1] >> 32) {
                 s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: entries %lld and %lld have the same id %lld", path,
@@ -210,6 +212,7 @@ clipvk_status clipvk_tokenizer_create(const char *vocab_json, const char *merges
         s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "%s: out of host memory", merges_txt);
         goto done;
     }
+    t->max_id = m.max_id;
     t->start_id = vocab_id(&m, "<|startoftext|>", 15);
     t->end_id = vocab_id(&m, "<|endoftext|>", 13);
     if (t->start_id < 0 || t->end_id < 0) {
@@ -227,6 +230,8 @@ done:
     free(mtext);
     return s;
 }
+
+int32_t clipvk_tokenizer_max_id(const clipvk_tokenizer *t) { return t->max_id; }
 
 void clipvk_tokenizer_destroy(clipvk_tokenizer *t)
 {

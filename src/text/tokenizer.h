@@ -31,6 +31,9 @@ clipvk_status clipvk_tokenizer_create(const char *vocab_json, const char *merges
                                       clipvk_error *err);
 void clipvk_tokenizer_destroy(clipvk_tokenizer *tok);
 
+/* The largest id in vocab.json (a model's vocab_size must exceed it). */
+int32_t clipvk_tokenizer_max_id(const clipvk_tokenizer *tok);
+
 /* The ids of <|startoftext|> and <|endoftext|> (49406 and 49407 for CLIP). */
 void clipvk_tokenizer_special_ids(const clipvk_tokenizer *tok, int32_t *start_id, int32_t *end_id);
 

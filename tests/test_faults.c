@@ -1,0 +1,294 @@
+/*
+ * Faults through the public API (include/clipvk.h) alone:
+ *  - every public function given NULL for each pointer argument, and sizes
+ *    whose products overflow, returns an error status (or, for the getters
+ *    and destructors, a neutral value) instead of crashing;
+ *  - a device-memory budget the model's weights or a batch's activations do
+ *    not fit gives CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY with a message, and the
+ *    context stays usable: the same model in fp16, or with a smaller batch,
+ *    then loads and embeds exactly as in a context without a budget, and
+ *    failed loads give back what they took (repeating them changes nothing);
+ *  - a fence timeout shorter than a big batch gives CLIPVK_ERROR_TIMEOUT,
+ *    and what follows (more calls, freeing the model and the context) is
+ *    safe: no crash, no hang, no validation message.
+ * Uses the golden model in ../shared (skips, 77, without it).
+ */
+#include "clipvk.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static int failures;
+#define CHECK(cond, ...)                                                                             \
+    do {                                                                                             \
+        if (!(cond)) {                                                                               \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                     \
+            fprintf(stderr, __VA_ARGS__);                                                            \
+            fputc('\n', stderr);                                                                     \
+            failures++;                                                                              \
+        }                                                                                            \
+    } while (0)
+#define BAD(call) CHECK((call) == CLIPVK_ERROR_INVALID_ARGUMENT, "%s should fail with INVALID_ARGUMENT", #call)
+
+static char model_dir[1024], image[1024];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static clipvk_context *context(uint64_t budget, uint32_t timeout_ms)
+{
+    clipvk_context_options o;
+    clipvk_context_options_init(&o);
+    o.validation = 1;
+    o.cache_dir = "";
+    o.device_memory_budget = budget;
+    o.fence_timeout_ms = timeout_ms;
+    clipvk_context *ctx;
+    if (clipvk_context_create(&o, &ctx)) {
+        fprintf(stderr, "FAIL: context: %s\n", clipvk_context_last_error(ctx));
+        exit(1);
+    }
+    return ctx;
+}
+
+static clipvk_status load(clipvk_context *ctx, clipvk_precision p, uint32_t batch, clipvk_model **m)
+{
+    clipvk_model_options mo;
+    clipvk_model_options_init(&mo);
+    mo.precision = p;
+    mo.max_batch = batch;
+    return clipvk_model_load(ctx, model_dir, &mo, m);
+}
+
+static void test_null_and_sizes(void)
+{
+    /* no context, no model */
+    CHECK(clipvk_status_string((clipvk_status)12345) != NULL, "status_string(unknown)");
+    clipvk_context_options_init(NULL);
+    clipvk_model_options_init(NULL);
+    BAD(clipvk_context_create(NULL, NULL));
+    clipvk_context_destroy(NULL);
+    CHECK(clipvk_context_last_error(NULL) && *clipvk_context_last_error(NULL), "last_error(NULL)");
+    CHECK(clipvk_context_device_name(NULL) != NULL, "device_name(NULL)");
+    CHECK(clipvk_context_validation_messages(NULL) == 0, "validation_messages(NULL)");
+    clipvk_model *m = (clipvk_model *)1;
+    BAD(clipvk_model_load(NULL, model_dir, NULL, &m));
+    CHECK(m == (clipvk_model *)1 || m == NULL, "model_load(NULL ctx) wrote garbage");
+    clipvk_model_free(NULL);
+    CHECK(clipvk_model_embedding_dim(NULL) == 0 && clipvk_model_image_size(NULL) == 0 &&
+              clipvk_model_context_length(NULL) == 0 && clipvk_model_logit_scale(NULL) == 0.0f,
+          "getters on NULL");
+    char fp[17];
+    int32_t ids[77] = {0};
+    float px[3 * 48 * 48] = {0}, out[64 * 4], probs[16];
+    const char *texts[2] = {"a cat", NULL}, *paths[2] = {image, NULL};
+    uint8_t rgb[12] = {0};
+    clipvk_rgb8 img = {rgb, 2, 2, 6};
+    clipvk_status st[2];
+    BAD(clipvk_model_fingerprint(NULL, fp));
+    BAD(clipvk_tokenize(NULL, "x", ids, NULL));
+    BAD(clipvk_preprocess_file(NULL, image, px));
+    BAD(clipvk_preprocess_rgb8(NULL, &img, px));
+    BAD(clipvk_embed_pixels(NULL, px, 1, 1, out));
+    BAD(clipvk_embed_rgb8(NULL, &img, 1, 1, out));
+    BAD(clipvk_embed_files(NULL, paths, 1, 1, out, st));
+    BAD(clipvk_embed_tokens(NULL, ids, 1, 77, 1, out));
+    BAD(clipvk_embed_texts(NULL, texts, 1, 1, out));
+    BAD(clipvk_label_embeddings(NULL, texts, 1, NULL, 0, out));
+    BAD(clipvk_classify(NULL, out, 1, out, 1, probs, NULL));
+
+    clipvk_context *ctx = context(0, 0);
+    CHECK(*clipvk_context_device_name(ctx), "device name");
+    BAD(clipvk_model_load(ctx, model_dir, NULL, NULL));
+    BAD(clipvk_model_load(ctx, NULL, NULL, &m));
+    if (load(ctx, CLIPVK_PRECISION_FP32, 0, &m)) {
+        CHECK(0, "load: %s", clipvk_context_last_error(ctx));
+        clipvk_context_destroy(ctx);
+        return;
+    }
+    BAD(clipvk_model_fingerprint(m, NULL));
+    BAD(clipvk_tokenize(m, NULL, ids, NULL));
+    BAD(clipvk_tokenize(m, "x", NULL, NULL));
+    BAD(clipvk_preprocess_file(m, NULL, px));
+    BAD(clipvk_preprocess_file(m, image, NULL));
+    BAD(clipvk_preprocess_rgb8(m, NULL, px));
+    BAD(clipvk_preprocess_rgb8(m, &img, NULL));
+    clipvk_rgb8 no_pixels = {NULL, 2, 2, 6}, empty = {rgb, 0, 2, 6}, short_stride = {rgb, 2, 2, 5};
+    clipvk_rgb8 huge = {rgb, UINT32_MAX, UINT32_MAX, (size_t)UINT32_MAX * 3};
+    clipvk_rgb8 wide = {rgb, UINT32_MAX, 1, (size_t)UINT32_MAX * 3};
+    BAD(clipvk_preprocess_rgb8(m, &no_pixels, px));
+    BAD(clipvk_preprocess_rgb8(m, &empty, px));
+    BAD(clipvk_preprocess_rgb8(m, &short_stride, px));
+    BAD(clipvk_preprocess_rgb8(m, &huge, px));   /* stride * height overflows: caught before reading */
+    CHECK(clipvk_preprocess_rgb8(m, &wide, px) != CLIPVK_OK, "4G x 1 image over the pixel limit");
+    BAD(clipvk_embed_pixels(m, NULL, 1, 1, out));
+    BAD(clipvk_embed_pixels(m, px, 1, 1, NULL));
+    BAD(clipvk_embed_rgb8(m, NULL, 1, 1, out));
+    BAD(clipvk_embed_rgb8(m, &img, 1, 1, NULL));
+    BAD(clipvk_embed_rgb8(m, &no_pixels, 1, 1, out));
+    BAD(clipvk_embed_files(m, NULL, 1, 1, out, st));
+    BAD(clipvk_embed_files(m, paths, 1, 1, NULL, st));
+    BAD(clipvk_embed_files(m, paths, 2, 1, out, st));   /* paths[1] is NULL */
+    BAD(clipvk_embed_files(m, paths, 2, 1, out, NULL));
+    BAD(clipvk_embed_tokens(m, NULL, 1, 77, 1, out));
+    BAD(clipvk_embed_tokens(m, ids, 1, 77, 1, NULL));
+    BAD(clipvk_embed_tokens(m, ids, 1, UINT32_MAX, 1, out));
+    BAD(clipvk_embed_texts(m, NULL, 1, 1, out));
+    BAD(clipvk_embed_texts(m, texts, 1, 1, NULL));
+    BAD(clipvk_embed_texts(m, texts, 2, 1, out));       /* texts[1] is NULL */
+    BAD(clipvk_label_embeddings(m, NULL, 1, NULL, 0, out));
+    BAD(clipvk_label_embeddings(m, texts, 1, NULL, 0, NULL));
+    BAD(clipvk_label_embeddings(m, texts, 2, NULL, 0, out));
+    BAD(clipvk_label_embeddings(m, texts, 1, texts, 2, out)); /* template 1 is NULL */
+    BAD(clipvk_classify(m, NULL, 1, out, 1, probs, NULL));
+    BAD(clipvk_classify(m, out, 1, NULL, 1, probs, NULL));
+    BAD(clipvk_classify(m, out, 1, out, 1, NULL, NULL));
+    BAD(clipvk_classify(m, out, 1, out, 0, probs, NULL));
+    BAD(clipvk_classify(m, out, UINT32_MAX, out, UINT32_MAX, probs, NULL)); /* n_images * n_labels floats overflow */
+    /* zero counts with NULL arrays are fine */
+    CHECK(clipvk_embed_pixels(m, NULL, 0, 1, NULL) == CLIPVK_OK, "embed_pixels(n = 0)");
+    CHECK(clipvk_embed_files(m, NULL, 0, 1, NULL, NULL) == CLIPVK_OK, "embed_files(n = 0)");
+    CHECK(clipvk_embed_tokens(m, NULL, 0, 77, 1, NULL) == CLIPVK_OK, "embed_tokens(n = 0)");
+    CHECK(clipvk_classify(m, NULL, 0, NULL, 0, NULL, NULL) == CLIPVK_OK, "classify(n = 0)");
+    /* after all that, the model still works */
+    CHECK(clipvk_embed_texts(m, texts, 1, 1, out) == CLIPVK_OK, "embed after bad calls: %s",
+          clipvk_context_last_error(ctx));
+    clipvk_model_free(m);
+    CHECK(clipvk_context_validation_messages(ctx) == 0, "validation messages");
+    clipvk_context_destroy(ctx);
+}
+
+#define NTXT 3
+static const char *const txt[NTXT] = {"a photo of a cat.", "a diagram", "naïve café"};
+
+static void test_budget(void)
+{
+    /* the reference: fp16 with no budget */
+    float want[NTXT * 48], got[NTXT * 48];
+    clipvk_context *ctx = context(0, 0);
+    clipvk_model *m = NULL;
+    if (load(ctx, CLIPVK_PRECISION_FP16, 0, &m) || clipvk_embed_texts(m, txt, NTXT, 1, want)) {
+        CHECK(0, "fp16 reference: %s", clipvk_context_last_error(ctx));
+        clipvk_model_free(m);
+        clipvk_context_destroy(ctx);
+        return;
+    }
+    clipvk_model_free(m);
+    clipvk_context_destroy(ctx);
+
+    /* 22 MiB: the fp32 weights (26 MB) do not fit, the fp16 ones do */
+    ctx = context(22ull << 20, 0);
+    for (int rep = 0; rep < 3; rep++) {
+        m = (clipvk_model *)1;
+        clipvk_status s = load(ctx, CLIPVK_PRECISION_FP32, 0, &m);
+        CHECK(s == CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY && m == NULL, "fp32 past the budget: status %d", (int)s);
+        const char *e = clipvk_context_last_error(ctx);
+        CHECK(strstr(e, "out of device memory") && strstr(e, "smaller batch") && strstr(e, "fp16"), "message: %s", e);
+    }
+    m = NULL;
+    if (load(ctx, CLIPVK_PRECISION_FP16, 0, &m) || clipvk_embed_texts(m, txt, NTXT, 1, got)) {
+        CHECK(0, "fp16 within the budget after failed fp32 loads: %s", clipvk_context_last_error(ctx));
+    } else {
+        CHECK(!memcmp(got, want, sizeof got), "fp16 embeddings under the budget differ from the reference");
+    }
+    clipvk_model_free(m);
+
+    /* a batch whose activations do not fit: the load works, the first embedding fails, and the
+     * same context then runs the model with a small batch */
+    m = NULL;
+    clipvk_status s = load(ctx, CLIPVK_PRECISION_FP16, 4096, &m);
+    CHECK(s == CLIPVK_OK, "fp16, batch 4096 loads (activations come later): %s", clipvk_context_last_error(ctx));
+    if (!s) {
+        for (int rep = 0; rep < 2; rep++) {
+            s = clipvk_embed_texts(m, txt, NTXT, 1, got);
+            CHECK(s == CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY, "batch 4096 activations past the budget: status %d (%s)",
+                  (int)s, clipvk_context_last_error(ctx));
+        }
+        clipvk_model_free(m);
+    }
+    m = NULL;
+    if (load(ctx, CLIPVK_PRECISION_FP16, 8, &m) || clipvk_embed_texts(m, txt, NTXT, 1, got)) {
+        CHECK(0, "fp16 batch 8 after the failed batch: %s", clipvk_context_last_error(ctx));
+    } else {
+        CHECK(!memcmp(got, want, sizeof got), "fp16 batch-8 embeddings differ from the reference");
+    }
+    clipvk_model_free(m);
+    CHECK(clipvk_context_validation_messages(ctx) == 0, "validation messages");
+    clipvk_context_destroy(ctx);
+}
+
+static void test_timeout(void)
+{
+    enum { B = 256 };
+    size_t per = 3 * 48 * 48;
+    float *px = calloc((size_t)B * per, sizeof *px), *out = malloc((size_t)B * 48 * sizeof *out);
+    clipvk_context *ctx = context(0, 1);
+    clipvk_model *m = NULL;
+    if (!px || !out || load(ctx, CLIPVK_PRECISION_FP32, B, &m)) {
+        CHECK(0, "load: %s", clipvk_context_last_error(ctx));
+        goto done;
+    }
+    for (size_t i = 0; i < (size_t)B * per; i++) px[i] = (float)((i * 7919) % 255) / 255.0f - 0.5f;
+    double t0 = now_s();
+    clipvk_status s = clipvk_embed_pixels(m, px, B, 1, out);
+    double secs = now_s() - t0;
+    printf("%u images with a 1 ms fence timeout: status %d after %.3f s: %s\n", B, (int)s, secs,
+           clipvk_context_last_error(ctx));
+    CHECK(s == CLIPVK_ERROR_TIMEOUT || s == CLIPVK_OK, "status %d", (int)s);
+    if (s == CLIPVK_ERROR_TIMEOUT)
+        CHECK(strstr(clipvk_context_last_error(ctx), "timeout"), "message: %s", clipvk_context_last_error(ctx));
+    else
+        printf("note: the device finished %u images within 1 ms: the timeout was not exercised\n", B);
+    /* The device may still run that batch: further calls wait for it (for another timeout) or
+     * fail again with TIMEOUT; either way no buffer it uses is touched. */
+    for (int rep = 0; rep < 3; rep++) {
+        s = clipvk_embed_pixels(m, px, 1, 1, out);
+        CHECK(s == CLIPVK_ERROR_TIMEOUT || s == CLIPVK_OK, "call %d after the timeout: status %d (%s)", rep, (int)s,
+              clipvk_context_last_error(ctx));
+        printf("call %d after the timeout: %s\n", rep, s ? clipvk_context_last_error(ctx) : "ok");
+    }
+    t0 = now_s();
+    clipvk_model_free(m); /* waits for the device: freeing memory it reads would be worse */
+    printf("model freed %.3f s after the timeout\n", now_s() - t0);
+    m = NULL;
+    CHECK(clipvk_context_validation_messages(ctx) == 0, "validation messages after the timeout");
+done:
+    clipvk_model_free(m);
+    clipvk_context_destroy(ctx);
+    free(px);
+    free(out);
+}
+
+int main(void)
+{
+    struct stat st;
+    snprintf(model_dir, sizeof model_dir, "%s/golden/model", CLIPVK_SHARED_DIR);
+    snprintf(image, sizeof image, "%s/golden/images/chelsea.png", CLIPVK_SHARED_DIR);
+    if (stat(model_dir, &st) != 0) {
+        printf("skipped: %s not found\n", model_dir);
+        return 77;
+    }
+    double t0 = now_s();
+    test_null_and_sizes();
+    printf("NULL and size checks: %.1f s\n", now_s() - t0);
+    t0 = now_s();
+    test_budget();
+    printf("memory budget: %.1f s\n", now_s() - t0);
+    t0 = now_s();
+    test_timeout();
+    printf("fence timeout: %.1f s\n", now_s() - t0);
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("all checks passed\n");
+    return 0;
+}
