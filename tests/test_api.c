@@ -5,6 +5,7 @@
  * threads at once give exactly the results each gives alone (the header's
  * thread-safety statement). Skips (77) without ../shared.
  */
+#include "check.h"
 #include "clipvk.h"
 
 #include <math.h>
@@ -14,16 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                                             \
-    do {                                                                                             \
-        if (!(cond)) {                                                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                     \
-            fprintf(stderr, __VA_ARGS__);                                                            \
-            fputc('\n', stderr);                                                                     \
-            failures++;                                                                              \
-        }                                                                                            \
-    } while (0)
+int test_failures;
 
 static char model_dir[1024], image[1024];
 static const char *texts[] = {"a photo of a cat.", "a photo of a dog.", "a diagram", "", "naïve café ☕"};
@@ -202,8 +194,8 @@ int main(void)
     test_bad_arguments();
     test_classify_golden();
     test_threads();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
+    if (test_failures) {
+        fprintf(stderr, "%d check(s) failed\n", test_failures);
         return 1;
     }
     printf("all checks passed\n");

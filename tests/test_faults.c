@@ -13,6 +13,7 @@
  *    safe: no crash, no hang, no validation message.
  * Uses the golden model in ../shared (skips, 77, without it).
  */
+#include "check.h"
 #include "clipvk.h"
 
 #include <math.h>
@@ -22,16 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                                             \
-    do {                                                                                             \
-        if (!(cond)) {                                                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                     \
-            fprintf(stderr, __VA_ARGS__);                                                            \
-            fputc('\n', stderr);                                                                     \
-            failures++;                                                                              \
-        }                                                                                            \
-    } while (0)
+int test_failures;
 #define BAD(call) CHECK((call) == CLIPVK_ERROR_INVALID_ARGUMENT, "%s should fail with INVALID_ARGUMENT", #call)
 
 static char model_dir[1024], image[1024];
@@ -285,8 +277,8 @@ int main(void)
     t0 = now_s();
     test_timeout();
     printf("fence timeout: %.1f s\n", now_s() - t0);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
+    if (test_failures) {
+        fprintf(stderr, "%d check(s) failed\n", test_failures);
         return 1;
     }
     printf("all checks passed\n");
