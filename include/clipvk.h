@@ -78,6 +78,7 @@ typedef struct clipvk_context_options {
                                      * TIMEOUT again), and clipvk_model_free / clipvk_context_destroy
                                      * wait for it without limit (a hung device is reported lost by the
                                      * driver, which ends the wait) rather than free memory it uses. */
+    int profile;                    /* 1: time every dispatch with GPU timestamps (for benchmarks) */
 } clipvk_context_options;
 
 /* Fills o with the defaults (device NULL, validation -1, cache NULL, no budget). */

@@ -41,6 +41,7 @@ clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_cont
                    .memory_budget = o->device_memory_budget,
                    .fence_timeout_ns = (uint64_t)o->fence_timeout_ms * 1000000u},
         .cache_dir = o->cache_dir,
+        .profile = o->profile,
     };
     if (o->cache_dir && !(ctx->cache_dir = strdup(o->cache_dir)))
         return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");

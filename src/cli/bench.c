@@ -112,7 +112,8 @@ static int usage(FILE *f)
                "  --reps N          dispatches per submission (default 4)\n"
                "  --config K=V,...  overrides, e.g. matmul tiling: texel=1,shared=0,wg=8,tm=8,tn=4,wgn=16,bk=16\n"
                "  --json            JSON instead of a table\n"
-               "  --model DIR, --precision fp32|fp16, --batch LIST   the model benchmark (see above)\n");
+               "  --model DIR, --precision fp32|fp16, --batch LIST   the model benchmark (see above)\n"
+               "  --profile         with --model: GPU time per kernel of each timed call\n");
     return f == stdout ? CLI_OK : CLI_USAGE;
 }
 
@@ -144,7 +145,9 @@ int cli_bench(int argc, char **argv)
         int r = cli_model_option(&mo, argc, argv, &i);
         if (r < 0) return CLI_USAGE;
         if (r > 0) continue;
-        if (!strcmp(argv[i], "--kernels")) {
+        if (!strcmp(argv[i], "--profile")) {
+            mo.profile = 1;
+        } else if (!strcmp(argv[i], "--kernels")) {
             kernels = 1;
             if (i + 1 < argc && argv[i + 1][0] != '-') list = argv[++i];
         } else if (!strcmp(argv[i], "--json")) {

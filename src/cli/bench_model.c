@@ -94,6 +94,7 @@ int cli_bench_model(const cli_model_opts *mo, const char *batches, uint32_t iter
                        first ? "" : ",", run ? "text" : "image", b, tokens, ms, b * 1000.0 / ms);
             else
                 printf("  %-6s %6ld %7u %10.1f %12.2f\n", run ? "text" : "image", b, tokens, ms, b * 1000.0 / ms);
+            if (mo->profile && !json) clipvk_net_print_profile(m->net, stdout);
             first = 0;
         }
         free(px), free(out), free(ids);

@@ -26,6 +26,7 @@ typedef struct cli_model_opts {
     const char *precision;  /* --precision fp32|fp16 */
     uint32_t batch;         /* --batch */
     int towers;             /* --tower image|text|both (CLIPVK_TOWERS_*); 0: what the command needs */
+    int profile;            /* time every dispatch (bench --profile; not an option of its own) */
     uint64_t max_pixels;    /* --max-pixels; 0: the library's default */
     uint64_t memory_budget; /* --memory-budget, in bytes; 0: no limit */
 } cli_model_opts;

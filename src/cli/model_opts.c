@@ -143,6 +143,7 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     clipvk_context_options co;
     clipvk_context_options_init(&co);
     co.device = o->device;
+    co.profile = o->profile;
     co.device_memory_budget = o->memory_budget;
     if (clipvk_context_create(&co, ctx)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
     clipvk_model_options mo;

@@ -70,6 +70,40 @@ float clipvk_net_logit_scale(const clipvk_net *m) { return m->logit_scale; }
 clipvk_precision clipvk_net_precision(const clipvk_net *m) { return m->precision; }
 int clipvk_net_towers(const clipvk_net *m) { return m->towers; }
 
+void clipvk_net_print_profile(const clipvk_net *m, FILE *f)
+{
+    /* the recording submitted last is the one before next_rec... unless several
+     * were made; take the one with timings */
+    const clipvk_timing *t = NULL;
+    uint32_t n = 0;
+    for (int k = 1; k <= CLIPVK_RECORDINGS && !n; k++) {
+        const clipvk_recording *r = &m->rec[(m->next_rec + CLIPVK_RECORDINGS - k) % CLIPVK_RECORDINGS];
+        if (r->cmd) t = clipvk_cmd_timings(r->cmd, &n);
+    }
+    typedef struct kernel_time {
+        const char *label;
+        double ms;
+        uint32_t count;
+    } kernel_time;
+    kernel_time sum[32];
+    uint32_t ns = 0;
+    double total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = 0;
+        while (j < ns && strcmp(sum[j].label, t[i].label)) j++;
+        if (j == ns) {
+            if (ns == 32) continue;
+            sum[ns++] = (kernel_time){t[i].label, 0, 0};
+        }
+        sum[j].ms += t[i].ms;
+        sum[j].count++;
+        total += t[i].ms;
+    }
+    for (uint32_t i = 0; i < ns; i++)
+        fprintf(f, "#   %-18s %5u dispatches %9.2f ms %5.1f%%\n", sum[i].label, sum[i].count, sum[i].ms,
+                total > 0 ? 100.0 * sum[i].ms / total : 0.0);
+}
+
 uint64_t clipvk_net_device_bytes(const clipvk_net *m) { return clipvk_allocator_peak_bytes(m->rt->tensors); }
 
 /* Allocates the tower's activations for max_batch inputs of `tokens` rows. */

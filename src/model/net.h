@@ -9,6 +9,8 @@
 #include "kernels/kernels.h"
 #include "model/config.h"
 
+#include <stdio.h>
+
 typedef struct clipvk_net_options {
     int towers;            /* CLIPVK_TOWERS_*; 0: both */
     clipvk_precision precision; /* CLIPVK_PRECISION_AUTO: fp16 where the device has 16-bit storage */
@@ -46,6 +48,10 @@ clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_i
  * eos_token_id 2: the largest id's first position; else the first eos). */
 clipvk_status clipvk_net_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,
                                       clipvk_error *err);
+
+/* With a profiling runtime: the GPU time of the last submission's
+ * dispatches, summed per kernel (shader variant) and printed as a table. */
+void clipvk_net_print_profile(const clipvk_net *m, FILE *f);
 
 /* Peak bytes of device memory held by the model and its activations. */
 uint64_t clipvk_net_device_bytes(const clipvk_net *m);
