@@ -1,6 +1,8 @@
 # Every shader variant that is embedded in the library: a name, the source
 # in shaders/, and its defines. Kernels look variants up by name.
 clipvk_shader(layernorm layernorm.comp)
+clipvk_shader(layernorm_sg layernorm.comp SUBGROUP)
+clipvk_shader(layernorm_sg_tex layernorm.comp SUBGROUP TEXEL)
 clipvk_shader(add add.comp)
 clipvk_shader(patchify patchify.comp)
 clipvk_shader(vision_embed vision_embed.comp)

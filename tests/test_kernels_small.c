@@ -23,7 +23,7 @@ static void run(clipvk_cmd *cmd)
     OK(clipvk_cmd_submit(cmd, &test_err));
 }
 
-static void test_layernorm(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t rows, uint32_t n, uint32_t stride)
+static void test_layernorm(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t rows, uint32_t n, uint32_t stride, int variant)
 {
     size_t nx = (size_t)rows * stride;
     float *x = malloc(nx * 4), *g = malloc(n * 4), *b = malloc(n * 4), *want = malloc(nx * 4), *got = malloc(nx * 4);
@@ -43,15 +43,22 @@ static void test_layernorm(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t rows, u
     clipvk_buffer bx = test_buffer(rt, x, nx), bg = test_buffer(rt, g, n), bb = test_buffer(rt, b, n),
                   by = test_buffer(rt, NULL, nx);
     OK(clipvk_cmd_begin(cmd, &test_err));
-    OK(clipvk_layernorm(rt, cmd, &bx, stride, &bg, &bb, &by, stride, rows, n, 1e-5f, &test_err));
+    clipvk_status s = clipvk_layernorm_variant(rt, cmd, &bx, stride, &bg, &bb, &by, stride, rows, n, 1e-5f, variant,
+                                               &test_err);
+    if (s == CLIPVK_ERROR_UNSUPPORTED && variant >= 0) { /* this device lacks what the variant needs */
+        OK(clipvk_cmd_end(cmd, &test_err));
+        goto done;
+    }
+    OK(s);
     run(cmd);
     test_read(rt, &by, got, nx);
     /* compare only the rows' first n (the stride gap stays poison) */
     for (uint32_t r = 0; r < rows; r++) {
         char what[64];
-        snprintf(what, sizeof what, "layernorm %ux%u row %u", rows, n, r);
+        snprintf(what, sizeof what, "layernorm v%d %ux%u row %u", variant, rows, n, r);
         if (test_compare(what, got + (size_t)r * stride, want + (size_t)r * stride, n, 1e-5, 1e-5)) break;
     }
+done:
     clipvk_free(rt->tensors, &bx);
     clipvk_free(rt->tensors, &bg);
     clipvk_free(rt->tensors, &bb);
@@ -219,8 +226,15 @@ int main(void)
     const uint32_t widths[] = {1, 48, 96, 513, 768, 3072};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
         for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
-            test_layernorm(rt, cmd, rows[r], widths[w], widths[w]);
-    test_layernorm(rt, cmd, 9, 100, 131); /* strided rows */
+            test_layernorm(rt, cmd, rows[r], widths[w], widths[w], -1);
+    test_layernorm(rt, cmd, 9, 100, 131, -1); /* strided rows */
+    /* every variant, whatever the device would choose: vec4 and scalar widths, strides */
+    for (int v = 0; v < 3; v++) {
+        test_layernorm(rt, cmd, 77, 512, 512, v);
+        test_layernorm(rt, cmd, 7, 48, 52, v);
+        test_layernorm(rt, cmd, 5, 513, 513, v);
+        test_layernorm(rt, cmd, 3, 3072, 3072, v);
+    }
     test_add(rt, cmd, 1, 0);
     test_add(rt, cmd, 77 * 513, 0);
     test_add(rt, cmd, 400 * 768, 1);

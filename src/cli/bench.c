@@ -18,6 +18,7 @@ static const struct {
 } families[] = {
     {"matmul", bench_matmul},
     {"attention", bench_attention},
+    {"layernorm", bench_layernorm},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 

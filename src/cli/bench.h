@@ -45,5 +45,6 @@ int bench_config_value(const bench_ctx *ctx, const char *key, uint32_t *value);
 /* The families. */
 clipvk_status bench_matmul(bench_ctx *ctx, clipvk_error *err);
 clipvk_status bench_attention(bench_ctx *ctx, clipvk_error *err);
+clipvk_status bench_layernorm(bench_ctx *ctx, clipvk_error *err);
 
 #endif

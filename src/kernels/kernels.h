@@ -33,6 +33,13 @@ clipvk_status clipvk_run(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader
 clipvk_status clipvk_layernorm(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
                                const clipvk_buffer *gamma, const clipvk_buffer *beta, const clipvk_buffer *y,
                                uint32_t y_stride, uint32_t rows, uint32_t n, float eps, clipvk_error *err);
+/* The same with the shader variant forced (tests): -1 the device's choice,
+ * 0 shared-memory reduction, 1 subgroup reduction, 2 subgroup + texel reads
+ * (needs n and the strides multiples of 4). */
+clipvk_status clipvk_layernorm_variant(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
+                                       const clipvk_buffer *gamma, const clipvk_buffer *beta, const clipvk_buffer *y,
+                                       uint32_t y_stride, uint32_t rows, uint32_t n, float eps, int variant,
+                                       clipvk_error *err);
 
 /* ---- add.comp: Y = A + B over n floats (Y may be A). */
 clipvk_status clipvk_add(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *a, const clipvk_buffer *b,
