@@ -12,12 +12,14 @@
 typedef struct layernorm_state {
     const clipvk_buffer *x, *g, *b, *y;
     uint32_t rows, n;
+    int variant;
 } layernorm_state;
 
 static clipvk_status record(bench_ctx *ctx, void *state, clipvk_error *err)
 {
     layernorm_state *s = state;
-    return clipvk_layernorm(ctx->rt, ctx->cmd, s->x, 0, s->g, s->b, s->y, 0, s->rows, s->n, 1e-5f, err);
+    return clipvk_layernorm_variant(ctx->rt, ctx->cmd, s->x, 0, s->g, s->b, s->y, 0, s->rows, s->n, 1e-5f, s->variant,
+                                    err);
 }
 
 static clipvk_status one_case(bench_ctx *ctx, uint32_t rows, uint32_t n, clipvk_error *err)
@@ -33,7 +35,10 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t rows, uint32_t n, clipvk_
     if (!s && !(s = clipvk_alloc(rt->tensors, n * 4, &g, err))) s = clipvk_upload(rt, &g, 0, host, n * 4, err);
     if (!s && !(s = clipvk_alloc(rt->tensors, n * 4, &b, err))) s = clipvk_upload(rt, &b, 0, host, n * 4, err);
     if (!s) {
-        layernorm_state st = {&x, &g, &b, &y, rows, n};
+        /* --config variant=0|1|2 forces a shader variant (see clipvk_layernorm_variant) */
+        uint32_t variant = UINT32_MAX;
+        bench_config_value(ctx, "variant", &variant);
+        layernorm_state st = {&x, &g, &b, &y, rows, n, variant == UINT32_MAX ? -1 : (int)variant};
         /* "GFLOP/s" column: here billions of elements normalised per second */
         bench_result r = {.kernel = "layernorm", .precision = "fp32", .flops = (double)count};
         snprintf(r.shape, sizeof r.shape, "%ux%u", rows, n);
