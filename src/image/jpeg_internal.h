@@ -8,6 +8,7 @@
 
 #include "image/jpeg.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,18 @@ typedef struct jp_dec {
     jp_bits bits;
     uint32_t eobrun;
     int next_rst, togo;
+    /* Output (jpeg_color.c): the RGB pixels, written in chunks of image rows
+     * by every thread of the decode while the calling thread decodes the
+     * entropy-coded data; the fields below `lock` are shared under it. */
+    uint8_t *rgb;
+    int cs;                 /* colour space, fixed at the first scan */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int ready;              /* image rows whose samples are final in every plane (INT32_MAX: all) */
+    int stop;               /* no more output: failed, or every chunk claimed */
+    int nchunks, next_chunk, chunk_rows; /* nchunks < 0: the frame is not known yet */
+    int idct_units, next_idct, idct_prefix; /* progressive: MCU rows to transform after the last scan */
+    uint8_t *idct_done;
 } jp_dec;
 
 /* Records a failure (the first one wins); returns -1. */
@@ -78,7 +91,25 @@ void jp_idct_init(void);
 
 /* jpeg_color.c: the decoded planes upsampled and converted to RGB. */
 void jp_color_init(void);
-void jp_finish_planes(jp_dec *d);
-int jp_output(jp_dec *d, uint8_t *rgb);
+int jp_colour_space(const jp_dec *d);
+/* Sets up the output once the frame header is read (allocates d->rgb). */
+int jp_output_begin(jp_dec *d);
+/* The sequential decoder says that image rows [0, rows) of every plane are final. */
+void jp_publish(jp_dec *d, int rows);
+/* Decodes (jp_parse, on the calling thread) and converts to RGB on `threads`
+ * threads; returns 0 or -1 (d->why says why). */
+int jp_run(jp_dec *d, int (*parse)(jp_dec *d, uint64_t max_pixels), uint64_t max_pixels, unsigned threads);
+
+/* Row kernels (jpeg_color.c), plain C and, where built, SSE2; the same
+ * results (tests/test_image_kernels.c checks them against each other). */
+void jp_h2v2_c(const uint8_t *near, const uint8_t *far, int dw, uint8_t *out);
+void jp_h2v1_c(const uint8_t *in, int dw, uint8_t *out);
+void jp_ycc_rgb_c(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w, uint8_t *rgb);
+#if defined(__SSE2__) && !defined(CLIPVK_IMAGE_NO_SIMD)
+#define JP_COLOR_SSE2 1
+void jp_h2v2_sse2(const uint8_t *near, const uint8_t *far, int dw, uint8_t *out);
+void jp_h2v1_sse2(const uint8_t *in, int dw, uint8_t *out);
+void jp_ycc_rgb_sse2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w, uint8_t *rgb);
+#endif
 
 #endif
