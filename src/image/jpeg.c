@@ -375,6 +375,8 @@ static int jp_scan(jp_dec *d, size_t *pos)
     }
     int16_t blk[64];
     int publish = !d->progressive && d->single_scan && d->scans == 0;
+    int ring = publish && d->nthreads > 1; /* the IDCT on the other threads */
+    if (ring && jp_ring_begin(d, my)) return -1;
     for (int y = 0; y < my; y++) {
         for (int x = 0; x < mx; x++) {
             if (d->restart_interval) {
@@ -391,6 +393,17 @@ static int jp_scan(jp_dec *d, size_t *pos)
                     for (int h = 0; h < nh; h++) {
                         size_t bx = d->ns == 1 ? (size_t)x : (size_t)x * (size_t)c->h + (size_t)h;
                         size_t by = d->ns == 1 ? (size_t)y : (size_t)y * (size_t)c->v + (size_t)v;
+                        if (ring) {
+                            uint8_t *ac;
+                            int16_t *rb = jp_ring_block(d, y, i, v, d->ns == 1 ? (size_t)x : (size_t)x * (size_t)c->h + (size_t)h, &ac);
+                            if (skip) {
+                                memset(rb, 0, 64 * sizeof *rb);
+                                *ac = 0;
+                            } else {
+                                *ac = (uint8_t)jp_block_seq(b, &d->dc[c->td], &d->ac[c->ta], &c->pred, rb);
+                            }
+                            continue;
+                        }
                         if (!d->progressive) {
                             int ac = 0;
                             if (skip) memset(blk, 0, sizeof blk);
@@ -412,7 +425,8 @@ static int jp_scan(jp_dec *d, size_t *pos)
             }
         }
         /* a single sequential scan finishes its rows in order: output can start on them */
-        if (publish) jp_publish(d, d->ns == 1 ? (y + 1) * 8 * d->maxv / d->sc[0]->v : (y + 1) * 8 * d->maxv);
+        if (ring) jp_ring_done(d, y);
+        else if (publish) jp_publish(d, d->ns == 1 ? (y + 1) * 8 * d->maxv / d->sc[0]->v : (y + 1) * 8 * d->maxv);
     }
     if (b->hit == 2) return jp_fail(d, CLIPVK_ERROR_FORMAT, TRUNCATED);
     *pos = (size_t)(b->p - d->data);

@@ -295,10 +295,24 @@ static void jp_output_rows(const jp_dec *d, int y0, int y1, uint8_t *tmp)
     }
 }
 
-/* Progressive files, after the last scan: the coefficients of MCU row r
- * through the IDCT. */
+/* IDCT unit r: from the ring (a single sequential scan), or a progressive
+ * file's coefficients of MCU row r after the last scan. */
 static void jp_idct_unit(jp_dec *d, int r)
 {
+    if (d->ring) {
+        for (int i = 0; i < d->ring_ns; i++) {
+            jp_comp *c = d->ring_comp[i];
+            for (int v = 0; v < d->ring_vv[i]; v++) {
+                size_t by = (size_t)r * (size_t)d->ring_vv[i] + (size_t)v;
+                for (int bx = 0; bx < d->ring_bw[i]; bx++) {
+                    uint8_t *ac;
+                    const int16_t *cb = jp_ring_block(d, r, i, v, (size_t)bx, &ac);
+                    jp_idct(cb, c->q, c->plane + by * 8 * c->stride + (size_t)bx * 8, c->stride, *ac);
+                }
+            }
+        }
+        return;
+    }
     for (int i = 0; i < d->ncomp; i++) {
         jp_comp *c = &d->comp[i];
         if (!c->scanned) continue;
@@ -343,22 +357,74 @@ void jp_publish(jp_dec *d, int rows)
     pthread_mutex_unlock(&d->lock);
 }
 
+/* With the lock held: claims the next available IDCT unit and does it
+ * (without the lock); returns 0 if there was none. */
+static int jp_idct_next(jp_dec *d)
+{
+    if (d->next_idct >= d->idct_avail) return 0;
+    int r = d->next_idct++;
+    pthread_mutex_unlock(&d->lock);
+    jp_idct_unit(d, r);
+    pthread_mutex_lock(&d->lock);
+    d->idct_done[r] = 1;
+    while (d->idct_prefix < d->idct_units && d->idct_done[d->idct_prefix]) d->idct_prefix++;
+    int64_t rows = (int64_t)d->idct_prefix * d->unit_rows;
+    if (d->idct_prefix == d->idct_units) d->ready = INT32_MAX; /* every plane final */
+    else if (rows > d->ready) d->ready = (int)rows;
+    pthread_cond_broadcast(&d->cond);
+    return 1;
+}
+
+int jp_ring_begin(jp_dec *d, int units)
+{
+    d->ring_ns = d->ns;
+    d->ring_blocks = 0;
+    for (int i = 0; i < d->ns; i++) {
+        jp_comp *c = d->sc[i];
+        d->ring_comp[i] = c;
+        d->ring_vv[i] = d->ns == 1 ? 1 : c->v;
+        d->ring_bw[i] = d->ns == 1 ? c->wb : d->mcux * c->h;
+        d->ring_off[i] = d->ring_blocks;
+        d->ring_blocks += (size_t)d->ring_vv[i] * (size_t)d->ring_bw[i];
+    }
+    d->ring = malloc(JP_RING * d->ring_blocks * 64 * sizeof *d->ring);
+    d->ring_ac = malloc(JP_RING * d->ring_blocks);
+    d->idct_done = calloc((size_t)units, 1);
+    if (!d->ring || !d->ring_ac || !d->idct_done) return jp_fail(d, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    pthread_mutex_lock(&d->lock);
+    d->idct_units = units;
+    d->unit_rows = d->ns == 1 ? 8 * d->maxv / d->sc[0]->v : 8 * d->maxv;
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+int16_t *jp_ring_block(jp_dec *d, int y, int i, int v, size_t bx, uint8_t **ac)
+{
+    size_t k = (size_t)(y % JP_RING) * d->ring_blocks + d->ring_off[i] + (size_t)v * (size_t)d->ring_bw[i] + bx;
+    *ac = d->ring_ac + k;
+    return d->ring + k * 64;
+}
+
+void jp_ring_done(jp_dec *d, int y)
+{
+    pthread_mutex_lock(&d->lock);
+    d->idct_avail = y + 1;
+    pthread_cond_broadcast(&d->cond);
+    /* the slot of unit y + 1 held unit y + 1 - JP_RING: wait until it is
+     * transformed, doing units here rather than waiting when there are any
+     * (so that this thread alone also finishes) */
+    int old = y + 1 - JP_RING;
+    while (old >= 0 && !d->idct_done[old])
+        if (!jp_idct_next(d)) pthread_cond_wait(&d->cond, &d->lock);
+    pthread_mutex_unlock(&d->lock);
+}
+
 /* Claims and does IDCT units and output chunks until none are left. */
 static void jp_work(jp_dec *d, uint8_t *tmp)
 {
     pthread_mutex_lock(&d->lock);
     while (!d->stop) {
-        if (d->next_idct < d->idct_units) {
-            int r = d->next_idct++;
-            pthread_mutex_unlock(&d->lock);
-            jp_idct_unit(d, r);
-            pthread_mutex_lock(&d->lock);
-            d->idct_done[r] = 1;
-            while (d->idct_prefix < d->idct_units && d->idct_done[d->idct_prefix]) d->idct_prefix++;
-            d->ready = d->idct_prefix == d->idct_units ? INT32_MAX : d->idct_prefix * 8 * d->maxv;
-            pthread_cond_broadcast(&d->cond);
-            continue;
-        }
+        if (jp_idct_next(d)) continue;
         if (d->nchunks >= 0 && d->next_chunk >= d->nchunks) break; /* all claimed */
         if (d->nchunks >= 0) {
             int y0 = d->next_chunk * d->chunk_rows, y1 = y0 + d->chunk_rows;
@@ -414,7 +480,7 @@ static void jp_thread(void *arg, unsigned i, unsigned n)
         /* components no scan covered are mid-grey (zero coefficients), as in libjpeg */
         for (int k = 0; k < d->ncomp; k++)
             if (!d->comp[k].scanned) memset(d->comp[k].plane, 128, (size_t)d->comp[k].bw * (size_t)d->comp[k].bh * 64);
-        if (d->progressive && !(d->idct_done = calloc((size_t)d->mcuy, 1))) x->rc = jp_fail(d, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+        if (d->progressive && !d->ring && !(d->idct_done = calloc((size_t)d->mcuy, 1))) x->rc = jp_fail(d, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
         if (!x->rc && !(tmp = malloc(((size_t)d->width + 64) * 4))) x->rc = jp_fail(d, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
     if (x->rc) {
@@ -422,8 +488,14 @@ static void jp_thread(void *arg, unsigned i, unsigned n)
         return;
     }
     pthread_mutex_lock(&d->lock);
-    if (d->progressive) d->idct_units = d->mcuy;
-    else d->ready = INT32_MAX;
+    if (d->progressive) {
+        d->idct_units = d->idct_avail = d->mcuy;
+        d->unit_rows = 8 * d->maxv;
+    } else if (d->ring) {
+        d->idct_avail = d->idct_units; /* all decoded: the rest are ready when transformed */
+    } else {
+        d->ready = INT32_MAX;
+    }
     pthread_cond_broadcast(&d->cond);
     pthread_mutex_unlock(&d->lock);
     jp_work(d, tmp);
@@ -433,6 +505,7 @@ static void jp_thread(void *arg, unsigned i, unsigned n)
 int jp_run(jp_dec *d, int (*parse)(jp_dec *d, uint64_t max_pixels), uint64_t max_pixels, unsigned threads)
 {
     jp_run_ctx x = {d, parse, max_pixels, 0};
+    d->nthreads = threads;
     d->nchunks = -1;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->cond, NULL);
@@ -440,6 +513,10 @@ int jp_run(jp_dec *d, int (*parse)(jp_dec *d, uint64_t max_pixels), uint64_t max
     pthread_cond_destroy(&d->cond);
     pthread_mutex_destroy(&d->lock);
     free(d->idct_done);
+    free(d->ring);
+    free(d->ring_ac);
     d->idct_done = NULL;
+    d->ring = NULL;
+    d->ring_ac = NULL;
     return x.rc;
 }

@@ -76,9 +76,22 @@ typedef struct jp_dec {
     int ready;              /* image rows whose samples are final in every plane (INT32_MAX: all) */
     int stop;               /* no more output: failed, or every chunk claimed */
     int nchunks, next_chunk, chunk_rows; /* nchunks < 0: the frame is not known yet */
-    int idct_units, next_idct, idct_prefix; /* progressive: MCU rows to transform after the last scan */
+    /* IDCT units: MCU rows (block rows of a one-component scan) whose
+     * coefficients wait for the IDCT: a progressive file's after its last
+     * scan; a single sequential scan's, on several threads, in a ring of
+     * JP_RING units that thread 0 fills and every thread empties. */
+    int idct_units, idct_avail, next_idct, idct_prefix, unit_rows;
     uint8_t *idct_done;
+    unsigned nthreads;
+    int16_t *ring;         /* JP_RING slots of ring_blocks blocks */
+    uint8_t *ring_ac;      /* per block: any AC coefficient nonzero */
+    size_t ring_blocks;
+    int ring_ns, ring_vv[4], ring_bw[4];
+    size_t ring_off[4];
+    jp_comp *ring_comp[4];
 } jp_dec;
+
+#define JP_RING 16
 
 /* Records a failure (the first one wins); returns -1. */
 int jp_fail(jp_dec *d, clipvk_status s, const char *why);
@@ -96,6 +109,13 @@ int jp_colour_space(const jp_dec *d);
 int jp_output_begin(jp_dec *d);
 /* The sequential decoder says that image rows [0, rows) of every plane are final. */
 void jp_publish(jp_dec *d, int rows);
+/* Several threads, single sequential scan: sets up the ring for the scan
+ * in d->sc (0, or -1 out of memory); jp_ring_block is where block (v, bx)
+ * of scan component i of unit y goes; jp_ring_done hands unit y to the
+ * IDCT and returns when the slot of unit y + 1 is free. */
+int jp_ring_begin(jp_dec *d, int units);
+int16_t *jp_ring_block(jp_dec *d, int y, int i, int v, size_t bx, uint8_t **ac);
+void jp_ring_done(jp_dec *d, int y);
 /* Decodes (jp_parse, on the calling thread) and converts to RGB on `threads`
  * threads; returns 0 or -1 (d->why says why). */
 int jp_run(jp_dec *d, int (*parse)(jp_dec *d, uint64_t max_pixels), uint64_t max_pixels, unsigned threads);

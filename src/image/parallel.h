@@ -20,9 +20,9 @@ unsigned clipvk_image_threads(unsigned budget, uint64_t pixels);
 
 /* Calls fn(ctx, i, n) for i = 0 .. n-1, each on its own thread (i = 0 on
  * the calling thread), and returns when all have returned. If a thread
- * cannot be started, the calling thread runs that index itself afterwards,
- * so fn must not wait for another index to make progress unless n == 1 is
- * also correct... see jpeg_color.c, which only waits on index 0's work. */
+ * cannot be started, the calling thread runs that index itself after its
+ * own: index 0 must be able to finish the whole job alone (never wait for
+ * the others to make progress), as jpeg_color.c's thread 0 does. */
 void clipvk_parallel_run(unsigned n, void (*fn)(void *ctx, unsigned i, unsigned n), void *ctx);
 
 #endif
