@@ -2,7 +2,9 @@
  * JPEG decode time: stb_image (what clipvk used before) vs clipvk's own
  * decoder (src/image/jpeg.c), alternating, best of N runs of each.
  *
- *   build/bench_jpeg FILE.jpg [runs]      (built with the project)
+ *   build/bench_jpeg FILE.jpg [runs] [threads]   (built with the project)
+ *
+ * threads: clipvk's threads for the one image (default 1, as stb has one).
  *
  * (stb configured as in src/image/stb.h, JPEG only.)
  */
@@ -30,7 +32,7 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_jpeg FILE.jpg [runs]\n");
+        fprintf(stderr, "usage: bench_jpeg FILE.jpg [runs] [threads]\n");
         return 2;
     }
     FILE *f = fopen(argv[1], "rb");
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
     }
     fclose(f);
     int runs = argc > 2 ? atoi(argv[2]) : 5;
+    unsigned threads = argc > 3 ? (unsigned)atoi(argv[3]) : 1;
     double best_stb = 1e30, best_own = 1e30;
     for (int r = 0; r < runs; r++) {
         int w, h, c;
@@ -62,7 +65,7 @@ int main(int argc, char **argv)
         clipvk_image im;
         clipvk_error e;
         double t2 = now_ms();
-        if (clipvk_jpeg_decode(argv[1], b, (size_t)n, 0, &im, &e)) {
+        if (clipvk_jpeg_decode(argv[1], b, (size_t)n, 0, threads, &im, &e)) {
             fprintf(stderr, "%s\n", e.msg);
             return 1;
         }

@@ -160,8 +160,8 @@ clipvk_status clipvk_preprocess_file(clipvk_model *m, const char *path, float *p
     CHECK_ARG(m, path && pixels, "clipvk_preprocess_file: NULL path or pixels");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
     clipvk_image img;
-    if (s || (s = clipvk_image_load(path, m->max_pixels, &img, &m->ctx->err))) return s;
-    s = clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
+    if (s || (s = clipvk_image_load(path, m->max_pixels, 0, &img, &m->ctx->err))) return s;
+    s = clipvk_preprocess(&img, &m->pre, 0, pixels, &m->ctx->err);
     clipvk_image_free(&img);
     return s;
 }
@@ -180,7 +180,7 @@ clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, 
     if ((uint64_t)image->width * image->height > limit)
         return clipvk_api_fail(m->ctx, CLIPVK_ERROR_UNSUPPORTED, "RGB8 image: %ux%u is larger than the limit of %llu pixels",
                                image->width, image->height, (unsigned long long)limit);
-    return clipvk_preprocess(&img, &m->pre, pixels, &m->ctx->err);
+    return clipvk_preprocess(&img, &m->pre, 0, pixels, &m->ctx->err);
 }
 
 static size_t image_floats(const clipvk_model *m)

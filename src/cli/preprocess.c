@@ -27,7 +27,8 @@ static void usage(FILE *f)
             "  --threads N         decode and preprocess on N threads (default: one per core)\n"
             "  --max-pixels N      refuse images with more pixels than N (default %llu)\n"
             "  --raw               write the resized and cropped 0..255 values, not rescaled or normalised\n"
-            "  --time              one thread; print each image's decode and preprocess times to stderr\n",
+            "  --time              the images one after another (each on --threads threads, default one\n"
+            "                      per core); print each image's decode and preprocess times to stderr\n",
             (unsigned long long)CLIPVK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
@@ -48,9 +49,11 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* --time: the images one after another on this thread, decode and
- * preprocess (resize + crop + normalise) timed separately. */
-static int run_timed(char **paths, size_t n, uint64_t max_pixels, const clipvk_preprocess_config *cfg, float *pixels)
+/* --time: the images one after another (a large one split over `threads`
+ * threads, 0: one per core), decode and preprocess (resize + crop +
+ * normalise) timed separately. */
+static int run_timed(char **paths, size_t n, uint64_t max_pixels, const clipvk_preprocess_config *cfg,
+                     unsigned threads, float *pixels)
 {
     uint32_t oh, ow;
     clipvk_preprocess_output_size(cfg, &oh, &ow);
@@ -58,9 +61,9 @@ static int run_timed(char **paths, size_t n, uint64_t max_pixels, const clipvk_p
         clipvk_error err = {0};
         clipvk_image img;
         double t0 = now_ms();
-        if (clipvk_image_load(paths[i], max_pixels, &img, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+        if (clipvk_image_load(paths[i], max_pixels, threads, &img, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
         double t1 = now_ms();
-        clipvk_status s = clipvk_preprocess(&img, cfg, pixels + i * 3 * oh * ow, &err);
+        clipvk_status s = clipvk_preprocess(&img, cfg, threads, pixels + i * 3 * oh * ow, &err);
         double t2 = now_ms();
         if (!s) fprintf(stderr, "%s: %ux%u decode %.2f ms, preprocess %.2f ms\n", paths[i], img.width, img.height,
                         t1 - t0, t2 - t1);
@@ -143,7 +146,7 @@ int cli_preprocess(int argc, char **argv)
         goto done;
     }
     if (timed) {
-        rc = run_timed(argv + first, n, max_pixels, &cfg, pixels);
+        rc = run_timed(argv + first, n, max_pixels, &cfg, (unsigned)threads, pixels);
         if (rc) goto done;
     } else if (clipvk_preprocess_files((const char *const *)argv + first, n, max_pixels, &cfg, (unsigned)threads, pixels,
                                 status, errs)) {

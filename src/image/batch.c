@@ -3,6 +3,8 @@
  * of threads. Each worker takes the next file index under a mutex, so a
  * slow (large) image does not hold up a fixed share of the others; every
  * file has its own status, and a failure only zeroes that file's slot.
+ * The thread budget is shared with each image's own threads (decode.c,
+ * resize.c): workers x threads per image stays within it.
  */
 #include "image/preprocess.h"
 
@@ -18,6 +20,7 @@ typedef struct batch {
     const clipvk_preprocess_config *cfg;
     float *out;
     size_t per_image; /* floats */
+    unsigned image_threads; /* each image's own threads (decode, resize) */
     clipvk_status *status;
     clipvk_error *errs;
     pthread_mutex_t lock;
@@ -34,9 +37,9 @@ static void *worker(void *arg)
         clipvk_error e = {0};
         clipvk_image img;
         float *dst = b->out + i * b->per_image;
-        clipvk_status s = clipvk_image_load(b->paths[i], b->max_pixels, &img, &e);
+        clipvk_status s = clipvk_image_load(b->paths[i], b->max_pixels, b->image_threads, &img, &e);
         if (!s) {
-            s = clipvk_preprocess(&img, b->cfg, dst, &e);
+            s = clipvk_preprocess(&img, b->cfg, b->image_threads, dst, &e);
             if (s) /* preprocess's messages do not know the file: add it */
                 clipvk_fail(&e, s, "%s: %.400s", b->paths[i], e.msg);
             clipvk_image_free(&img);
@@ -59,8 +62,12 @@ clipvk_status clipvk_preprocess_files(const char *const *paths, size_t n, uint64
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (unsigned)cores : 1;
     }
-    if (threads > n) threads = n ? (unsigned)n : 1;
     if (threads > 256) threads = 256;
+    /* The budget is shared: with one worker per image, each image gets one
+     * thread; a lone image (or more threads than images) gets the rest. */
+    unsigned workers = threads < n ? threads : (unsigned)(n ? n : 1);
+    b.image_threads = threads / workers;
+    threads = workers;
     pthread_mutex_init(&b.lock, NULL);
     pthread_t tid[256];
     unsigned started = 0;

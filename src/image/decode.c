@@ -111,14 +111,14 @@ static clipvk_status fail_stb(clipvk_error *err, const char *name)
 }
 
 clipvk_status clipvk_image_decode(const char *name, const void *data, size_t size, uint64_t max_pixels,
-                                  clipvk_image *out, clipvk_error *err)
+                                  unsigned threads, clipvk_image *out, clipvk_error *err)
 {
     memset(out, 0, sizeof *out);
     const uint8_t *p = data;
     if (!max_pixels) max_pixels = CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
     if (size == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: empty file", name);
     if (size > INT32_MAX) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: image file larger than 2 GiB", name);
-    if (clipvk_jpeg_is(p, size)) return clipvk_jpeg_decode(name, p, size, max_pixels, out, err);
+    if (clipvk_jpeg_is(p, size)) return clipvk_jpeg_decode(name, p, size, max_pixels, threads, out, err);
     int len = (int)size, w, h, comp;
     /* stb itself refuses PNGs over 2^30 / channels pixels, with a message that
      * does not say why: check the header's size here first. */
@@ -198,14 +198,15 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     return CLIPVK_OK;
 }
 
-clipvk_status clipvk_image_load(const char *path, uint64_t max_pixels, clipvk_image *out, clipvk_error *err)
+clipvk_status clipvk_image_load(const char *path, uint64_t max_pixels, unsigned threads, clipvk_image *out,
+                                clipvk_error *err)
 {
     memset(out, 0, sizeof *out);
     char *data;
     size_t size;
     clipvk_status s = clipvk_read_file(path, CLIPVK_IMAGE_MAX_FILE_BYTES, &data, &size, err);
     if (s) return s;
-    s = clipvk_image_decode(path, data, size, max_pixels, out, err);
+    s = clipvk_image_decode(path, data, size, max_pixels, threads, out, err);
     free(data);
     return s;
 }

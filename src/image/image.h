@@ -29,12 +29,14 @@ typedef struct clipvk_image {
  * grey, palette, alpha), BMP, GIF (first frame), TGA, binary PNM (P5/P6).
  * Grey becomes RGB, alpha is dropped without compositing and 16-bit samples
  * become 8-bit, each as PIL 9.4's convert("RGB") does. max_pixels = 0 means
- * CLIPVK_IMAGE_DEFAULT_MAX_PIXELS. Failures name the file. */
-clipvk_status clipvk_image_load(const char *path, uint64_t max_pixels, clipvk_image *out, clipvk_error *err);
+ * CLIPVK_IMAGE_DEFAULT_MAX_PIXELS. Failures name the file. A large JPEG is
+ * decoded on up to `threads` threads (0: one per core; image/parallel.h). */
+clipvk_status clipvk_image_load(const char *path, uint64_t max_pixels, unsigned threads, clipvk_image *out,
+                                clipvk_error *err);
 
 /* The same for an image already in memory; `name` is used in messages. */
 clipvk_status clipvk_image_decode(const char *name, const void *data, size_t size, uint64_t max_pixels,
-                                  clipvk_image *out, clipvk_error *err);
+                                  unsigned threads, clipvk_image *out, clipvk_error *err);
 
 /* Wraps the caller's RGB8 pixels (rows `stride` bytes apart, stride >=
  * 3 * width) without copying: the buffer must outlive the image. */

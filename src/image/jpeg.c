@@ -37,6 +37,7 @@
  * checks them.
  */
 #include "image/jpeg_internal.h"
+#include "image/parallel.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -373,6 +374,9 @@ static int jp_scan(jp_dec *d, size_t *pos)
         my = d->mcuy;
     }
     int16_t blk[64];
+    int publish = !d->progressive && d->single_scan && d->scans == 0;
+    int ring = publish && d->nthreads > 1; /* the IDCT on the other threads */
+    if (ring && jp_ring_begin(d, my)) return -1;
     for (int y = 0; y < my; y++) {
         for (int x = 0; x < mx; x++) {
             if (d->restart_interval) {
@@ -389,6 +393,17 @@ static int jp_scan(jp_dec *d, size_t *pos)
                     for (int h = 0; h < nh; h++) {
                         size_t bx = d->ns == 1 ? (size_t)x : (size_t)x * (size_t)c->h + (size_t)h;
                         size_t by = d->ns == 1 ? (size_t)y : (size_t)y * (size_t)c->v + (size_t)v;
+                        if (ring) {
+                            uint8_t *ac;
+                            int16_t *rb = jp_ring_block(d, y, i, v, d->ns == 1 ? (size_t)x : (size_t)x * (size_t)c->h + (size_t)h, &ac);
+                            if (skip) {
+                                memset(rb, 0, 64 * sizeof *rb);
+                                *ac = 0;
+                            } else {
+                                *ac = (uint8_t)jp_block_seq(b, &d->dc[c->td], &d->ac[c->ta], &c->pred, rb);
+                            }
+                            continue;
+                        }
                         if (!d->progressive) {
                             int ac = 0;
                             if (skip) memset(blk, 0, sizeof blk);
@@ -409,6 +424,9 @@ static int jp_scan(jp_dec *d, size_t *pos)
                 }
             }
         }
+        /* a single sequential scan finishes its rows in order: output can start on them */
+        if (ring) jp_ring_done(d, y);
+        else if (publish) jp_publish(d, d->ns == 1 ? (y + 1) * 8 * d->maxv / d->sc[0]->v : (y + 1) * 8 * d->maxv);
     }
     if (b->hit == 2) return jp_fail(d, CLIPVK_ERROR_FORMAT, TRUNCATED);
     *pos = (size_t)(b->p - d->data);
@@ -472,7 +490,7 @@ static int jp_sof(jp_dec *d, const uint8_t *s, size_t len, int marker, uint64_t 
             if (!c->coef) return jp_fail(d, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
         }
     }
-    return 0;
+    return jp_output_begin(d);
 }
 
 static int jp_dht(jp_dec *d, const uint8_t *s, size_t len)
@@ -540,6 +558,9 @@ static int jp_sos(jp_dec *d, const uint8_t *s, size_t len)
         if (bad) return jp_fail(d, CLIPVK_ERROR_FORMAT, "bad progressive scan parameters");
     } else {
         if (d->scans == 0) d->single_scan = ns == d->ncomp;
+    }
+    if (d->scans == 0) d->cs = jp_colour_space(d); /* libjpeg decides at the first scan header */
+    if (!d->progressive) {
         d->ss = 0;
         d->se = 63;
     }
@@ -637,8 +658,38 @@ int clipvk_jpeg_is(const void *data, size_t size)
     return size >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF;
 }
 
+/* The frame's size from its header, found by skipping marker segments
+ * (only to choose the number of threads: jp_parse reads it properly). */
+static int jp_peek_size(const uint8_t *p, size_t n, int *w, int *h)
+{
+    size_t i = 2;
+    while (i + 4 <= n) {
+        if (p[i] != 0xFF) return 0;
+        int m = p[i + 1];
+        if (m == 0xFF) {
+            i++;
+            continue;
+        }
+        if (m == 0xD8 || m == 0xD9 || m == 0xDA) return 0;
+        if ((m >= 0xD0 && m <= 0xD7) || m == 0x01) {
+            i += 2;
+            continue;
+        }
+        size_t len = (size_t)(p[i + 2] << 8 | p[i + 3]);
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            if (len < 7 || i + 9 > n) return 0;
+            *h = p[i + 5] << 8 | p[i + 6];
+            *w = p[i + 7] << 8 | p[i + 8];
+            return 1;
+        }
+        if (len < 2) return 0;
+        i += 2 + len;
+    }
+    return 0;
+}
+
 clipvk_status clipvk_jpeg_decode(const char *name, const void *data, size_t size, uint64_t max_pixels,
-                                 clipvk_image *out, clipvk_error *err)
+                                 unsigned threads, clipvk_image *out, clipvk_error *err)
 {
     memset(out, 0, sizeof *out);
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -655,17 +706,12 @@ clipvk_status clipvk_jpeg_decode(const char *name, const void *data, size_t size
         jp_huff_build(&d->dc[i], std_dc_counts[i], dcv, 12, 1);
         jp_huff_build(&d->ac[i], std_ac_counts[i], std_ac_vals[i], 162, 0);
     }
-    uint8_t *rgb = NULL;
     clipvk_status st = CLIPVK_OK;
-    if (jp_parse(d, max_pixels) == 0) {
-        jp_finish_planes(d);
-        rgb = malloc((size_t)d->width * (size_t)d->height * 3);
-        if (!rgb) jp_fail(d, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
-        else if (jp_output(d, rgb)) {
-            free(rgb);
-            rgb = NULL;
-        }
-    }
+    int pw, ph;
+    unsigned nt = jp_peek_size(d->data, d->size, &pw, &ph) ? clipvk_image_threads(threads, (uint64_t)pw * (uint64_t)ph) : 1;
+    jp_run(d, jp_parse, max_pixels, nt);
+    uint8_t *rgb = d->why ? NULL : d->rgb;
+    if (!rgb) free(d->rgb);
     if (d->over_limit)
         st = clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %dx%d image is larger than the limit of %llu pixels", name,
                          d->width, d->height, (unsigned long long)max_pixels);

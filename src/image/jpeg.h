@@ -17,8 +17,10 @@ int clipvk_jpeg_is(const void *data, size_t size);
 
 /* Decodes a JPEG file to RGB8 (out->owned holds the pixels). Images with
  * more than max_pixels pixels (nonzero) are refused from the frame header,
- * before any pixel memory is allocated. Errors name `name` in one line. */
+ * before any pixel memory is allocated. Errors name `name` in one line.
+ * A large image is decoded on up to `threads` threads (0: one per core;
+ * see image/parallel.h); the pixels do not depend on the number. */
 clipvk_status clipvk_jpeg_decode(const char *name, const void *data, size_t size, uint64_t max_pixels,
-                                 clipvk_image *out, clipvk_error *err);
+                                 unsigned threads, clipvk_image *out, clipvk_error *err);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "image/jpeg.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,7 +66,32 @@ typedef struct jp_dec {
     jp_bits bits;
     uint32_t eobrun;
     int next_rst, togo;
+    /* Output (jpeg_color.c): the RGB pixels, written in chunks of image rows
+     * by every thread of the decode while the calling thread decodes the
+     * entropy-coded data; the fields below `lock` are shared under it. */
+    uint8_t *rgb;
+    int cs;                 /* colour space, fixed at the first scan */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int ready;              /* image rows whose samples are final in every plane (INT32_MAX: all) */
+    int stop;               /* no more output: failed, or every chunk claimed */
+    int nchunks, next_chunk, chunk_rows; /* nchunks < 0: the frame is not known yet */
+    /* IDCT units: MCU rows (block rows of a one-component scan) whose
+     * coefficients wait for the IDCT: a progressive file's after its last
+     * scan; a single sequential scan's, on several threads, in a ring of
+     * JP_RING units that thread 0 fills and every thread empties. */
+    int idct_units, idct_avail, next_idct, idct_prefix, unit_rows;
+    uint8_t *idct_done;
+    unsigned nthreads;
+    int16_t *ring;         /* JP_RING slots of ring_blocks blocks */
+    uint8_t *ring_ac;      /* per block: any AC coefficient nonzero */
+    size_t ring_blocks;
+    int ring_ns, ring_vv[4], ring_bw[4];
+    size_t ring_off[4];
+    jp_comp *ring_comp[4];
 } jp_dec;
+
+#define JP_RING 16
 
 /* Records a failure (the first one wins); returns -1. */
 int jp_fail(jp_dec *d, clipvk_status s, const char *why);
@@ -78,7 +104,32 @@ void jp_idct_init(void);
 
 /* jpeg_color.c: the decoded planes upsampled and converted to RGB. */
 void jp_color_init(void);
-void jp_finish_planes(jp_dec *d);
-int jp_output(jp_dec *d, uint8_t *rgb);
+int jp_colour_space(const jp_dec *d);
+/* Sets up the output once the frame header is read (allocates d->rgb). */
+int jp_output_begin(jp_dec *d);
+/* The sequential decoder says that image rows [0, rows) of every plane are final. */
+void jp_publish(jp_dec *d, int rows);
+/* Several threads, single sequential scan: sets up the ring for the scan
+ * in d->sc (0, or -1 out of memory); jp_ring_block is where block (v, bx)
+ * of scan component i of unit y goes; jp_ring_done hands unit y to the
+ * IDCT and returns when the slot of unit y + 1 is free. */
+int jp_ring_begin(jp_dec *d, int units);
+int16_t *jp_ring_block(jp_dec *d, int y, int i, int v, size_t bx, uint8_t **ac);
+void jp_ring_done(jp_dec *d, int y);
+/* Decodes (jp_parse, on the calling thread) and converts to RGB on `threads`
+ * threads; returns 0 or -1 (d->why says why). */
+int jp_run(jp_dec *d, int (*parse)(jp_dec *d, uint64_t max_pixels), uint64_t max_pixels, unsigned threads);
+
+/* Row kernels (jpeg_color.c), plain C and, where built, SSE2; the same
+ * results (tests/test_image_kernels.c checks them against each other). */
+void jp_h2v2_c(const uint8_t *near, const uint8_t *far, int dw, uint8_t *out);
+void jp_h2v1_c(const uint8_t *in, int dw, uint8_t *out);
+void jp_ycc_rgb_c(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w, uint8_t *rgb);
+#if defined(__SSE2__) && !defined(CLIPVK_IMAGE_NO_SIMD)
+#define JP_COLOR_SSE2 1
+void jp_h2v2_sse2(const uint8_t *near, const uint8_t *far, int dw, uint8_t *out);
+void jp_h2v1_sse2(const uint8_t *in, int dw, uint8_t *out);
+void jp_ycc_rgb_sse2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w, uint8_t *rgb);
+#endif
 
 #endif

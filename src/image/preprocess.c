@@ -189,8 +189,8 @@ static int64_t crop_offset(uint32_t side, uint32_t crop, clipvk_crop_rounding r)
     return (d & 1) && (q & 1) ? q + 1 : q; /* q + 0.5 goes to the even neighbour */
 }
 
-clipvk_status clipvk_preprocess_u8(const clipvk_image *img, const clipvk_preprocess_config *cfg, uint8_t *out,
-                                   clipvk_error *err)
+clipvk_status clipvk_preprocess_u8(const clipvk_image *img, const clipvk_preprocess_config *cfg, unsigned threads,
+                                   uint8_t *out, clipvk_error *err)
 {
     uint32_t w = img->width, h = img->height, rw = w, rh = h, ow, oh;
     if (!img->rgb || !w || !h || img->stride < (size_t)w * 3)
@@ -226,18 +226,18 @@ clipvk_status clipvk_preprocess_u8(const clipvk_image *img, const clipvk_preproc
     if (x1 <= x0 || y1 <= y0) return CLIPVK_OK;
     uint8_t *dst = out + ((size_t)(y0 - top) * ow + (size_t)(x0 - left)) * 3;
     return clipvk_resize_bicubic(img->rgb, w, h, img->stride, rw, rh, (uint32_t)x0, (uint32_t)y0, (uint32_t)(x1 - x0),
-                                 (uint32_t)(y1 - y0), dst, (size_t)ow * 3, err);
+                                 (uint32_t)(y1 - y0), dst, (size_t)ow * 3, threads, err);
 }
 
-clipvk_status clipvk_preprocess(const clipvk_image *img, const clipvk_preprocess_config *cfg, float *out,
-                                clipvk_error *err)
+clipvk_status clipvk_preprocess(const clipvk_image *img, const clipvk_preprocess_config *cfg, unsigned threads,
+                                float *out, clipvk_error *err)
 {
     uint32_t oh, ow;
     clipvk_preprocess_output_size(cfg, &oh, &ow);
     size_t plane = (size_t)oh * ow;
     uint8_t *px = malloc(plane * 3);
     if (!px) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "preprocess: out of host memory");
-    clipvk_status s = clipvk_preprocess_u8(img, cfg, px, err);
+    clipvk_status s = clipvk_preprocess_u8(img, cfg, threads, px, err);
     if (s) {
         free(px);
         return s;

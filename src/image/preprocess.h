@@ -57,12 +57,13 @@ void clipvk_preprocess_output_size(const clipvk_preprocess_config *cfg, uint32_t
 
 /* Resizes and crops to 8-bit RGB, HWC, out_h * out_w * 3 bytes — the
  * pixels before ToTensor. */
-clipvk_status clipvk_preprocess_u8(const clipvk_image *img, const clipvk_preprocess_config *cfg, uint8_t *out,
-                                   clipvk_error *err);
+clipvk_status clipvk_preprocess_u8(const clipvk_image *img, const clipvk_preprocess_config *cfg, unsigned threads,
+                                   uint8_t *out, clipvk_error *err);
 
-/* The whole pipeline: float32 CHW, 3 * out_h * out_w values. */
-clipvk_status clipvk_preprocess(const clipvk_image *img, const clipvk_preprocess_config *cfg, float *out,
-                                clipvk_error *err);
+/* The whole pipeline: float32 CHW, 3 * out_h * out_w values. A large
+ * image is resized on up to `threads` threads (0: one per core). */
+clipvk_status clipvk_preprocess(const clipvk_image *img, const clipvk_preprocess_config *cfg, unsigned threads,
+                                float *out, clipvk_error *err);
 
 /* Decodes and preprocesses n files on `threads` threads (0: one per core,
  * at most n). Image i goes to out + i * 3 * out_h * out_w; status[i] and
