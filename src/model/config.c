@@ -65,7 +65,7 @@ static const cJSON *sub(const cJSON *root, const char *name)
     return cJSON_IsObject(o) ? o : NULL;
 }
 
-clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipvk_error *err)
+clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_model_config *c, clipvk_error *err)
 {
     /* Hugging Face's defaults (openai/clip-vit-base-patch32's shapes). */
     *c = (clipvk_model_config){
@@ -75,11 +75,8 @@ clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipv
                    .eps = 1e-5f, .image_size = 224, .patch_size = 32, .channels = 3},
         .projection_dim = 512,
     };
-    char *text;
-    clipvk_status s = clipvk_read_file(path, 16u << 20, &text, NULL, err);
-    if (s) return s;
-    cJSON *root = cJSON_Parse(text);
-    free(text);
+    clipvk_status s = CLIPVK_OK;
+    cJSON *root = cJSON_Parse(json);
     if (!root) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not valid JSON", path);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -116,5 +113,15 @@ clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipv
     }
 done:
     cJSON_Delete(root);
+    return s;
+}
+
+clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipvk_error *err)
+{
+    char *text;
+    clipvk_status s = clipvk_read_file(path, 16u << 20, &text, NULL, err);
+    if (s) return s;
+    s = clipvk_config_parse(path, text, c, err);
+    free(text);
     return s;
 }

@@ -25,6 +25,7 @@ typedef struct shard {
     char path[1024];
     void *map;
     size_t size;
+    int borrowed; /* the caller's memory (open_memory): not unmapped */
 } shard;
 
 struct clipvk_safetensors {
@@ -143,6 +144,8 @@ static clipvk_status parse_shard(clipvk_safetensors *st, uint32_t file, clipvk_e
     const shard *sh = &st->shards[file];
     const char *fn = sh->path;
     const uint8_t *p = sh->map;
+    if (sh->size < 8)
+        return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %zu bytes is too short for a safetensors file", fn, sh->size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | p[i];
     if (hlen < 2 || hlen > MAX_HEADER)
@@ -325,13 +328,36 @@ clipvk_status clipvk_safetensors_open(const char *path, clipvk_safetensors **out
     return CLIPVK_OK;
 }
 
+clipvk_status clipvk_safetensors_open_memory(const void *data, size_t size, const char *name,
+                                            clipvk_safetensors **out, clipvk_error *err)
+{
+    *out = NULL;
+    clipvk_safetensors *st = calloc(1, sizeof *st);
+    if (!st) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    snprintf(st->shards[0].path, sizeof st->shards[0].path, "%s", name);
+    st->shards[0].map = (void *)data; /* read only, like the PROT_READ mapping */
+    st->shards[0].size = size;
+    st->shards[0].borrowed = 1;
+    st->nshards = 1;
+    clipvk_status s = parse_shard(st, 0, err);
+    if (s) {
+        clipvk_safetensors_close(st);
+        return s;
+    }
+    /* One shard: parse_shard already sorted it and refused duplicates, but
+     * the lookup order is by name. */
+    qsort(st->tensors, st->ntensors, sizeof *st->tensors, cmp_name);
+    *out = st;
+    return CLIPVK_OK;
+}
+
 void clipvk_safetensors_close(clipvk_safetensors *st)
 {
     if (!st) return;
     for (uint32_t i = 0; i < st->ntensors; i++) free(st->tensors[i].name);
     free(st->tensors);
     for (uint32_t i = 0; i < st->nshards; i++)
-        if (st->shards[i].map) munmap(st->shards[i].map, st->shards[i].size);
+        if (st->shards[i].map && !st->shards[i].borrowed) munmap(st->shards[i].map, st->shards[i].size);
     free(st);
 }
 
