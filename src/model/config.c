@@ -95,8 +95,12 @@ clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_mod
         (s = get_u32(path, "", root, "projection_dim", 1, 16384, &c->projection_dim, err)))
         goto done;
     if (eos && !cJSON_IsNull(eos)) {
-        if (!cJSON_IsNumber(eos) || eos->valuedouble < 0 || eos->valuedouble != floor(eos->valuedouble)) {
-            s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: text_config.eos_token_id must be a non-negative integer", path);
+        /* Bounded before the conversion: a double beyond int64's range (1e30)
+         * converts to an undefined value. Token ids are int32. */
+        if (!cJSON_IsNumber(eos) || !(eos->valuedouble >= 0 && eos->valuedouble <= INT32_MAX) ||
+            eos->valuedouble != floor(eos->valuedouble)) {
+            s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: text_config.eos_token_id must be an integer in [0, %d]", path,
+                            INT32_MAX);
             goto done;
         }
         tc->eos_token_id = (int64_t)eos->valuedouble;

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_tower(&c.text);
         check_tower(&c.vision);
         if (!c.vision.patch_size || c.vision.patch_size > c.vision.image_size || !c.text.vocab || !c.text.context ||
-            !c.projection_dim || clipvk_vision_tokens(&c.vision) > 16385)
+            !c.projection_dim || clipvk_vision_tokens(&c.vision) > 16385 || c.text.eos_token_id < 0 ||
+            c.text.eos_token_id > INT32_MAX)
             abort();
     }
     free(text);
