@@ -100,6 +100,13 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(((const clipvk_tensor_info *)a)->name, ((const clipvk_tensor_info *)b)->name);
 }
 
+/* qsort of tensors[first..n): a header without tensors ("{}") leaves the
+ * table NULL, and NULL + 0 or qsort(NULL, 0, ...) is undefined behaviour. */
+static void sort_tensors(clipvk_safetensors *st, uint32_t first, int (*cmp)(const void *, const void *))
+{
+    if (st->ntensors - first > 1) qsort(st->tensors + first, st->ntensors - first, sizeof *st->tensors, cmp);
+}
+
 static clipvk_status map_file(const char *path, shard *sh, clipvk_error *err)
 {
     snprintf(sh->path, sizeof sh->path, "%s", path);
@@ -235,14 +242,14 @@ static clipvk_status parse_shard(clipvk_safetensors *st, uint32_t file, clipvk_e
     }
     /* Names are unique (checked before overlaps, which a repeated entry also
      * causes, so the message names the real problem)... */
-    qsort(st->tensors + first, st->ntensors - first, sizeof *st->tensors, cmp_name);
+    sort_tensors(st, first, cmp_name);
     for (uint32_t i = first + 1; i < st->ntensors; i++)
         if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name)) {
             s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' appears twice", fn, st->tensors[i].name);
             goto done;
         }
     /* ...and no two tensors share bytes: sort by offset, check neighbours. */
-    qsort(st->tensors + first, st->ntensors - first, sizeof *st->tensors, cmp_offset);
+    sort_tensors(st, first, cmp_offset);
     for (uint32_t i = first + 1; i < st->ntensors; i++) {
         const clipvk_tensor_info *a = &st->tensors[i - 1], *c = &st->tensors[i];
         if (a->bytes && c->bytes && (const uint8_t *)a->data + a->bytes > (const uint8_t *)c->data) {
@@ -314,7 +321,7 @@ clipvk_status clipvk_safetensors_open(const char *path, clipvk_safetensors **out
     }
     if (!s) {
         /* Sorted by name for lookup; equal neighbours are duplicates. */
-        qsort(st->tensors, st->ntensors, sizeof *st->tensors, cmp_name);
+        sort_tensors(st, 0, cmp_name);
         for (uint32_t i = 1; i < st->ntensors && !s; i++)
             if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name))
                 s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' appears twice", base_name(path),
@@ -346,7 +353,7 @@ clipvk_status clipvk_safetensors_open_memory(const void *data, size_t size, cons
     }
     /* One shard: parse_shard already sorted it and refused duplicates, but
      * the lookup order is by name. */
-    qsort(st->tensors, st->ntensors, sizeof *st->tensors, cmp_name);
+    sort_tensors(st, 0, cmp_name);
     *out = st;
     return CLIPVK_OK;
 }
@@ -364,6 +371,7 @@ void clipvk_safetensors_close(clipvk_safetensors *st)
 const clipvk_tensor_info *clipvk_safetensors_find(const clipvk_safetensors *st, const char *name)
 {
     clipvk_tensor_info key = {.name = (char *)name};
+    if (!st->ntensors) return NULL; /* no table at all: bsearch(NULL) is undefined */
     return bsearch(&key, st->tensors, st->ntensors, sizeof key, cmp_name);
 }
 

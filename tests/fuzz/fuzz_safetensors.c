@@ -13,6 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     clipvk_safetensors *st;
     clipvk_error err;
     if (clipvk_safetensors_open_memory(data, size, "fuzz.safetensors", &st, &err)) return 0;
+    (void)clipvk_safetensors_find(st, "text_model.embeddings.token_embedding.weight");
     float buf[64];
     for (uint32_t i = 0; i < clipvk_safetensors_count(st); i++) {
         const clipvk_tensor_info *t = clipvk_safetensors_at(st, i);
