@@ -2,6 +2,7 @@
 #include "util/file.h"
 
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +45,11 @@ static clipvk_status get_common(const char *path, const char *tower, const cJSON
     }
     const cJSON *eps = o ? cJSON_GetObjectItemCaseSensitive(o, "layer_norm_eps") : NULL;
     if (eps && !cJSON_IsNull(eps)) {
-        if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))
-            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %slayer_norm_eps must be in (0, 1)", path, tower);
+        /* At least FLT_MIN: the kernels take it as a float, and a smaller
+         * positive double (1e-50) would become 0 there. */
+        if (!cJSON_IsNumber(eps) || !(eps->valuedouble >= FLT_MIN && eps->valuedouble < 1))
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %slayer_norm_eps must be in [%g, 1)", path, tower,
+                               (double)FLT_MIN);
         t->eps = (float)eps->valuedouble;
     }
     if (t->hidden % t->heads)
