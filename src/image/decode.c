@@ -125,6 +125,13 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %llux%llu image is larger than the limit of %llu pixels",
                                name, (unsigned long long)pw, (unsigned long long)ph, (unsigned long long)max_pixels);
     }
+    /* A binary PNM header is ours to check first: stb 2.27 parses its
+     * numbers into an int without an overflow check (undefined behaviour for
+     * a width of 2222222222). pnm_number refuses anything above 10^9. */
+    pnm_header pnm;
+    int is_pnm = pnm_parse(p, size, &pnm);
+    if (!is_pnm && size >= 2 && p[0] == 'P' && (p[1] == '5' || p[1] == '6'))
+        return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: malformed PNM header", name);
     /* stbi_info reads only the header: the size check below happens before
      * any pixel memory exists. */
     if (!stbi_info_from_memory(p, len, &w, &h, &comp))
@@ -138,8 +145,6 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     if (is_jpeg(p, size) && jpeg_truncated(p, size))
         return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: truncated JPEG (no end-of-image marker after the last scan)",
                            name);
-    pnm_header pnm;
-    int is_pnm = pnm_parse(p, size, &pnm);
     if (is_pnm && pnm.maxval == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: PNM maxval is 0", name);
     if (is_pnm) { /* stb pads a short PNM with zeros; PIL refuses it */
         uint64_t need = (uint64_t)w * (uint64_t)h * (pnm.magic == 6 ? 3u : 1u) * (pnm.maxval > 255 ? 2u : 1u);
