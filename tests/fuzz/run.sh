@@ -22,11 +22,12 @@ for t in $targets; do
     regs="$here/regressions/$t"
     [ -d "$regs" ] || regs=""
     log="$work/log.txt"
-    # -timeout: one input running 10 s is a bug (a hang); -rss_limit_mb:
-    # 2 GiB, far above what any accepted input needs (the targets cap
-    # sizes); -max_len: larger than every seed (the biggest are ~8 KB).
+    # -timeout: one input running 10 s is a bug (a hang); -rss_limit_mb and
+    # -malloc_limit_mb: far above what any input needs (the targets cap
+    # sizes), so a tiny file that makes the code allocate hundreds of MiB is
+    # reported; -max_len: larger than every seed (the biggest are ~8 KB).
     start=$(date +%s)
-    "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+    "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=16384 -print_final_stats=1 \
         -artifact_prefix="$work/" "$work/corpus" "$seeds" $regs >"$log" 2>&1
     rc=$?
     end=$(date +%s)
