@@ -12,8 +12,11 @@ libdir=$(ls -d "$prefix"/lib*/ | head -n 1)
 pcdir="$libdir/pkgconfig"
 [ -f "$pcdir/clipvk.pc" ] || { echo "FAIL: no clipvk.pc installed"; exit 1; }
 
-# pkg-config
-cc -o "$work/classify_pc" "$src/examples/classify.c" $(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs clipvk)
+# pkg-config. CC, CFLAGS and LDFLAGS (which cmake also reads below) are set
+# by the sanitizer build: its libclipvk.so needs the sanitizer runtimes,
+# which only a program linked with -fsanitize brings.
+${CC:-cc} ${CFLAGS:-} -o "$work/classify_pc" "$src/examples/classify.c" \
+    $(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs clipvk) ${LDFLAGS:-}
 
 # find_package
 mkdir -p "$work/consumer"

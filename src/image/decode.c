@@ -22,6 +22,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A PNG chunk whose length runs past the end of the file: stb 2.27 grows its
+ * IDAT buffer to the claimed length (up to 2 GiB from a 100-byte file)
+ * before it finds the data missing. PIL refuses such files as truncated,
+ * and so do we, before stb sees them. Chunks are walked up to IEND. */
+static int png_truncated(const uint8_t *p, size_t n)
+{
+    size_t i = 8;
+    while (n - i >= 8) {
+        uint64_t len = (uint64_t)p[i] << 24 | (uint64_t)p[i + 1] << 16 | (uint64_t)p[i + 2] << 8 | p[i + 3];
+        if (len + 12 > n - i) return 1; /* length, type, data, CRC */
+        if (!memcmp(p + i + 4, "IEND", 4)) return 0;
+        i += 12 + (size_t)len;
+    }
+    return 0; /* no IEND: stb refuses that itself */
+}
+
 /* Binary PNM header: magic 5 (grey) or 6 (RGB), maxval, and where the
  * samples start. Returns 0 if this is not a P5/P6 file stb would read. */
 typedef struct pnm_header {
@@ -128,7 +144,16 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
         if (pw * ph > max_pixels)
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %llux%llu image is larger than the limit of %llu pixels",
                                name, (unsigned long long)pw, (unsigned long long)ph, (unsigned long long)max_pixels);
+        if (png_truncated(p, size))
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: cannot decode image: truncated PNG (a chunk runs past the end of the file)", name);
     }
+    /* A binary PNM header is ours to check first: stb 2.27 parses its
+     * numbers into an int without an overflow check (undefined behaviour for
+     * a width of 2222222222). pnm_number refuses anything above 10^9. */
+    pnm_header pnm;
+    int is_pnm = pnm_parse(p, size, &pnm);
+    if (!is_pnm && size >= 2 && p[0] == 'P' && (p[1] == '5' || p[1] == '6'))
+        return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: malformed PNM header", name);
     /* stbi_info reads only the header: the size check below happens before
      * any pixel memory exists. */
     int is_png = size >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8);
@@ -145,8 +170,6 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     if ((uint64_t)w * (uint64_t)h > max_pixels)
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %dx%d image is larger than the limit of %llu pixels",
                            name, w, h, (unsigned long long)max_pixels);
-    pnm_header pnm;
-    int is_pnm = pnm_parse(p, size, &pnm);
     if (is_pnm && pnm.maxval == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: PNM maxval is 0", name);
     if (is_pnm) { /* stb pads a short PNM with zeros; PIL refuses it */
         uint64_t need = (uint64_t)w * (uint64_t)h * (pnm.magic == 6 ? 3u : 1u) * (pnm.maxval > 255 ? 2u : 1u);

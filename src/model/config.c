@@ -2,6 +2,7 @@
 #include "util/file.h"
 
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +45,11 @@ static clipvk_status get_common(const char *path, const char *tower, const cJSON
     }
     const cJSON *eps = o ? cJSON_GetObjectItemCaseSensitive(o, "layer_norm_eps") : NULL;
     if (eps && !cJSON_IsNull(eps)) {
-        if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))
-            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %slayer_norm_eps must be in (0, 1)", path, tower);
+        /* At least FLT_MIN: the kernels take it as a float, and a smaller
+         * positive double (1e-50) would become 0 there. */
+        if (!cJSON_IsNumber(eps) || !(eps->valuedouble >= FLT_MIN && eps->valuedouble < 1))
+            return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %slayer_norm_eps must be in [%g, 1)", path, tower,
+                               (double)FLT_MIN);
         t->eps = (float)eps->valuedouble;
     }
     if (t->hidden % t->heads)
@@ -65,7 +69,7 @@ static const cJSON *sub(const cJSON *root, const char *name)
     return cJSON_IsObject(o) ? o : NULL;
 }
 
-clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipvk_error *err)
+clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_model_config *c, clipvk_error *err)
 {
     /* Hugging Face's defaults (openai/clip-vit-base-patch32's shapes). */
     *c = (clipvk_model_config){
@@ -75,11 +79,8 @@ clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipv
                    .eps = 1e-5f, .image_size = 224, .patch_size = 32, .channels = 3},
         .projection_dim = 512,
     };
-    char *text;
-    clipvk_status s = clipvk_read_file(path, 16u << 20, &text, NULL, err);
-    if (s) return s;
-    cJSON *root = cJSON_Parse(text);
-    free(text);
+    clipvk_status s = CLIPVK_OK;
+    cJSON *root = cJSON_Parse(json);
     if (!root) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not valid JSON", path);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -98,8 +99,12 @@ clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipv
         (s = get_u32(path, "", root, "projection_dim", 1, 16384, &c->projection_dim, err)))
         goto done;
     if (eos && !cJSON_IsNull(eos)) {
-        if (!cJSON_IsNumber(eos) || eos->valuedouble < 0 || eos->valuedouble != floor(eos->valuedouble)) {
-            s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: text_config.eos_token_id must be a non-negative integer", path);
+        /* Bounded before the conversion: a double beyond int64's range (1e30)
+         * converts to an undefined value. Token ids are int32. */
+        if (!cJSON_IsNumber(eos) || !(eos->valuedouble >= 0 && eos->valuedouble <= INT32_MAX) ||
+            eos->valuedouble != floor(eos->valuedouble)) {
+            s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: text_config.eos_token_id must be an integer in [0, %d]", path,
+                            INT32_MAX);
             goto done;
         }
         tc->eos_token_id = (int64_t)eos->valuedouble;
@@ -116,5 +121,15 @@ clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipv
     }
 done:
     cJSON_Delete(root);
+    return s;
+}
+
+clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipvk_error *err)
+{
+    char *text;
+    clipvk_status s = clipvk_read_file(path, 16u << 20, &text, NULL, err);
+    if (s) return s;
+    s = clipvk_config_parse(path, text, c, err);
+    free(text);
     return s;
 }

@@ -35,6 +35,9 @@ typedef struct clipvk_model_config {
 /* Reads and validates config.json (sizes positive and sane, heads dividing
  * the width, a known activation). */
 clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipvk_error *err);
+/* The same for the NUL-terminated text of a config.json (`path` names it in
+ * messages). */
+clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_model_config *c, clipvk_error *err);
 
 /* Vision tokens: patches plus the class token. */
 static inline uint32_t clipvk_vision_tokens(const clipvk_tower_config *v)

@@ -25,6 +25,7 @@ typedef struct shard {
     char path[1024];
     void *map;
     size_t size;
+    int borrowed; /* the caller's memory (open_memory): not unmapped */
 } shard;
 
 struct clipvk_safetensors {
@@ -99,6 +100,13 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(((const clipvk_tensor_info *)a)->name, ((const clipvk_tensor_info *)b)->name);
 }
 
+/* qsort of tensors[first..n): a header without tensors ("{}") leaves the
+ * table NULL, and NULL + 0 or qsort(NULL, 0, ...) is undefined behaviour. */
+static void sort_tensors(clipvk_safetensors *st, uint32_t first, int (*cmp)(const void *, const void *))
+{
+    if (st->ntensors - first > 1) qsort(st->tensors + first, st->ntensors - first, sizeof *st->tensors, cmp);
+}
+
 static clipvk_status map_file(const char *path, shard *sh, clipvk_error *err)
 {
     snprintf(sh->path, sizeof sh->path, "%s", path);
@@ -143,6 +151,8 @@ static clipvk_status parse_shard(clipvk_safetensors *st, uint32_t file, clipvk_e
     const shard *sh = &st->shards[file];
     const char *fn = sh->path;
     const uint8_t *p = sh->map;
+    if (sh->size < 8)
+        return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %zu bytes is too short for a safetensors file", fn, sh->size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | p[i];
     if (hlen < 2 || hlen > MAX_HEADER)
@@ -232,14 +242,14 @@ static clipvk_status parse_shard(clipvk_safetensors *st, uint32_t file, clipvk_e
     }
     /* Names are unique (checked before overlaps, which a repeated entry also
      * causes, so the message names the real problem)... */
-    qsort(st->tensors + first, st->ntensors - first, sizeof *st->tensors, cmp_name);
+    sort_tensors(st, first, cmp_name);
     for (uint32_t i = first + 1; i < st->ntensors; i++)
         if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name)) {
             s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' appears twice", fn, st->tensors[i].name);
             goto done;
         }
     /* ...and no two tensors share bytes: sort by offset, check neighbours. */
-    qsort(st->tensors + first, st->ntensors - first, sizeof *st->tensors, cmp_offset);
+    sort_tensors(st, first, cmp_offset);
     for (uint32_t i = first + 1; i < st->ntensors; i++) {
         const clipvk_tensor_info *a = &st->tensors[i - 1], *c = &st->tensors[i];
         if (a->bytes && c->bytes && (const uint8_t *)a->data + a->bytes > (const uint8_t *)c->data) {
@@ -311,7 +321,7 @@ clipvk_status clipvk_safetensors_open(const char *path, clipvk_safetensors **out
     }
     if (!s) {
         /* Sorted by name for lookup; equal neighbours are duplicates. */
-        qsort(st->tensors, st->ntensors, sizeof *st->tensors, cmp_name);
+        sort_tensors(st, 0, cmp_name);
         for (uint32_t i = 1; i < st->ntensors && !s; i++)
             if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name))
                 s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' appears twice", base_name(path),
@@ -325,19 +335,43 @@ clipvk_status clipvk_safetensors_open(const char *path, clipvk_safetensors **out
     return CLIPVK_OK;
 }
 
+clipvk_status clipvk_safetensors_open_memory(const void *data, size_t size, const char *name,
+                                            clipvk_safetensors **out, clipvk_error *err)
+{
+    *out = NULL;
+    clipvk_safetensors *st = calloc(1, sizeof *st);
+    if (!st) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    snprintf(st->shards[0].path, sizeof st->shards[0].path, "%s", name);
+    st->shards[0].map = (void *)data; /* read only, like the PROT_READ mapping */
+    st->shards[0].size = size;
+    st->shards[0].borrowed = 1;
+    st->nshards = 1;
+    clipvk_status s = parse_shard(st, 0, err);
+    if (s) {
+        clipvk_safetensors_close(st);
+        return s;
+    }
+    /* One shard: parse_shard already sorted it and refused duplicates, but
+     * the lookup order is by name. */
+    sort_tensors(st, 0, cmp_name);
+    *out = st;
+    return CLIPVK_OK;
+}
+
 void clipvk_safetensors_close(clipvk_safetensors *st)
 {
     if (!st) return;
     for (uint32_t i = 0; i < st->ntensors; i++) free(st->tensors[i].name);
     free(st->tensors);
     for (uint32_t i = 0; i < st->nshards; i++)
-        if (st->shards[i].map) munmap(st->shards[i].map, st->shards[i].size);
+        if (st->shards[i].map && !st->shards[i].borrowed) munmap(st->shards[i].map, st->shards[i].size);
     free(st);
 }
 
 const clipvk_tensor_info *clipvk_safetensors_find(const clipvk_safetensors *st, const char *name)
 {
     clipvk_tensor_info key = {.name = (char *)name};
+    if (!st->ntensors) return NULL; /* no table at all: bsearch(NULL) is undefined */
     return bsearch(&key, st->tensors, st->ntensors, sizeof key, cmp_name);
 }
 

@@ -36,6 +36,12 @@ typedef struct clipvk_safetensors clipvk_safetensors;
 
 /* Opens `path`: a .safetensors file, or a model.safetensors.index.json. */
 clipvk_status clipvk_safetensors_open(const char *path, clipvk_safetensors **out, clipvk_error *err);
+/* The same checks on a single .safetensors image already in memory (`name`
+ * is used in messages). The tensors point into `data`, which must outlive
+ * the handle. Models are opened with clipvk_safetensors_open; this is for
+ * the fuzz target and for callers that hold the bytes themselves. */
+clipvk_status clipvk_safetensors_open_memory(const void *data, size_t size, const char *name,
+                                            clipvk_safetensors **out, clipvk_error *err);
 void clipvk_safetensors_close(clipvk_safetensors *st);
 
 /* The tensor named `name`, or NULL. */

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpora, tests/fuzz/corpus/<target>/: for each
+target a few valid inputs and a few broken ones, each well under 100 KB.
+Deterministic; run with Debian's python3 (numpy, PIL):
+
+    /usr/bin/python3 tests/fuzz/gen_seeds.py [--model TINY_MODEL_DIR]
+
+--model is a folder from tools/gen_model.py --preset tiny: its safetensors
+header (80 real CLIP tensor names) becomes a seed with the shapes shrunk.
+"""
+import argparse
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+rng = np.random.default_rng(2026)
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    assert len(data) < 100_000, (target, name, len(data))
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---- safetensors
+ST_SIZE = {"F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1, "F8_E4M3": 1}
+
+
+def safetensors(tensors, metadata=None, pad=True):
+    """tensors: list of (name, dtype, shape); data laid out in order."""
+    header, off = {}, 0
+    for name, dt, shape in tensors:
+        n = ST_SIZE[dt] * int(np.prod(shape, dtype=np.int64))
+        header[name] = {"dtype": dt, "shape": list(shape), "data_offsets": [off, off + n]}
+        off += n
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    h = json.dumps(header, separators=(",", ":")).encode()
+    if pad:
+        h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + rng.integers(0, 256, off, dtype=np.uint8).tobytes()
+
+
+def raw_st(header_obj_or_bytes, data=b""):
+    h = header_obj_or_bytes if isinstance(header_obj_or_bytes, bytes) else json.dumps(header_obj_or_bytes).encode()
+    return struct.pack("<Q", len(h)) + h + data
+
+
+def gen_safetensors(model_dir):
+    small = [("a", "F32", (2, 3)), ("b", "F16", (4,)), ("c", "BF16", (2, 2)), ("d", "F64", (1,)),
+             ("e", "I64", (3,)), ("empty", "F32", (0, 5)), ("scalar", "F32", ())]
+    put("safetensors", "small_mixed", safetensors(small, {"format": "pt"}))
+    put("safetensors", "one_f32", safetensors([("w", "F32", (3,))]))
+    if model_dir:
+        with open(os.path.join(model_dir, "model.safetensors"), "rb") as f:
+            hlen = struct.unpack("<Q", f.read(8))[0]
+            hdr = json.loads(f.read(hlen))
+        meta = hdr.pop("__metadata__", None)
+        shrunk = [(k, v["dtype"], tuple(min(d, 3) for d in v["shape"])) for k, v in hdr.items()]
+        put("safetensors", "tiny_clip_shrunk", safetensors(shrunk, meta))
+    good = safetensors([("x", "F32", (2, 2)), ("y", "F32", (2,))])
+    put("safetensors", "bad_truncated", good[:-3])
+    put("safetensors", "bad_short", b"\x08\x00\x00\x00\x00")
+    put("safetensors", "bad_hlen_huge", struct.pack("<Q", 1 << 40) + b"{}")
+    put("safetensors", "bad_hlen_past_end", struct.pack("<Q", 64) + b"{}")
+    put("safetensors", "bad_not_json", raw_st(b"{\"x\": {\"dtype\": "))
+    put("safetensors", "bad_not_object", raw_st(b"[1, 2, 3]"))
+    put("safetensors", "bad_overlap", raw_st({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                              "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, bytes(12)))
+    put("safetensors", "bad_duplicate", raw_st(b'{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},'
+                                               b'"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}', bytes(2)))
+    put("safetensors", "bad_dtype", raw_st({"a": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}}, bytes(1)))
+    put("safetensors", "bad_shape_overflow",
+        raw_st({"a": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}}))
+    put("safetensors", "bad_size_mismatch", raw_st({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, bytes(8)))
+    put("safetensors", "bad_offsets", raw_st({"a": {"dtype": "U8", "shape": [1], "data_offsets": [5, 4]}}, bytes(8)))
+    put("safetensors", "bad_ndim", raw_st({"a": {"dtype": "U8", "shape": [1] * 9, "data_offsets": [0, 1]}}, bytes(1)))
+    put("safetensors", "bad_metadata", raw_st({"__metadata__": [1]}))
+
+
+# ---- config.json
+def gen_config(model_dir):
+    b32 = {"architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 512,
+           "logit_scale_init_value": 2.6592,
+           "text_config": {"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8,
+                           "num_hidden_layers": 12, "max_position_embeddings": 77, "vocab_size": 49408,
+                           "hidden_act": "quick_gelu", "layer_norm_eps": 1e-05, "eos_token_id": 2,
+                           "bos_token_id": 0, "pad_token_id": 1},
+           "vision_config": {"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12,
+                             "num_hidden_layers": 12, "image_size": 224, "patch_size": 32, "num_channels": 3,
+                             "hidden_act": "quick_gelu", "layer_norm_eps": 1e-05}}
+    put("config", "vit_b_32.json", json.dumps(b32, indent=2))
+    if model_dir:
+        put("config", "tiny.json", open(os.path.join(model_dir, "config.json"), "rb").read())
+    legacy = dict(b32)
+    legacy["text_config_dict"] = legacy.pop("text_config")
+    legacy["vision_config_dict"] = dict(legacy.pop("vision_config"), hidden_act="gelu", image_size=336, patch_size=14)
+    put("config", "legacy_dict.json", json.dumps(legacy))
+    put("config", "empty_object.json", "{}")
+    put("config", "nulls.json", json.dumps({"text_config": None, "vision_config": {"hidden_size": None},
+                                            "projection_dim": None}))
+    put("config", "bad_not_json.json", '{"text_config": {"hidden_size": 512,')
+    put("config", "bad_array.json", "[1, 2]")
+    put("config", "bad_heads.json", json.dumps({"text_config": {"hidden_size": 500, "num_attention_heads": 7}}))
+    put("config", "bad_act.json", json.dumps({"vision_config": {"hidden_act": "relu"}}))
+    put("config", "bad_eps.json", json.dumps({"text_config": {"layer_norm_eps": 2}}))
+    put("config", "bad_patch.json", json.dumps({"vision_config": {"image_size": 16, "patch_size": 32}}))
+    put("config", "bad_tokens.json", json.dumps({"vision_config": {"image_size": 4096, "patch_size": 1}}))
+    put("config", "bad_float.json", '{"text_config": {"hidden_size": 512.5, "eos_token_id": -1e300}}')
+    put("config", "bad_huge_number.json", '{"projection_dim": 1e400, "text_config": {"eos_token_id": 1e30}}')
+
+
+# ---- tokenizer: the first byte picks the context length (1 + b % 80).
+def gen_tokenizer():
+    texts = {
+        "photo": "a photo of a cat.",
+        "html": "Tom &amp; Jerry &lt;3 &amp;amp; &#x1F600; &nbsp;&copy;",
+        "unicode": "Ünïcödé façade naïve Straße İstanbul ǅ ﬁ ½ ² Ⅻ",
+        "cjk_emoji": "東京タワー 🐱‍👤 👩🏽‍🚀 한국어 ไทย العربية",
+        "mojibake": "cafÃ© sÃ£o paulo â€œquotesâ€\x9d",
+        "whitespace": "  tabs\tand\nnewlines\r\n\f  and   spaces\u00a0\u3000end  ",
+        "numbers": "1234567890 3.14159 1,000,000 2nd 21st 100%",
+        "punct": "!!!??? ... --- ''' \"\"\" ((([[[{{{<<<>>>}}}]]]))) @#$%^&*_+=|\\/~`",
+        "contractions": "I'm you're he's she'd we'll they've can't WON'T It'S",
+        "long": "the quick brown fox jumps over the lazy dog " * 30,
+        "special": "<|startoftext|>hello<|endoftext|> <|endoftext|>",
+    }
+    for name, t in texts.items():
+        put("tokenizer", name, bytes([76]) + t.encode())  # context 77
+    put("tokenizer", "truncate_ctx5", bytes([4]) + b"one two three four five six seven")
+    put("tokenizer", "ctx1", bytes([0]) + b"hello world")
+    put("tokenizer", "nul_controls", bytes([76]) + b"a\x00b\x01c\x7f d\x1b[0m e")
+    put("tokenizer", "bad_utf8", bytes([76]) + b"abc\xff\xfe def \xc3\x28 \xe2\x82 \xf0\x9f\x98")
+    put("tokenizer", "bad_overlong", bytes([76]) + b"\xc0\xaf \xe0\x80\xaf \xed\xa0\x80")
+    put("tokenizer", "empty", b"")
+
+
+# ---- npy
+def npy(a, version=None):
+    buf = io.BytesIO()
+    if version:
+        np.lib.format.write_array(buf, a, version=version)
+    else:
+        np.save(buf, a)
+    return buf.getvalue()
+
+
+def gen_npy():
+    put("npy", "f32_2x3.npy", npy(np.arange(6, dtype="<f4").reshape(2, 3)))
+    put("npy", "f64_1d.npy", npy(np.linspace(0, 1, 5)))
+    put("npy", "i32_tokens.npy", npy(rng.integers(0, 49408, (2, 77)).astype("<i4")))
+    put("npy", "i64_scalar.npy", npy(np.array(7, dtype="<i8")))
+    put("npy", "u8_3d.npy", npy(rng.integers(0, 256, (2, 3, 4), dtype=np.uint8)))
+    put("npy", "empty_0x3.npy", npy(np.zeros((0, 3), "<f4")))
+    put("npy", "v2.npy", npy(np.ones((1, 3, 8, 8), "<f4"), version=(2, 0)))
+    put("npy", "v3.npy", npy(np.ones((3,), "<i4"), version=(3, 0)))
+    put("npy", "bad_fortran.npy", npy(np.asfortranarray(np.ones((2, 3), "<f4"))))
+    put("npy", "bad_bigendian.npy", npy(np.ones((2,), ">f4")))
+    put("npy", "bad_f16.npy", npy(np.ones((2,), "<f2")))
+    put("npy", "bad_truncated.npy", npy(np.ones((4, 4), "<f4"))[:-5])
+    put("npy", "bad_magic.npy", b"\x93NUMPZ\x01\x00" + npy(np.ones(2))[8:])
+    put("npy", "bad_version.npy", b"\x93NUMPY\x04\x00" + npy(np.ones(2))[8:])
+    put("npy", "bad_shape.npy", npy(np.ones(2)).replace(b"(2,)", b"(x,)"))
+    put("npy", "bad_huge_shape.npy",
+        npy(np.ones(2)).replace(b"'shape': (2,), }", b"'shape': (99999999999999999999,), }"))
+
+
+# ---- images
+def pil_bytes(img, fmt, **kw):
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def gen_image():
+    rgb = Image.fromarray(rng.integers(0, 256, (12, 17, 3), dtype=np.uint8))
+    grey = rgb.convert("L")
+    put("image", "rgb.png", pil_bytes(rgb, "PNG"))
+    put("image", "grey.png", pil_bytes(grey, "PNG"))
+    put("image", "palette.png", pil_bytes(rgb.convert("P"), "PNG"))
+    put("image", "rgba.png", pil_bytes(rgb.convert("RGBA"), "PNG"))
+    put("image", "grey16.png", pil_bytes(Image.fromarray((np.arange(35).reshape(5, 7) * 1800).astype(np.uint16)), "PNG"))
+    put("image", "interlaced.png", pil_bytes(rgb, "PNG", optimize=False))
+    put("image", "baseline.jpg", pil_bytes(rgb, "JPEG", quality=80))
+    put("image", "progressive.jpg", pil_bytes(rgb, "JPEG", quality=80, progressive=True))
+    put("image", "grey.jpg", pil_bytes(grey, "JPEG"))
+    put("image", "subsample420.jpg", pil_bytes(rgb.resize((33, 21)), "JPEG", subsampling=2))
+    put("image", "rgb.bmp", pil_bytes(rgb, "BMP"))
+    put("image", "palette.bmp", pil_bytes(rgb.convert("P"), "BMP"))
+    put("image", "anim.gif", pil_bytes(rgb.convert("P"), "GIF", save_all=True,
+                                       append_images=[grey.convert("P")], duration=10, loop=0))
+    put("image", "rgb.tga", pil_bytes(rgb, "TGA"))
+    put("image", "grey.pgm", pil_bytes(grey, "PPM"))
+    put("image", "rgb.ppm", pil_bytes(rgb, "PPM"))
+    put("image", "maxval1000.pgm", b"P5\n# comment\n3 2\n1000\n" + np.array([0, 1, 499, 500, 999, 1000], ">u2").tobytes())
+    put("image", "maxval16.ppm", b"P6 1 1 16\n" + bytes([3, 8, 16]))
+    put("image", "rgb16.ppm", b"P6\n2 1\n65535\n" + np.array([1, 2, 3, 60000, 65535, 0], ">u2").tobytes())
+    jpg = pil_bytes(rgb, "JPEG")
+    put("image", "bad_truncated.jpg", jpg[: len(jpg) // 2])
+    png = pil_bytes(rgb, "PNG")
+    put("image", "bad_truncated.png", png[: len(png) // 2])
+    huge = bytearray(pil_bytes(Image.new("L", (1, 1)), "PNG"))
+    huge[16:24] = struct.pack(">II", 100000, 100000)
+    put("image", "bad_huge.png", bytes(huge))
+    put("image", "bad_pgm_short.pgm", b"P5 4 4 255\n" + bytes(10))
+    put("image", "bad_pgm_maxval0.pgm", b"P5 1 1 0\n\x00")
+    put("image", "bad_text.jpg", b"this is not an image\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", help="a tools/gen_model.py --preset tiny folder (made in a temp dir if absent)")
+    args = ap.parse_args()
+    model = args.model
+    tmp = None
+    if not model:
+        tmp = tempfile.TemporaryDirectory()
+        model = tmp.name
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_model.py"), "--out", model,
+                        "--preset", "tiny", "--seed", "1"], check=True, stdout=subprocess.DEVNULL)
+    gen_safetensors(model)
+    gen_config(model)
+    gen_tokenizer()
+    gen_npy()
+    gen_image()
+    for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
+        files = os.listdir(os.path.join(HERE, "corpus", t))
+        size = sum(os.path.getsize(os.path.join(HERE, "corpus", t, f)) for f in files)
+        print(f"{t}: {len(files)} seeds, {size} bytes")
+
+
+if __name__ == "__main__":
+    main()

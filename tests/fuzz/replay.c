@@ -1,0 +1,90 @@
+/*
+ * Runs a fuzz target's LLVMFuzzerTestOneInput on files, without libFuzzer:
+ *   fuzz_replay_<target> FILE_OR_DIR...
+ * Every regular file (directories are read one level deep) is one input.
+ * ctest runs it on tests/fuzz/corpus/<target> and tests/fuzz/regressions/<target>
+ * in every build, so a crash the fuzzer once found stays fixed, and under
+ * CLIPVK_SANITIZE the sanitizers watch the replay.
+ */
+#include "fuzz.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int run_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return fprintf(stderr, "%s: cannot open\n", path), 1;
+    size_t cap = 1 << 16, n = 0, got;
+    uint8_t *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap *= 2);
+            if (!nb) free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (!buf) return fprintf(stderr, "%s: out of memory\n", path), 1;
+    /* An exact-size copy, as libFuzzer gives: ASan sees a read one past the end. */
+    uint8_t *exact = malloc(n ? n : 1);
+    if (!exact) return free(buf), 1;
+    memcpy(exact, buf, n);
+    free(buf);
+    LLVMFuzzerTestOneInput(exact, n);
+    free(exact);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int main(int argc, char **argv)
+{
+    int failed = 0, inputs = 0;
+    for (int i = 1; i < argc; i++) {
+        struct stat sb;
+        if (stat(argv[i], &sb) != 0) {
+            fprintf(stderr, "%s: not found\n", argv[i]);
+            failed = 1;
+            continue;
+        }
+        if (!S_ISDIR(sb.st_mode)) {
+            failed |= run_file(argv[i]);
+            inputs++;
+            continue;
+        }
+        /* Sorted, so that a failure names the same file every run. */
+        DIR *d = opendir(argv[i]);
+        if (!d) {
+            fprintf(stderr, "%s: cannot open\n", argv[i]);
+            failed = 1;
+            continue;
+        }
+        char **names = NULL;
+        size_t n = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
+            if (e->d_name[0] == '.' || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+            char **nn = realloc(names, (n + 1) * sizeof *names);
+            if (!nn || !(nn[n] = strdup(path))) return fprintf(stderr, "out of memory\n"), 1;
+            names = nn;
+            n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof *names, cmp_str);
+        for (size_t k = 0; k < n; k++) {
+            fprintf(stderr, "%s\n", names[k]);
+            failed |= run_file(names[k]);
+            inputs++;
+            free(names[k]);
+        }
+        free(names);
+    }
+    printf("%d inputs replayed%s\n", inputs, failed ? ", some unreadable" : "");
+    return failed;
+}
