@@ -100,19 +100,30 @@ static void test_jpeg_kernels(void)
 
 /* Pillow-like weights: n taps summing to about 2^22, some negative, and
  * now and then extreme ones (a single tap of 2^22, large lobes). */
+/* A random filter of n taps summing to 1 << 22, as Pillow's are, with
+ * negative lobes and, now and then, one tap alone or an outlier. Kept to
+ * filters whose sums cannot leave int32 (255 * sum |k| + 1/2 < 2^31): the
+ * bound every real Pillow filter is far inside (bicubic's sum |k| is below
+ * 1.3 * 2^22), and past which the C kernel's int arithmetic would overflow. */
 static void random_filter(int n, int32_t *k)
 {
-    int64_t sum = 0;
-    for (int t = 0; t < n; t++) {
-        k[t] = (int32_t)(rnd() % (2 * (1u << 22) / (unsigned)n + 1)) - (int32_t)((1u << 20) / (unsigned)n);
-        sum += k[t];
-    }
-    k[n / 2] += (int32_t)((1 << 22) - sum);
-    if (rnd() % 8 == 0) {
-        memset(k, 0, (size_t)n * sizeof *k);
-        k[rnd() % (unsigned)n] = 1 << 22;
-    }
-    if (rnd() % 8 == 0) k[rnd() % (unsigned)n] = (int32_t)(rnd() % (3u << 22)) - (1 << 22);
+    const int64_t limit = ((1ll << 31) - (1 << 21)) / 255;
+    int64_t abs_sum;
+    do {
+        int64_t sum = 0;
+        for (int t = 0; t < n; t++) {
+            k[t] = (int32_t)(rnd() % (2 * (1u << 22) / (unsigned)n + 1)) - (int32_t)((1u << 20) / (unsigned)n);
+            sum += k[t];
+        }
+        k[n / 2] += (int32_t)((1 << 22) - sum);
+        if (rnd() % 8 == 0) {
+            memset(k, 0, (size_t)n * sizeof *k);
+            k[rnd() % (unsigned)n] = 1 << 22;
+        }
+        if (rnd() % 8 == 0) k[rnd() % (unsigned)n] = (int32_t)(rnd() % (3u << 22)) - (1 << 22);
+        abs_sum = 0;
+        for (int t = 0; t < n; t++) abs_sum += k[t] < 0 ? -(int64_t)k[t] : k[t];
+    } while (abs_sum > limit);
 }
 
 static void test_resize_kernels(void)
