@@ -560,9 +560,10 @@ static int jp_sos(jp_dec *d, const uint8_t *s, size_t len)
         if (d->scans == 0) d->single_scan = ns == d->ncomp;
     }
     if (d->scans == 0) d->cs = jp_colour_space(d); /* libjpeg decides at the first scan header */
-    if (!d->progressive) {
+    if (!d->progressive) { /* libjpeg warns about other values and decodes sequentially */
         d->ss = 0;
         d->se = 63;
+        d->ah = d->al = 0; /* (a stray Ah once skipped the DC table check below: fuzz_image) */
     }
     for (int i = 0; i < ns; i++) {
         jp_comp *c = d->sc[i];

@@ -26,8 +26,11 @@ for t in $targets; do
     # -malloc_limit_mb: far above what any input needs (the targets cap
     # sizes), so a tiny file that makes the code allocate hundreds of MiB is
     # reported; -max_len: larger than every seed (the biggest are ~8 KB).
+    # -seed: fixed (CLIPVK_FUZZ_SEED, default 1) so that a CI run explores the
+    # same inputs every time and cannot fail by chance on code it did not
+    # change; CLIPVK_FUZZ_SEED=0 lets libFuzzer pick a new one (for hunting).
     start=$(date +%s)
-    "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=16384 -print_final_stats=1 \
+    "$exe" -seed="${CLIPVK_FUZZ_SEED:-1}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=16384 -print_final_stats=1 \
         -artifact_prefix="$work/" "$work/corpus" "$seeds" $regs >"$log" 2>&1
     rc=$?
     end=$(date +%s)
