@@ -7,10 +7,7 @@
  *          1 W packed by clipvk_matmul_weights_upload: row n of the Linear
  *            weight [N, K] at element n * KP, KP = K rounded up to 8, the
  *            padding zero. f32, or (WEIGHT_F16) IEEE halves, 8 per 16 bytes.
- *          2 bias [N] f32 (read only with HAS_BIAS)
- *          3 R [M, N] f32 at r_base + m * r_stride (only with HAS_RES; may be Y)
- *          4 Y [M, N] f32 at y_base + m * y_stride (a column slice when the
- *            stride is wider than N)
+ *          2-4 bias, R and Y: see matmul_io.glsl (with the epilogue)
  *   With TEXEL, X and W are uniform texel buffers: X viewed as RGBA32F when
  *   XVEC (x_base, x_stride and K multiples of 4) else R32F; W as RGBA32F
  *   (f32) or RGBA32UI (f16, unpacked with unpackHalf2x16, which needs no
@@ -69,16 +66,7 @@ layout(std430, binding = 1) readonly buffer WBuf { uvec4 w4[]; };
 layout(std430, binding = 1) readonly buffer WBuf { vec4 w4[]; };
 #endif
 #endif
-layout(std430, binding = 2) readonly buffer BBuf { float bias[]; };
-layout(std430, binding = 3) readonly buffer RBuf { float res[]; };
-layout(std430, binding = 4) writeonly buffer YBuf { float y[]; };
-
-layout(push_constant) uniform Push {
-    uint M, N, K, KP;
-    uint x_base, x_stride;
-    uint y_base, y_stride;
-    uint r_base, r_stride;
-} pc;
+#include "matmul_io.glsl"
 
 /* ---- reading X and W, whatever the binding type and precision */
 
@@ -133,26 +121,6 @@ void w_block(uint e, out vec4 lo, out vec4 hi)
 }
 float w_at(uint e) { return w_raw(e >> 2)[e & 3u]; }
 #endif
-
-/* ---- epilogue */
-
-/* erf by Abramowitz & Stegun 7.1.26: |error| <= 1.5e-7 (GLSL has no erf). */
-float erf_as(float z)
-{
-    float a = abs(z);
-    float t = 1.0 / (1.0 + 0.3275911 * a);
-    float p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-    return sign(z) * (1.0 - p * exp(-a * a));
-}
-
-void store(uint m, uint n, float v)
-{
-    if (HAS_BIAS != 0) v += bias[n];
-    if (ACT == 1) v = v / (1.0 + exp(-1.702 * v));                  /* QuickGELU: x * sigmoid(1.702 x) */
-    else if (ACT == 2) v = 0.5 * v * (1.0 + erf_as(v * 0.70710678)); /* GELU */
-    if (HAS_RES != 0) v += res[pc.r_base + m * pc.r_stride + n];
-    y[pc.y_base + m * pc.y_stride + n] = v;
-}
 
 /* ---- SHARED = 0: register tiles */
 

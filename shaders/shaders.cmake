@@ -18,6 +18,10 @@ clipvk_shader(matmul_buf_f32 matmul.comp)
 clipvk_shader(matmul_buf_f16 matmul.comp WEIGHT_F16)
 clipvk_shader(matmul_tex_f32 matmul.comp TEXEL)
 clipvk_shader(matmul_tex_f16 matmul.comp TEXEL WEIGHT_F16)
+# matmul with cooperative matrices (fp16 inputs): NV_cooperative_matrix, and
+# the same tiling with emulated fragments that any device runs (tests).
+clipvk_shader(matmul_coop_nv matmul_coop.comp COOP_NV)
+clipvk_shader(matmul_coop_emu matmul_coop.comp)
 # similarity: embeddings read as floats, or as vec4 when dim is a multiple of 4.
 clipvk_shader(similarity similarity.comp)
 clipvk_shader(similarity_vec4 similarity.comp VEC4)

@@ -37,6 +37,7 @@ typedef struct mm_case {
     int strided;          /* X and Y are offset, strided views (Y a column slice) */
     const clipvk_matmul_config *config;
     const char *config_name;
+    int fp16_inputs;      /* allow X in fp16 (cooperative matrices) */
 } mm_case;
 
 static double act_ref(clipvk_activation act, double v)
@@ -69,6 +70,12 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const mm_case *t)
     OK(clipvk_matmul_weights_upload(rt, w, t->bias ? b : NULL, N, K, t->prec, &mw, &test_err));
     if (t->prec == CLIPVK_PRECISION_FP16) /* the reference sees what is stored */
         for (size_t i = 0; i < (size_t)N * K; i++) w[i] = clipvk_f16_to_f32(clipvk_f32_to_f16(w[i]));
+    /* With cooperative matrices X enters as fp16: the reference rounds it too.
+     * Which path runs is decided as clipvk_matmul decides it. */
+    clipvk_matmul_config conf = t->config ? *t->config : clipvk_matmul_default_config(&rt->dev->caps);
+    int coop = t->fp16_inputs && t->prec == CLIPVK_PRECISION_FP16 && conf.coop.mode != CLIPVK_COOP_OFF;
+    float *xr16 = malloc(nx * 4);
+    for (size_t i = 0; i < nx; i++) xr16[i] = coop && !isnan(x[i]) ? clipvk_f16_to_f32(clipvk_f32_to_f16(x[i])) : x[i];
 
     /* Outputs start as poison (separate R) or as R itself (in place). */
     clipvk_buffer bx = test_buffer(rt, x, nx), by = test_buffer(rt, t->res == 2 ? r : NULL, ny), br = {0};
@@ -81,7 +88,7 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const mm_case *t)
     }
     for (uint32_t m = 0; m < M; m++)
         for (uint32_t n = 0; n < N; n++) {
-            const float *xr = x + xoff + (size_t)m * xs, *wr = w + (size_t)n * K;
+            const float *xr = xr16 + xoff + (size_t)m * xs, *wr = w + (size_t)n * K;
             double s = t->bias ? b[n] : 0.0, mag = t->bias ? fabs(b[n]) : 0.0;
             for (uint32_t k = 0; k < K; k++) {
                 s += (double)xr[k] * wr[k];
@@ -90,7 +97,10 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const mm_case *t)
             size_t o = yoff + (size_t)m * ys + n;
             double v = act_ref(t->act, s), rv = t->res ? r[o] : 0.0;
             want[o] = (float)(v + rv);
-            tol[o] = 1.2 * 4.0 * sqrt((double)K) * 0x1p-24 * mag + 4e-7 * (fabs(s) + fabs(rv)) + 1e-6;
+            /* Tensor cores need not round to nearest as they accumulate:
+             * for them the worst-case bound, 2 K u S (truncation). */
+            double sum_err = coop ? 2.0 * K * 0x1p-24 * mag : 4.0 * sqrt((double)K) * 0x1p-24 * mag;
+            tol[o] = 1.2 * sum_err + 4e-7 * (fabs(s) + fabs(rv)) + 1e-6;
         }
 
     clipvk_matmul_args a = {
@@ -101,6 +111,7 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const mm_case *t)
         .act = t->act,
         .residual = {t->res == 1 ? &br : t->res == 2 ? &by : NULL, yoff, ys},
         .config = t->config,
+        .fp16_inputs = t->fp16_inputs,
     };
     OK(clipvk_cmd_begin(cmd, &test_err));
     OK(clipvk_matmul(rt, cmd, &a, &test_err));
@@ -123,9 +134,9 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const mm_case *t)
     }
     if (bad) {
         fprintf(stderr,
-                "FAIL matmul M%u K%u N%u %s%s act %d res %d%s [%s]: %zu of %zu elements off; worst [%zu] got %.9g "
+                "FAIL matmul M%u K%u N%u %s%s%s act %d res %d%s [%s]: %zu of %zu elements off; worst [%zu] got %.9g "
                 "want %.9g tol %.3g\n",
-                M, K, N, t->prec ? "fp16" : "fp32", t->bias ? " bias" : "", (int)t->act, t->res,
+                M, K, N, t->prec ? "fp16" : "fp32", coop ? " fp16-inputs" : "", t->bias ? " bias" : "", (int)t->act, t->res,
                 t->strided ? " strided" : "", t->config_name, bad, ny, worst, got[worst], want[worst], tol[worst]);
         test_failures++;
     }
@@ -133,7 +144,7 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const mm_case *t)
     clipvk_free(rt->tensors, &bx);
     clipvk_free(rt->tensors, &by);
     if (t->res == 1) clipvk_free(rt->tensors, &br);
-    free(x), free(w), free(b), free(r), free(got), free(want), free(tol);
+    free(x), free(xr16), free(w), free(b), free(r), free(got), free(want), free(tol);
 }
 
 /* Arguments the kernel must refuse. */
@@ -153,6 +164,16 @@ static void test_errors(clipvk_runtime *rt, clipvk_cmd *cmd)
     CHECK(clipvk_matmul(rt, cmd, &a, &e) == CLIPVK_ERROR_INVALID_ARGUMENT, "wgn not dividing wg is refused");
     bad = (clipvk_matmul_config){.wg = 8, .tm = 17, .tn = 4};
     CHECK(clipvk_matmul(rt, cmd, &a, &e) == CLIPVK_ERROR_INVALID_ARGUMENT, "a 17-row tile is refused");
+    bad = (clipvk_matmul_config){.wg = 8, .tm = 4, .tn = 4,
+                                 .coop = {CLIPVK_COOP_EMULATED, 8, 16, 8, 16, 1, 1, 1, 1, 24}};
+    CHECK(clipvk_matmul(rt, cmd, &a, &e) == CLIPVK_ERROR_INVALID_ARGUMENT, "a K stage not a multiple of the fragment's is refused");
+    bad.coop = (clipvk_matmul_coop){CLIPVK_COOP_EMULATED, 6, 16, 8, 16, 1, 1, 1, 1, 16};
+    CHECK(clipvk_matmul(rt, cmd, &a, &e) == CLIPVK_ERROR_INVALID_ARGUMENT, "lanes not dividing a fragment are refused");
+    if (!rt->dev->caps.cooperative_matrix_nv) {
+        bad.coop = (clipvk_matmul_coop){CLIPVK_COOP_NV, 32, 16, 8, 16, 2, 2, 2, 4, 32};
+        CHECK(clipvk_matmul(rt, cmd, &a, &e) == CLIPVK_ERROR_UNSUPPORTED,
+              "NV cooperative matrices are refused on a device without them");
+    }
     a.config = NULL;
     a.m = 3; /* X holds 2 rows of 3 */
     CHECK(clipvk_matmul(rt, cmd, &a, &e) == CLIPVK_ERROR_INVALID_ARGUMENT, "reading past X is refused");
@@ -185,8 +206,8 @@ int main(void)
     test_seed(7);
     const clipvk_device_caps *caps = &rt->dev->caps;
     clipvk_matmul_config def = clipvk_matmul_default_config(caps);
-    printf("default config: texel %u shared %u wg %u tile %ux%u wgn %u bk %u\n", def.texel, def.shared, def.wg, def.tm,
-           def.tn, def.wgn, def.bk);
+    printf("default config: texel %u shared %u wg %u tile %ux%u wgn %u bk %u, cooperative matrix %s\n", def.texel,
+           def.shared, def.wg, def.tm, def.tn, def.wgn, def.bk, def.coop.mode == CLIPVK_COOP_NV ? "NV" : "off");
 
     /* The configurations every device class may get, forced here so each
      * code path is proven on this device whatever its default. */
@@ -210,17 +231,17 @@ int main(void)
         for (size_t s = 0; s < sizeof kn / sizeof kn[0]; s++)
             for (int p = 0; p < 2; p++)
                 run_case(rt, cmd, &(mm_case){rows[r], kn[s][0], kn[s][1], (clipvk_precision)p, 1, 0, 0, 0, NULL,
-                                             "default"});
+                                             "default", 0});
 
     section(rt, "odd shapes", t0);
 
     /* 2. CLIP's shapes (few: the reference is the slow part). */
-    run_case(rt, cmd, &(mm_case){50, 768, 768, CLIPVK_PRECISION_FP32, 1, 0, 0, 0, NULL, "default"});
-    run_case(rt, cmd, &(mm_case){400, 768, 768, CLIPVK_PRECISION_FP16, 1, 0, 0, 0, NULL, "default"});
-    run_case(rt, cmd, &(mm_case){50, 768, 3072, CLIPVK_PRECISION_FP16, 1, CLIPVK_ACT_QUICK_GELU, 0, 0, NULL, "default"});
-    run_case(rt, cmd, &(mm_case){50, 3072, 768, CLIPVK_PRECISION_FP32, 1, 0, 2, 0, NULL, "default"});
-    run_case(rt, cmd, &(mm_case){77, 512, 2048, CLIPVK_PRECISION_FP32, 1, CLIPVK_ACT_GELU, 0, 0, NULL, "default"});
-    run_case(rt, cmd, &(mm_case){77, 2048, 512, CLIPVK_PRECISION_FP16, 1, 0, 0, 0, NULL, "default"});
+    run_case(rt, cmd, &(mm_case){50, 768, 768, CLIPVK_PRECISION_FP32, 1, 0, 0, 0, NULL, "default", 0});
+    run_case(rt, cmd, &(mm_case){400, 768, 768, CLIPVK_PRECISION_FP16, 1, 0, 0, 0, NULL, "default", 0});
+    run_case(rt, cmd, &(mm_case){50, 768, 3072, CLIPVK_PRECISION_FP16, 1, CLIPVK_ACT_QUICK_GELU, 0, 0, NULL, "default", 0});
+    run_case(rt, cmd, &(mm_case){50, 3072, 768, CLIPVK_PRECISION_FP32, 1, 0, 2, 0, NULL, "default", 0});
+    run_case(rt, cmd, &(mm_case){77, 512, 2048, CLIPVK_PRECISION_FP32, 1, CLIPVK_ACT_GELU, 0, 0, NULL, "default", 0});
+    run_case(rt, cmd, &(mm_case){77, 2048, 512, CLIPVK_PRECISION_FP16, 1, 0, 0, 0, NULL, "default", 0});
 
     section(rt, "CLIP shapes", t0);
 
@@ -234,7 +255,7 @@ int main(void)
             for (int res = 0; res < 3; res++)
                 run_case(rt, cmd, &(mm_case){37, 36, 70, (clipvk_precision)((act + res) % 2), bias,
                                              (clipvk_activation)act, res, (bias + act + res) % 2, &small,
-                                             "default, 4x4 tiles"});
+                                             "default, 4x4 tiles", 0});
 
     section(rt, "epilogues", t0);
 
@@ -246,12 +267,45 @@ int main(void)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             run_case(rt, cmd, &(mm_case){shapes[s][0], shapes[s][1], shapes[s][2], (clipvk_precision)(s % 2), 1,
                                          s == 2 ? CLIPVK_ACT_GELU : CLIPVK_ACT_NONE, s == 2 ? 2 : 0, (int)((s + c) % 2),
-                                         configs[c].c, configs[c].name});
+                                         configs[c].c, configs[c].name, 0});
     section(rt, "configs", t0);
+
+    /* 5. Cooperative matrices (fp16 inputs): the device's own when it has
+     * them, and everywhere the same shader with emulated fragments, so its
+     * staging, fragment offsets and epilogue are proven on this device: the
+     * NVIDIA tiling (16x8x16 over 32 lanes), square fragments over 8 lanes
+     * with one fragment per subgroup, and 8x8x8 with a 3x1 layout. fp32
+     * weights and fp16 inputs must take the fp32 path (the reference does
+     * not round X there: an fp16 X would be off by 2^-11). Emulation is slow
+     * on lavapipe (about 2 MFLOP/s), so the shapes are small; K 771 runs 25
+     * stages. */
+    const clipvk_matmul_config emu_nv = {.wg = 8, .tm = 4, .tn = 4,
+                                         .coop = {CLIPVK_COOP_EMULATED, 32, 16, 8, 16, 2, 2, 2, 4, 32}};
+    const clipvk_matmul_config emu_sq = {.wg = 8, .tm = 4, .tn = 4,
+                                         .coop = {CLIPVK_COOP_EMULATED, 8, 16, 16, 16, 1, 2, 1, 1, 16}};
+    const clipvk_matmul_config emu_8 = {.wg = 8, .tm = 4, .tn = 4,
+                                        .coop = {CLIPVK_COOP_EMULATED, 16, 8, 8, 8, 3, 1, 1, 2, 24}};
+    struct { const clipvk_matmul_config *c; const char *name; } coops[] = {
+        {NULL, "default, fp16 inputs"}, {&emu_nv, "emulated 16x8x16"}, {&emu_sq, "emulated 16x16x16"},
+        {&emu_8, "emulated 8x8x8 3x1"},
+    };
+    if (caps->shader_float16) {
+        const uint32_t cshapes[][3] = {{1, 1, 1}, {7, 33, 3}, {77, 80, 513}, {130, 264, 72}, {9, 771, 66}, {65, 64, 65}};
+        for (size_t c = 0; c < sizeof coops / sizeof coops[0]; c++) {
+            for (size_t s = 0; s < sizeof cshapes / sizeof cshapes[0]; s++)
+                run_case(rt, cmd, &(mm_case){cshapes[s][0], cshapes[s][1], cshapes[s][2], CLIPVK_PRECISION_FP16, s != 3,
+                                             (clipvk_activation)(s % 3), (int)(s % 3), (int)((s + c) % 2),
+                                             coops[c].c, coops[c].name, 1});
+            run_case(rt, cmd, &(mm_case){50, 40, 24, CLIPVK_PRECISION_FP32, 1, 0, 0, 1, coops[c].c, coops[c].name, 1});
+        }
+    } else {
+        printf("  cooperative-matrix tests skipped: the device has no fp16 arithmetic\n");
+    }
+    section(rt, "coop", t0);
 
     /* The biggest register tile (slow to compile: one case, with a K tail). */
     const clipvk_matmul_config reg_big = {.texel = 1, .wg = 8, .tm = 16, .tn = 16};
-    run_case(rt, cmd, &(mm_case){9, 771, 66, CLIPVK_PRECISION_FP16, 1, 0, 0, 1, &reg_big, "registers 16x16"});
+    run_case(rt, cmd, &(mm_case){9, 771, 66, CLIPVK_PRECISION_FP16, 1, 0, 0, 1, &reg_big, "registers 16x16", 0});
     section(rt, "16x16", t0);
 
     test_errors(rt, cmd);

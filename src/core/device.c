@@ -210,6 +210,50 @@ static int device_has_extension(const VkExtensionProperties *e, uint32_t n, cons
     return 0;
 }
 
+/* Cooperative matrices through VK_NV_cooperative_matrix: usable when the
+ * feature is there with what glslang's code for it needs (shaderFloat16, the
+ * Vulkan memory model, subgroup operations in compute shaders) and the device
+ * lists an fp16 x fp16 + fp32 shape at subgroup scope. Of those, the shape
+ * with the most multiply-adds per operation. Call after the other features. */
+static void query_coopmat_nv(VkPhysicalDevice pd, clipvk_device_caps *c)
+{
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+    VkPhysicalDeviceVulkanMemoryModelFeatures mm = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES,
+                                                    .pNext = &cf};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &mm};
+    vkGetPhysicalDeviceFeatures2(pd, &f2);
+    VkPhysicalDeviceCooperativeMatrixPropertiesNV cp = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &cp};
+    vkGetPhysicalDeviceProperties2(pd, &p2);
+    if (!cf.cooperativeMatrix || !mm.vulkanMemoryModel || !c->shader_float16 || !c->subgroup_size ||
+        !(cp.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
+        !(c->subgroup_ops & VK_SUBGROUP_FEATURE_BASIC_BIT) || !vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
+        return;
+    uint32_t n = 0;
+    if (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, NULL) != VK_SUCCESS || !n) return;
+    VkCooperativeMatrixPropertiesNV *p = calloc(n, sizeof *p);
+    if (!p) return;
+    for (uint32_t i = 0; i < n; i++) p[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+    if (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, p) != VK_SUCCESS) n = 0;
+    uint64_t best = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const VkCooperativeMatrixPropertiesNV *q = &p[i];
+        if (q->AType != VK_COMPONENT_TYPE_FLOAT16_NV || q->BType != VK_COMPONENT_TYPE_FLOAT16_NV ||
+            q->CType != VK_COMPONENT_TYPE_FLOAT32_NV || q->DType != VK_COMPONENT_TYPE_FLOAT32_NV ||
+            q->scope != VK_SCOPE_SUBGROUP_NV)
+            continue;
+        /* The shader's fp16 tiles need K and N in multiples of 8 (16-byte rows). */
+        if (!q->MSize || q->NSize % 8 || q->KSize % 8 || (q->MSize * q->NSize) % c->subgroup_size) continue;
+        uint64_t work = (uint64_t)q->MSize * q->NSize * q->KSize;
+        if (work > best) {
+            best = work;
+            c->coopmat_m = q->MSize, c->coopmat_n = q->NSize, c->coopmat_k = q->KSize;
+        }
+    }
+    free(p);
+    c->cooperative_matrix_nv = c->vulkan_memory_model = best > 0;
+}
+
 /* Fills caps for one physical device; also tells which extensions to enable. */
 static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *c)
 {
@@ -279,7 +323,9 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
     c->shader_int8 = has_f16i8 && f16.shaderInt8;
     c->storage_buffer_8bit = has_8bit && s8.storageBuffer8BitAccess;
     c->cooperative_matrix_khr = device_has_extension(ext, next, "VK_KHR_cooperative_matrix");
-    c->cooperative_matrix_nv = device_has_extension(ext, next, "VK_NV_cooperative_matrix");
+    if (device_has_extension(ext, next, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) &&
+        (v12 || device_has_extension(ext, next, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME)))
+        query_coopmat_nv(pd, c);
 
     vkGetPhysicalDeviceMemoryProperties(pd, &c->memory);
     uint32_t nq = 0;
@@ -301,6 +347,10 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
         if (clipvk_quirk_table[i].driver_id && clipvk_quirk_table[i].driver_id != c->driver_id) continue;
         c->quirks |= clipvk_quirk_table[i].quirks;
         c->quirk_reason = clipvk_quirk_table[i].reason;
+    }
+    if (c->quirks & CLIPVK_QUIRK_NO_FP16_MATH) { /* cooperative matrices multiply in fp16 */
+        c->cooperative_matrix_nv = c->vulkan_memory_model = 0;
+        c->coopmat_m = c->coopmat_n = c->coopmat_k = 0;
     }
     free(ext);
 }
@@ -461,7 +511,7 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
     if (!d->caps.timestamp_valid_bits) d->caps.timestamp_period = 0.0f;
 
     /* Enable each optional feature the device has; kernels check caps. */
-    const char *exts[4];
+    const char *exts[6];
     uint32_t nexts = 0;
     int v12 = d->caps.api_version >= VK_API_VERSION_1_2;
     VkPhysicalDevice16BitStorageFeatures s16 = {
@@ -487,6 +537,21 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
         s8.pNext = chain;
         chain = &s8;
         if (!v12) exts[nexts++] = VK_KHR_8BIT_STORAGE_EXTENSION_NAME;
+    }
+    VkPhysicalDeviceVulkanMemoryModelFeatures mm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES,
+        .vulkanMemoryModel = VK_TRUE,
+    };
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
+        .cooperativeMatrix = VK_TRUE,
+    };
+    if (d->caps.cooperative_matrix_nv) {
+        mm.pNext = chain;
+        cm.pNext = &mm;
+        chain = &cm;
+        exts[nexts++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
+        if (!v12) exts[nexts++] = VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME;
     }
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {

@@ -50,8 +50,13 @@ typedef struct clipvk_device_caps {
     int shader_float16;
     int shader_int8;
     int storage_buffer_8bit;
-    int cooperative_matrix_khr;
-    int cooperative_matrix_nv;
+    int cooperative_matrix_khr;              /* the extension is listed (not used yet: see matmul_coop.c) */
+    int cooperative_matrix_nv;               /* usable and enabled, with the fragment shape below */
+    int vulkan_memory_model;                 /* enabled only with cooperative_matrix_nv, which needs it */
+    /* The VK_NV_cooperative_matrix fragment shape for fp16 A and B with fp32
+     * accumulators at subgroup scope: the device's with the most work per
+     * operation; 0 when cooperative_matrix_nv is 0. */
+    uint32_t coopmat_m, coopmat_n, coopmat_k;
 
     VkPhysicalDeviceMemoryProperties memory;
     uint32_t quirks;                         /* CLIPVK_QUIRK_* */

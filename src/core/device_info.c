@@ -40,10 +40,11 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
                 c->max_memory_allocations, c->subgroup_size, c->timestamp_period);
         fprintf(f, "\"features\": {\"storage_buffer_16bit\": %s, \"shader_float16\": %s, \"shader_int8\": %s, "
                    "\"storage_buffer_8bit\": %s, \"cooperative_matrix_khr\": %s, \"cooperative_matrix_nv\": %s, "
-                   "\"subgroup_operations\": [",
+                   "\"cooperative_matrix_shape\": [%u, %u, %u], \"subgroup_operations\": [",
                 c->storage_buffer_16bit ? "true" : "false", c->shader_float16 ? "true" : "false",
                 c->shader_int8 ? "true" : "false", c->storage_buffer_8bit ? "true" : "false",
-                c->cooperative_matrix_khr ? "true" : "false", c->cooperative_matrix_nv ? "true" : "false");
+                c->cooperative_matrix_khr ? "true" : "false", c->cooperative_matrix_nv ? "true" : "false",
+                c->coopmat_m, c->coopmat_n, c->coopmat_k);
         int first = 1;
         for (int i = 0; i < 8; i++)
             if (c->subgroup_ops & (1u << i)) {
@@ -73,10 +74,14 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
             c->max_storage_buffer_range / 1048576.0, (unsigned long long)c->min_storage_buffer_offset_alignment,
             c->max_push_constants, c->subgroup_size, c->max_texel_buffer_elements,
             (unsigned long long)c->min_texel_buffer_offset_alignment, c->timestamp_period > 0 ? "yes" : "no");
+    char coop[64] = "no";
+    if (c->cooperative_matrix_nv)
+        snprintf(coop, sizeof coop, "NV %ux%ux%u fp16->fp32", c->coopmat_m, c->coopmat_n, c->coopmat_k);
+    else if (c->cooperative_matrix_khr)
+        snprintf(coop, sizeof coop, "KHR (not used)");
     fprintf(f, "    features: 16-bit storage %s, fp16 math %s, int8 %s, 8-bit storage %s, cooperative matrix %s\n",
             c->storage_buffer_16bit ? "yes" : "no", c->shader_float16 ? "yes" : "no", c->shader_int8 ? "yes" : "no",
-            c->storage_buffer_8bit ? "yes" : "no",
-            c->cooperative_matrix_khr ? "KHR" : c->cooperative_matrix_nv ? "NV" : "no");
+            c->storage_buffer_8bit ? "yes" : "no", coop);
     fprintf(f, "    subgroup operations:");
     for (int i = 0; i < 8; i++)
         if (c->subgroup_ops & (1u << i)) fprintf(f, " %s", subgroup_op_names[i]);

@@ -11,7 +11,7 @@
 #include "core/device.h"
 
 #define CLIPVK_MAX_BINDINGS 8
-#define CLIPVK_MAX_SPEC 12
+#define CLIPVK_MAX_SPEC 16
 
 typedef struct clipvk_pipeline {
     VkPipeline pipeline;

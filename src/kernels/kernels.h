@@ -152,6 +152,32 @@ clipvk_status clipvk_matmul_weights_upload(clipvk_runtime *rt, const float *w_nk
                                            clipvk_error *err);
 void clipvk_matmul_weights_free(clipvk_runtime *rt, clipvk_matmul_weights *w);
 
+/* Cooperative-matrix tiling (shaders/matmul_coop.comp): used for fp16
+ * weights when the caller allows fp16 inputs (clipvk_matmul_args.fp16_inputs). */
+enum {
+    CLIPVK_COOP_OFF = 0,
+    CLIPVK_COOP_NV = 1,       /* VK_NV_cooperative_matrix (the device's fragment shape and subgroup size) */
+    CLIPVK_COOP_EMULATED = 2, /* the same shader with plain-loop fragments: any device, for tests */
+};
+typedef struct clipvk_matmul_coop {
+    uint32_t mode;             /* CLIPVK_COOP_* */
+    uint32_t lanes;            /* invocations per subgroup (NV: the device's subgroup size) */
+    uint32_t m, n, k;          /* fragment shape (NV: the device's) */
+    uint32_t warps_m, warps_n; /* subgroups per workgroup along M and N */
+    uint32_t frags_m, frags_n; /* accumulator fragments per subgroup */
+    uint32_t bk;               /* K per stage, a multiple of k and of 8 */
+} clipvk_matmul_coop;
+
+/* NV on devices that have it, else off. */
+clipvk_matmul_coop clipvk_matmul_coop_default(const clipvk_device_caps *caps);
+/* Fails, saying why, when the device cannot run c. */
+clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const clipvk_matmul_coop *c, clipvk_error *err);
+/* Records one dispatch of the coop shader (for matmul.c, which checked the
+ * arguments and made the bindings); epilogue: XVEC, HAS_BIAS, ACT, HAS_RES. */
+clipvk_status clipvk_matmul_coop_run(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_matmul_coop *c,
+                                     const clipvk_binding b[5], const void *push, uint32_t push_size, uint32_t m,
+                                     uint32_t n, const uint32_t epilogue[4], clipvk_error *err);
+
 /* How matmul tiles the work (see shaders/matmul.comp). */
 typedef struct clipvk_matmul_config {
     uint32_t texel;  /* read X and W through uniform texel buffers (storage buffers where a
@@ -161,6 +187,7 @@ typedef struct clipvk_matmul_config {
     uint32_t tm, tn; /* outputs per invocation: rows x columns, 1..16 each (big tiles compile slowly) */
     uint32_t wgn;    /* shared: invocations along N (divides wg) */
     uint32_t bk;     /* shared: values of K per stage, a multiple of 8 */
+    clipvk_matmul_coop coop; /* fp16 weights with fp16_inputs allowed, when mode is not off */
 } clipvk_matmul_config;
 
 /* The configuration for a device: register tiles and texel buffers on CPU
@@ -185,6 +212,8 @@ typedef struct clipvk_matmul_args {
     clipvk_activation act;
     clipvk_matrix residual;             /* R [m, N] added after act; buf NULL: none; may be y (in place) */
     const clipvk_matmul_config *config; /* NULL: clipvk_matmul_default_config */
+    int fp16_inputs;                    /* with fp16 weights, X may be rounded to fp16 where that
+                                         * is faster (cooperative matrices); 0: fp32 products */
 } clipvk_matmul_args;
 
 /* Records Y = act(X·Wᵀ + b) + R. X must not overlap Y. */

@@ -87,18 +87,13 @@ clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps
         c.bk = 8;
         return c;
     }
-    /* Cooperative matrices are not used yet: glslang 12 (the build's) compiles
-     * GL_NV_cooperative_matrix but not GL_KHR_cooperative_matrix, and the NV
-     * path needs the extension, cooperativeMatrix, vulkanMemoryModel and
-     * shaderFloat16 enabled at device creation (core/device.c only records
-     * that the extension exists) plus a query of the supported shapes — device
-     * code that cannot be tested without such a GPU. It would also read X as
-     * fp16, a precision change a caller should opt into.
-     *
-     * GPUs: 64x64 tiles over 256 invocations (4x4 outputs each) staged in
+    /* GPUs. With fp16 weights and fp16 inputs allowed, cooperative matrices
+     * where the device has them (matmul_coop.c); otherwise, and for fp32:
+     * 64x64 tiles over 256 invocations (4x4 outputs each) staged in
      * 8 KiB of shared memory; 32x32 over 64 invocations where the device
      * allows fewer invocations or little shared memory. Storage buffers,
      * which every GPU reads well and which have no texel-count limit. */
+    c.coop = clipvk_matmul_coop_default(caps);
     c.texel = 0;
     c.shared = 1;
     c.tm = c.tn = 4;
@@ -137,7 +132,7 @@ clipvk_status clipvk_matmul_check_config(const clipvk_device_caps *caps, const c
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: tiles need %u bytes of shared memory, device has %u",
                                shared_bytes(c), caps->max_shared_memory);
     }
-    return CLIPVK_OK;
+    return clipvk_matmul_coop_check(caps, &c->coop, err);
 }
 
 /* Binds rows [0, rows) of a strided matrix view: the binding starts at the
@@ -177,7 +172,8 @@ clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_ma
     int f16 = w->precision == CLIPVK_PRECISION_FP16;
     uint64_t w_bytes = clipvk_matmul_packed_bytes(N, K, w->precision);
     uint64_t x_elems = (uint64_t)(M - 1) * xs + K + 4; /* + the alignment remainder, at most */
-    int texel = c.texel && w_bytes / 16 <= caps->max_texel_buffer_elements &&
+    int coop = f16 && a->fp16_inputs && c.coop.mode != CLIPVK_COOP_OFF;
+    int texel = !coop && c.texel && w_bytes / 16 <= caps->max_texel_buffer_elements &&
                 (xvec ? x_elems / 4 : x_elems) <= caps->max_texel_buffer_elements;
 
     struct { uint32_t M, N, K, KP, x_base, x_stride, y_base, y_stride, r_base, r_stride; } pc = {
@@ -201,6 +197,10 @@ clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_ma
     b[3] = has_res ? bind_matrix(&a->residual, rs, M, N, salign, 0, VK_FORMAT_UNDEFINED, &pc.r_base) : dummy;
     b[4] = bind_matrix(&a->y, ys, M, N, salign, 1, VK_FORMAT_UNDEFINED, &pc.y_base);
 
+    if (coop) {
+        uint32_t epilogue[4] = {xvec, w->bias.buffer != VK_NULL_HANDLE, (uint32_t)a->act, (uint32_t)has_res};
+        return clipvk_matmul_coop_run(rt, cmd, &c.coop, b, &pc, sizeof pc, M, N, epilogue, err);
+    }
     uint32_t spec[11] = {c.wg, c.tm, c.tn, c.shared, c.wgn, c.bk, xvec, w->bias.buffer != VK_NULL_HANDLE,
                          (uint32_t)a->act, (uint32_t)has_res, K % 8 != 0};
     uint32_t tile_m = c.shared ? (c.wg / c.wgn) * c.tm : c.tm;
