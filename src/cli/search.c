@@ -76,7 +76,7 @@ static int parse(int argc, char **argv, search_opts *o)
         if (m > 0) continue;
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         const char **slot = !strcmp(a, "--index") ? &o->index : NULL;
-        uint64_t x;
+        uint64_t x = 0; /* number() sets it when it succeeds; GCC cannot see that through cli_error */
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return -1;
