@@ -1,5 +1,6 @@
 /* CHECK: a failed condition is printed with its place and counted in
- * test_failures (which each test program defines); the test goes on. */
+ * test_failures (which each test program defines); the test goes on, and
+ * test_report tells the outcome at the end. */
 #ifndef CLIPVK_TEST_CHECK_H
 #define CLIPVK_TEST_CHECK_H
 
@@ -16,5 +17,16 @@ extern int test_failures;
             test_failures++;                                                    \
         }                                                                       \
     } while (0)
+
+/* The end of a test: how many checks failed, or that all passed; the exit code. */
+static inline int test_report(void)
+{
+    if (test_failures) {
+        fprintf(stderr, "%d check(s) failed\n", test_failures);
+        return 1;
+    }
+    printf("all checks passed\n");
+    return 0;
+}
 
 #endif

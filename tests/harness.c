@@ -29,12 +29,7 @@ int test_finish(clipvk_runtime *rt)
         fprintf(stderr, "FAIL: %u validation message(s)\n", msgs);
         test_failures++;
     }
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
-        return 1;
-    }
-    printf("all checks passed\n");
-    return 0;
+    return test_report();
 }
 
 void test_seed(uint64_t s) { rng = s ? s : 1; }

@@ -6,44 +6,25 @@
  * thread-safety statement). Skips (77) without ../shared.
  */
 #include "check.h"
-#include "clipvk.h"
+#include "golden.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int test_failures;
 
-static char model_dir[1024], image[1024];
 static const char *texts[] = {"a photo of a cat.", "a photo of a dog.", "a diagram", "", "naïve café ☕"};
 #define NT (sizeof texts / sizeof texts[0])
-
-static clipvk_context *context(void)
-{
-    clipvk_context_options o;
-    clipvk_context_options_init(&o);
-    o.validation = 1;
-    o.cache_dir = "";
-    clipvk_context *ctx;
-    if (clipvk_context_create(&o, &ctx)) {
-        fprintf(stderr, "FAIL: context: %s\n", clipvk_context_last_error(ctx));
-        exit(1);
-    }
-    return ctx;
-}
 
 /* Embeds the image and the texts; returns 0 on success. */
 static int embed_all(clipvk_context *ctx, float *img, float *txt)
 {
-    clipvk_model_options mo;
-    clipvk_model_options_init(&mo);
-    mo.precision = CLIPVK_PRECISION_FP32;
     clipvk_model *m;
-    const char *paths[1] = {image};
-    int bad = clipvk_model_load(ctx, model_dir, &mo, &m) || clipvk_embed_files(m, paths, 1, 1, img, NULL) ||
+    const char *paths[1] = {test_golden_image};
+    int bad = test_golden_load(ctx, CLIPVK_PRECISION_FP32, 0, &m) || clipvk_embed_files(m, paths, 1, 1, img, NULL) ||
               clipvk_embed_texts(m, texts, NT, 1, txt);
     if (bad) fprintf(stderr, "embed_all: %s\n", clipvk_context_last_error(ctx));
     clipvk_model_free(m);
@@ -58,7 +39,7 @@ typedef struct job {
 static void *worker(void *arg)
 {
     job *j = arg;
-    clipvk_context *ctx = context();
+    clipvk_context *ctx = test_context(0, 0);
     for (int rep = 0; rep < 3 && !j->bad; rep++) j->bad = embed_all(ctx, j->img, j->txt);
     j->bad |= clipvk_context_validation_messages(ctx) != 0;
     clipvk_context_destroy(ctx);
@@ -68,7 +49,7 @@ static void *worker(void *arg)
 static void test_threads(void)
 {
     static job alone, a, b;
-    clipvk_context *ctx = context();
+    clipvk_context *ctx = test_context(0, 0);
     CHECK(!embed_all(ctx, alone.img, alone.txt), "embedding alone failed");
     clipvk_context_destroy(ctx);
     pthread_t ta, tb;
@@ -87,24 +68,25 @@ static void test_bad_arguments(void)
 {
     /* without a context or model: a status, no crash */
     CHECK(clipvk_context_create(NULL, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "context_create(NULL out)");
-    CHECK(clipvk_model_load(NULL, model_dir, NULL, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "model_load(NULL)");
+    CHECK(clipvk_model_load(NULL, test_golden_model, NULL, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "model_load(NULL)");
     CHECK(clipvk_embed_pixels(NULL, NULL, 1, 1, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "embed_pixels(NULL model)");
     CHECK(clipvk_tokenize(NULL, "x", NULL, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "tokenize(NULL model)");
     CHECK(strlen(clipvk_context_last_error(NULL)) > 0, "last_error(NULL)");
     clipvk_model_free(NULL);
     clipvk_context_destroy(NULL);
 
-    clipvk_context *ctx = context();
+    clipvk_context *ctx = test_context(0, 0);
     clipvk_model *m = NULL;
     clipvk_model_options bad_opts;
     clipvk_model_options_init(&bad_opts);
     bad_opts.towers = 7;
-    CHECK(clipvk_model_load(ctx, model_dir, &bad_opts, &m) == CLIPVK_ERROR_INVALID_ARGUMENT && !m, "bad towers");
+    CHECK(clipvk_model_load(ctx, test_golden_model, &bad_opts, &m) == CLIPVK_ERROR_INVALID_ARGUMENT && !m,
+          "bad towers");
     CHECK(clipvk_model_load(ctx, NULL, NULL, &m) == CLIPVK_ERROR_INVALID_ARGUMENT, "NULL folder");
     clipvk_model_options only_text;
     clipvk_model_options_init(&only_text);
     only_text.towers = CLIPVK_TOWERS_TEXT;
-    if (clipvk_model_load(ctx, model_dir, &only_text, &m)) {
+    if (clipvk_model_load(ctx, test_golden_model, &only_text, &m)) {
         CHECK(0, "load text tower: %s", clipvk_context_last_error(ctx));
         clipvk_context_destroy(ctx);
         return;
@@ -140,12 +122,9 @@ static void test_bad_arguments(void)
 static void test_classify_golden(void)
 {
     /* the golden logits through the public API: image 0 against the first texts */
-    clipvk_context *ctx = context();
+    clipvk_context *ctx = test_context(0, 0);
     clipvk_model *m;
-    clipvk_model_options mo;
-    clipvk_model_options_init(&mo);
-    mo.precision = CLIPVK_PRECISION_FP32;
-    if (clipvk_model_load(ctx, model_dir, &mo, &m)) {
+    if (test_golden_load(ctx, CLIPVK_PRECISION_FP32, 0, &m)) {
         CHECK(0, "load: %s", clipvk_context_last_error(ctx));
         clipvk_context_destroy(ctx);
         return;
@@ -155,7 +134,7 @@ static void test_classify_golden(void)
     CHECK(fabsf(clipvk_model_logit_scale(m) - expf(2.6592f)) < 1e-3f, "logit scale %g", clipvk_model_logit_scale(m));
     float lab[3 * 48], img[48], probs[3], logits[3];
     const char *labels[3] = {"cat", "dog", "rocket"}, *tmpl[2] = {"a photo of a {}.", "{}"};
-    const char *paths[1] = {image};
+    const char *paths[1] = {test_golden_image};
     CHECK(!clipvk_label_embeddings(m, labels, 3, tmpl, 2, lab) && !clipvk_embed_files(m, paths, 1, 1, img, NULL) &&
               !clipvk_classify(m, img, 1, lab, 3, probs, logits),
           "classify: %s", clipvk_context_last_error(ctx));
@@ -184,20 +163,9 @@ static void test_classify_golden(void)
 
 int main(void)
 {
-    struct stat st;
-    snprintf(model_dir, sizeof model_dir, "%s/golden/model", CLIPVK_SHARED_DIR);
-    snprintf(image, sizeof image, "%s/golden/images/chelsea.png", CLIPVK_SHARED_DIR);
-    if (stat(model_dir, &st) != 0) {
-        printf("skipped: %s not found\n", model_dir);
-        return 77;
-    }
+    test_golden_require();
     test_bad_arguments();
     test_classify_golden();
     test_threads();
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
-        return 1;
-    }
-    printf("all checks passed\n");
-    return 0;
+    return test_report();
 }

@@ -14,50 +14,22 @@
  * Uses the golden model in ../shared (skips, 77, without it).
  */
 #include "check.h"
-#include "clipvk.h"
+#include "golden.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 int test_failures;
 #define BAD(call) CHECK((call) == CLIPVK_ERROR_INVALID_ARGUMENT, "%s should fail with INVALID_ARGUMENT", #call)
-
-static char model_dir[1024], image[1024];
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static clipvk_context *context(uint64_t budget, uint32_t timeout_ms)
-{
-    clipvk_context_options o;
-    clipvk_context_options_init(&o);
-    o.validation = 1;
-    o.cache_dir = "";
-    o.device_memory_budget = budget;
-    o.fence_timeout_ms = timeout_ms;
-    clipvk_context *ctx;
-    if (clipvk_context_create(&o, &ctx)) {
-        fprintf(stderr, "FAIL: context: %s\n", clipvk_context_last_error(ctx));
-        exit(1);
-    }
-    return ctx;
-}
-
-static clipvk_status load(clipvk_context *ctx, clipvk_precision p, uint32_t batch, clipvk_model **m)
-{
-    clipvk_model_options mo;
-    clipvk_model_options_init(&mo);
-    mo.precision = p;
-    mo.max_batch = batch;
-    return clipvk_model_load(ctx, model_dir, &mo, m);
 }
 
 static void test_null_and_sizes(void)
@@ -72,7 +44,7 @@ static void test_null_and_sizes(void)
     CHECK(clipvk_context_device_name(NULL) != NULL, "device_name(NULL)");
     CHECK(clipvk_context_validation_messages(NULL) == 0, "validation_messages(NULL)");
     clipvk_model *m = (clipvk_model *)1;
-    BAD(clipvk_model_load(NULL, model_dir, NULL, &m));
+    BAD(clipvk_model_load(NULL, test_golden_model, NULL, &m));
     CHECK(m == (clipvk_model *)1 || m == NULL, "model_load(NULL ctx) wrote garbage");
     clipvk_model_free(NULL);
     CHECK(clipvk_model_embedding_dim(NULL) == 0 && clipvk_model_image_size(NULL) == 0 &&
@@ -81,13 +53,13 @@ static void test_null_and_sizes(void)
     char fp[17];
     int32_t ids[77] = {0};
     float px[3 * 48 * 48] = {0}, out[64 * 4], probs[16];
-    const char *texts[2] = {"a cat", NULL}, *paths[2] = {image, NULL};
+    const char *texts[2] = {"a cat", NULL}, *paths[2] = {test_golden_image, NULL};
     uint8_t rgb[12] = {0};
     clipvk_rgb8 img = {rgb, 2, 2, 6};
     clipvk_status st[2];
     BAD(clipvk_model_fingerprint(NULL, fp));
     BAD(clipvk_tokenize(NULL, "x", ids, NULL));
-    BAD(clipvk_preprocess_file(NULL, image, px));
+    BAD(clipvk_preprocess_file(NULL, test_golden_image, px));
     BAD(clipvk_preprocess_rgb8(NULL, &img, px));
     BAD(clipvk_embed_pixels(NULL, px, 1, 1, out));
     BAD(clipvk_embed_rgb8(NULL, &img, 1, 1, out));
@@ -97,11 +69,11 @@ static void test_null_and_sizes(void)
     BAD(clipvk_label_embeddings(NULL, texts, 1, NULL, 0, out));
     BAD(clipvk_classify(NULL, out, 1, out, 1, probs, NULL));
 
-    clipvk_context *ctx = context(0, 0);
+    clipvk_context *ctx = test_context(0, 0);
     CHECK(*clipvk_context_device_name(ctx), "device name");
-    BAD(clipvk_model_load(ctx, model_dir, NULL, NULL));
+    BAD(clipvk_model_load(ctx, test_golden_model, NULL, NULL));
     BAD(clipvk_model_load(ctx, NULL, NULL, &m));
-    if (load(ctx, CLIPVK_PRECISION_FP32, 0, &m)) {
+    if (test_golden_load(ctx, CLIPVK_PRECISION_FP32, 0, &m)) {
         CHECK(0, "load: %s", clipvk_context_last_error(ctx));
         clipvk_context_destroy(ctx);
         return;
@@ -110,7 +82,7 @@ static void test_null_and_sizes(void)
     BAD(clipvk_tokenize(m, NULL, ids, NULL));
     BAD(clipvk_tokenize(m, "x", NULL, NULL));
     BAD(clipvk_preprocess_file(m, NULL, px));
-    BAD(clipvk_preprocess_file(m, image, NULL));
+    BAD(clipvk_preprocess_file(m, test_golden_image, NULL));
     BAD(clipvk_preprocess_rgb8(m, NULL, px));
     BAD(clipvk_preprocess_rgb8(m, &img, NULL));
     clipvk_rgb8 no_pixels = {NULL, 2, 2, 6}, empty = {rgb, 0, 2, 6}, short_stride = {rgb, 2, 2, 5};
@@ -165,9 +137,9 @@ static void test_budget(void)
 {
     /* the reference: fp16 with no budget */
     float want[NTXT * 48], got[NTXT * 48];
-    clipvk_context *ctx = context(0, 0);
+    clipvk_context *ctx = test_context(0, 0);
     clipvk_model *m = NULL;
-    if (load(ctx, CLIPVK_PRECISION_FP16, 0, &m) || clipvk_embed_texts(m, txt, NTXT, 1, want)) {
+    if (test_golden_load(ctx, CLIPVK_PRECISION_FP16, 0, &m) || clipvk_embed_texts(m, txt, NTXT, 1, want)) {
         CHECK(0, "fp16 reference: %s", clipvk_context_last_error(ctx));
         clipvk_model_free(m);
         clipvk_context_destroy(ctx);
@@ -177,16 +149,16 @@ static void test_budget(void)
     clipvk_context_destroy(ctx);
 
     /* 22 MiB: the fp32 weights (26 MB) do not fit, the fp16 ones do */
-    ctx = context(22ull << 20, 0);
+    ctx = test_context(22ull << 20, 0);
     for (int rep = 0; rep < 3; rep++) {
         m = (clipvk_model *)1;
-        clipvk_status s = load(ctx, CLIPVK_PRECISION_FP32, 0, &m);
+        clipvk_status s = test_golden_load(ctx, CLIPVK_PRECISION_FP32, 0, &m);
         CHECK(s == CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY && m == NULL, "fp32 past the budget: status %d", (int)s);
         const char *e = clipvk_context_last_error(ctx);
         CHECK(strstr(e, "out of device memory") && strstr(e, "smaller batch") && strstr(e, "fp16"), "message: %s", e);
     }
     m = NULL;
-    if (load(ctx, CLIPVK_PRECISION_FP16, 0, &m) || clipvk_embed_texts(m, txt, NTXT, 1, got)) {
+    if (test_golden_load(ctx, CLIPVK_PRECISION_FP16, 0, &m) || clipvk_embed_texts(m, txt, NTXT, 1, got)) {
         CHECK(0, "fp16 within the budget after failed fp32 loads: %s", clipvk_context_last_error(ctx));
     } else {
         CHECK(!memcmp(got, want, sizeof got), "fp16 embeddings under the budget differ from the reference");
@@ -196,7 +168,7 @@ static void test_budget(void)
     /* a batch whose activations do not fit: the load works, the first embedding fails, and the
      * same context then runs the model with a small batch */
     m = NULL;
-    clipvk_status s = load(ctx, CLIPVK_PRECISION_FP16, 4096, &m);
+    clipvk_status s = test_golden_load(ctx, CLIPVK_PRECISION_FP16, 4096, &m);
     CHECK(s == CLIPVK_OK, "fp16, batch 4096 loads (activations come later): %s", clipvk_context_last_error(ctx));
     if (!s) {
         for (int rep = 0; rep < 2; rep++) {
@@ -207,7 +179,7 @@ static void test_budget(void)
         clipvk_model_free(m);
     }
     m = NULL;
-    if (load(ctx, CLIPVK_PRECISION_FP16, 8, &m) || clipvk_embed_texts(m, txt, NTXT, 1, got)) {
+    if (test_golden_load(ctx, CLIPVK_PRECISION_FP16, 8, &m) || clipvk_embed_texts(m, txt, NTXT, 1, got)) {
         CHECK(0, "fp16 batch 8 after the failed batch: %s", clipvk_context_last_error(ctx));
     } else {
         CHECK(!memcmp(got, want, sizeof got), "fp16 batch-8 embeddings differ from the reference");
@@ -222,9 +194,9 @@ static void test_timeout(void)
     enum { B = 256 };
     size_t per = 3 * 48 * 48;
     float *px = calloc((size_t)B * per, sizeof *px), *out = malloc((size_t)B * 48 * sizeof *out);
-    clipvk_context *ctx = context(0, 1);
+    clipvk_context *ctx = test_context(0, 1);
     clipvk_model *m = NULL;
-    if (!px || !out || load(ctx, CLIPVK_PRECISION_FP32, B, &m)) {
+    if (!px || !out || test_golden_load(ctx, CLIPVK_PRECISION_FP32, B, &m)) {
         CHECK(0, "load: %s", clipvk_context_last_error(ctx));
         goto done;
     }
@@ -261,13 +233,7 @@ done:
 
 int main(void)
 {
-    struct stat st;
-    snprintf(model_dir, sizeof model_dir, "%s/golden/model", CLIPVK_SHARED_DIR);
-    snprintf(image, sizeof image, "%s/golden/images/chelsea.png", CLIPVK_SHARED_DIR);
-    if (stat(model_dir, &st) != 0) {
-        printf("skipped: %s not found\n", model_dir);
-        return 77;
-    }
+    test_golden_require();
     double t0 = now_s();
     test_null_and_sizes();
     printf("NULL and size checks: %.1f s\n", now_s() - t0);
@@ -277,10 +243,5 @@ int main(void)
     t0 = now_s();
     test_timeout();
     printf("fence timeout: %.1f s\n", now_s() - t0);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
-        return 1;
-    }
-    printf("all checks passed\n");
-    return 0;
+    return test_report();
 }

@@ -35,6 +35,10 @@ typedef struct cli_model_opts {
  * 1 if it was, 0 if not, -1 after printing a usage error. */
 int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i);
 void cli_model_usage(FILE *f);
+/* Creates the context alone, from --device, --memory-budget and profile (for
+ * commands that need the device but no model). Prints the error and returns
+ * its code; *ctx may be set even then: free it with cli_close_model. */
+int cli_open_context(const cli_model_opts *o, clipvk_context **ctx);
 /* Creates the context and loads the model. The folder is --model, else
  * $CLIPVK_MODEL, else the first folder under ./models with a config.json,
  * else a small random-weight model written to the cache (with a warning
@@ -42,7 +46,8 @@ void cli_model_usage(FILE *f);
 int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, clipvk_model **m);
 /* `clipvk bench --model`: the towers end to end at each batch size of a comma list. */
 int cli_bench_model(const cli_model_opts *o, const char *batches, uint32_t iters, int json);
-/* Frees both; a success becomes a failure if Vulkan validation complained. */
+/* Frees both (either may be NULL); a success becomes a failure if Vulkan
+ * validation complained. */
 int cli_close_model(clipvk_context *ctx, clipvk_model *m, int code);
 int cli_tokenize(int argc, char **argv);
 

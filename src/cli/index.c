@@ -315,5 +315,5 @@ done:
     free(old_sorted);
     free(todo);
     cli_paths_free(&files);
-    return ctx ? cli_close_model(ctx, m, code) : code;
+    return cli_close_model(ctx, m, code); /* both NULL when nothing needed the model */
 }

@@ -133,6 +133,19 @@ static int resolve(const char *given, char *out, size_t n)
     return CLI_OK;
 }
 
+int cli_open_context(const cli_model_opts *o, clipvk_context **ctx)
+{
+    clipvk_context_options co;
+    clipvk_context_options_init(&co);
+    co.device = o->device;
+    co.profile = o->profile;
+    co.device_memory_budget = o->memory_budget;
+    /* a failed create leaves *ctx NULL only when the context itself could not be allocated */
+    if (clipvk_context_create(&co, ctx))
+        return cli_error(CLI_FAIL, "%s", *ctx ? clipvk_context_last_error(*ctx) : "out of host memory");
+    return CLI_OK;
+}
+
 int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, clipvk_model **m)
 {
     *ctx = NULL;
@@ -140,12 +153,7 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     char dir[4096];
     int code = resolve(o->model, dir, sizeof dir);
     if (code) return code;
-    clipvk_context_options co;
-    clipvk_context_options_init(&co);
-    co.device = o->device;
-    co.profile = o->profile;
-    co.device_memory_budget = o->memory_budget;
-    if (clipvk_context_create(&co, ctx)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
+    if ((code = cli_open_context(o, ctx))) return code;
     clipvk_model_options mo;
     clipvk_model_options_init(&mo);
     mo.towers = o->towers ? o->towers : towers;

@@ -76,7 +76,7 @@ static int parse(int argc, char **argv, search_opts *o)
         if (m > 0) continue;
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         const char **slot = !strcmp(a, "--index") ? &o->index : NULL;
-        uint64_t x;
+        uint64_t x = 0; /* number() sets it when it succeeds; GCC cannot see that through cli_error */
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return -1;
@@ -148,21 +148,14 @@ static int cmp_double(const void *a, const void *b)
 
 static int bench(const search_opts *o)
 {
-    clipvk_context_options co;
-    clipvk_context_options_init(&co);
-    co.device = o->model.device;
     clipvk_context *ctx;
-    if (clipvk_context_create(&co, &ctx)) {
-        int code = cli_error(CLI_FAIL, "%s", ctx ? clipvk_context_last_error(ctx) : "out of host memory");
-        clipvk_context_destroy(ctx);
-        return code;
-    }
+    int code = cli_open_context(&o->model, &ctx);
+    if (code) return cli_close_model(ctx, NULL, code);
     uint64_t n = o->bench;
     uint32_t dim = o->dim, nq = o->bench_queries, k = o->top;
     float *e = malloc(n * dim * sizeof *e), *q = malloc((size_t)nq * dim * sizeof *q), *sc = malloc((size_t)nq * k * 4);
     uint64_t *idx = malloc((size_t)nq * k * sizeof *idx);
     uint32_t *found = malloc(nq * sizeof *found);
-    int code = CLI_OK;
     if (!e || !q || !sc || !idx || !found) {
         code = cli_error(CLI_FAIL, "out of host memory for %llu embeddings", (unsigned long long)n);
     } else {
@@ -188,10 +181,7 @@ static int bench(const search_opts *o)
         }
     }
     free(e), free(q), free(sc), free(idx), free(found);
-    unsigned msgs = clipvk_runtime_validation_messages(ctx->rt);
-    clipvk_context_destroy(ctx);
-    if (msgs && !code) code = cli_error(CLI_FAIL, "%u Vulkan validation message(s)", msgs);
-    return code;
+    return cli_close_model(ctx, NULL, code);
 }
 
 /* ---- the search */

@@ -1,7 +1,8 @@
 /*
- * The pieces of clipvk's JPEG decoder (jpeg.c: markers and entropy-coded
- * data; jpeg_idct.c: the inverse DCT; jpeg_color.c: upsampling and colour
- * conversion) and the decoder state they share.
+ * The pieces of clipvk's JPEG decoder (jpeg.c: markers and Huffman tables;
+ * jpeg_scan.c: entropy-coded data; jpeg_idct.c: the inverse DCT;
+ * jpeg_color.c: upsampling and colour conversion) and the decoder state
+ * they share.
  */
 #ifndef CLIPVK_JPEG_INTERNAL_H
 #define CLIPVK_JPEG_INTERNAL_H
@@ -93,8 +94,22 @@ typedef struct jp_dec {
 
 #define JP_RING 16
 
+#define JP_TRUNCATED "truncated JPEG (the data ends before the end-of-image marker)"
+
 /* Records a failure (the first one wins); returns -1. */
 int jp_fail(jp_dec *d, clipvk_status s, const char *why);
+/* From p, the next marker as libjpeg's next_marker finds it (skipping any
+ * bytes that are not one): returns a pointer to its last 0xFF, or NULL at the
+ * end of the data. */
+const uint8_t *jp_find_marker(const uint8_t *p, const uint8_t *end);
+
+/* jpeg_scan.c: zigzag order -> natural index, 80 entries (see jp_zigzag_init). */
+extern uint8_t jp_zz[80];
+void jp_zigzag_init(void);
+/* Decodes the scan whose header jp_sos has read and whose entropy-coded data
+ * starts at *pos; leaves *pos where the search for the next marker resumes.
+ * Returns 0 or -1 (jp_fail). */
+int jp_scan(jp_dec *d, size_t *pos);
 
 /* jpeg_idct.c: dequantises and inverse-transforms one block of coefficients
  * (natural order) into 8x8 samples at out (rows `stride` apart); ac == 0
