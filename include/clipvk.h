@@ -103,7 +103,8 @@ enum {
     CLIPVK_TOWERS_BOTH = 3,
 };
 
-/* How weights are stored on the device; arithmetic is fp32 either way. */
+/* How weights are stored on the device; arithmetic is fp32 either way
+ * (unless clipvk_model_options.tensor_cores allows fp16 inputs). */
 typedef enum clipvk_precision {
     CLIPVK_PRECISION_AUTO = -1,    /* fp16 where the device has 16-bit storage, else fp32 */
     CLIPVK_PRECISION_FP32 = 0,
@@ -117,6 +118,11 @@ typedef struct clipvk_model_options {
     uint64_t max_image_pixels; /* image files with more pixels (width * height, read from the
                                 * header) are refused before any pixel memory is allocated;
                                 * 0: 16384 * 16384 */
+    int tensor_cores;    /* 1: with fp16 weights, matrix products run on cooperative matrices
+                          * (tensor cores) where the device has them (VK_NV_cooperative_matrix):
+                          * their inputs are rounded to fp16, sums stay fp32, so results move
+                          * by about 1e-3 relative. Elsewhere it changes nothing. 0: fp32
+                          * inputs everywhere. Refused with CLIPVK_PRECISION_FP32. */
 } clipvk_model_options;
 
 CLIPVK_API void clipvk_model_options_init(clipvk_model_options *o);

@@ -82,6 +82,12 @@ static void test_bad_arguments(void)
     bad_opts.towers = 7;
     CHECK(clipvk_model_load(ctx, test_golden_model, &bad_opts, &m) == CLIPVK_ERROR_INVALID_ARGUMENT && !m,
           "bad towers");
+    clipvk_model_options_init(&bad_opts);
+    bad_opts.precision = CLIPVK_PRECISION_FP32;
+    bad_opts.tensor_cores = 1; /* fp16 inputs with fp32 weights contradict each other */
+    CHECK(clipvk_model_load(ctx, test_golden_model, &bad_opts, &m) == CLIPVK_ERROR_INVALID_ARGUMENT && !m &&
+              strstr(clipvk_context_last_error(ctx), "tensor cores"),
+          "tensor cores with fp32 weights");
     CHECK(clipvk_model_load(ctx, NULL, NULL, &m) == CLIPVK_ERROR_INVALID_ARGUMENT, "NULL folder");
     clipvk_model_options only_text;
     clipvk_model_options_init(&only_text);

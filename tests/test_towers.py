@@ -52,9 +52,9 @@ def compare(what, got, want, min_cos):
         failures.append("%s: cosine %.9f < %g" % (what, cos, min_cos))
 
 
-def embed(clipvk, model, kind, inp, out, precision, extra=()):
+def embed(clipvk, model, kind, inp, out, precision, extra=(), env=None):
     flag = "--pixels" if kind == "image" else "--tokens"
-    env = dict(os.environ, CLIPVK_VALIDATION="1")
+    env = dict(os.environ, CLIPVK_VALIDATION="1", **(env or {}))
     run([clipvk, "embed-" + kind, "--model", model, flag, inp, "--out", out, "--raw", "--precision", precision]
         + list(extra), env=env)
     return np.load(out)
@@ -142,6 +142,24 @@ def golden(clipvk, work):
                 np.load(os.path.join(g, "image_embeds_f64.npy")), np.load(os.path.join(g, "text_embeds_f64.npy")))
     got = embed(clipvk, model, "image", os.path.join(g, "photo_pixels.npy"), os.path.join(d, "photo.npy"), "fp32")
     compare("golden photos fp32", got, np.load(os.path.join(g, "photo_embeds_f64.npy")), 0.99999)
+    tensor_cores(clipvk, model, d, os.path.join(g, "pixels.npy"), os.path.join(g, "text_tokens.npy"),
+                 np.load(os.path.join(g, "image_embeds_f64.npy")), np.load(os.path.join(g, "text_embeds_f64.npy")))
+
+
+def tensor_cores(clipvk, model, work, pixels, tokens, want_img, want_txt):
+    """--tensor-cores: every matmul takes fp16 inputs on cooperative matrices,
+    here emulated (CLIPVK_COOPMAT=emulate) with NVIDIA's fragment shape. The
+    result must stay as close to the reference as plain fp16 is asked to be
+    (measured: cosine >= 0.9999991), and differ from plain fp16, or the
+    cooperative-matrix path did not run."""
+    for kind, inp, want in (("image", pixels, want_img), ("text", tokens, want_txt)):
+        plain = embed(clipvk, model, kind, inp, os.path.join(work, "%s_plain16.npy" % kind), "fp16")
+        got = embed(clipvk, model, kind, inp, os.path.join(work, "%s_tc.npy" % kind), "fp16", ["--tensor-cores"],
+                    {"CLIPVK_COOPMAT": "emulate"})
+        compare("golden %s tensor cores (emulated)" % kind, got, want, 0.999)
+        if np.array_equal(got, plain):
+            failures.append("golden %s: --tensor-cores changed nothing: the cooperative-matrix path did not run" % kind)
+            print("FAIL", failures[-1])
 
 
 def main():

@@ -47,8 +47,11 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
     clipvk_model_options_init(&defaults);
     if (!o) o = &defaults;
     if (o->towers < 0 || o->towers > CLIPVK_TOWERS_BOTH || o->precision < CLIPVK_PRECISION_AUTO ||
-        o->precision > CLIPVK_PRECISION_FP16 || o->max_batch > 4096)
+        o->precision > CLIPVK_PRECISION_FP16 || o->max_batch > 4096 || o->tensor_cores < 0 || o->tensor_cores > 1)
         return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_model_load: bad options");
+    if (o->tensor_cores && o->precision == CLIPVK_PRECISION_FP32)
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT,
+                               "clipvk_model_load: tensor cores need fp16 weights, not fp32 precision");
     clipvk_model *m = calloc(1, sizeof *m);
     if (!m) return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->ctx = ctx;
@@ -57,7 +60,8 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
         free(m);
         return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
-    clipvk_net_options no = {.towers = o->towers, .precision = o->precision, .max_batch = o->max_batch};
+    clipvk_net_options no = {.towers = o->towers, .precision = o->precision, .max_batch = o->max_batch,
+                             .fp16_inputs = o->tensor_cores};
     clipvk_status s = clipvk_net_load(ctx->rt, dir, &no, &m->net, &ctx->err);
     char path[4096];
     int towers = s ? 0 : clipvk_net_towers(m->net);

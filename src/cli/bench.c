@@ -111,9 +111,11 @@ static int usage(FILE *f)
                "  --device N        device index or name (see `clipvk devices`)\n"
                "  --iters N         timed submissions per case (default 5)\n"
                "  --reps N          dispatches per submission (default 4)\n"
-               "  --config K=V,...  overrides, e.g. matmul tiling: texel=1,shared=0,wg=8,tm=8,tn=4,wgn=16,bk=16\n"
+               "  --config K=V,...  overrides, e.g. matmul tiling: texel=1,shared=0,wg=8,tm=8,tn=4,wgn=16,bk=16;\n"
+               "                    cooperative matrices: warps_m, warps_n, frags_m, frags_n, coop_bk;\n"
+               "                    the sweep: m=ROWS, prec=0|1|2 (fp32, fp16, fp16x)\n"
                "  --json            JSON instead of a table\n"
-               "  --model DIR, --precision fp32|fp16, --batch LIST   the model benchmark (see above)\n"
+               "  --model DIR, --precision fp32|fp16, --tensor-cores, --batch LIST   the model benchmark\n"
                "  --profile         with --model: GPU time per kernel of each timed call\n");
     return f == stdout ? CLI_OK : CLI_USAGE;
 }

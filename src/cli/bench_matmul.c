@@ -2,7 +2,8 @@
  * The matmul family of `clipvk bench --kernels`: CLIP's Linear layers —
  * ViT-B image tower (50 tokens per image, 400 = a batch of 8) at 768 wide
  * with a 3072 MLP, text tower (77 tokens) at 512 wide with a 2048 MLP — with
- * fp32 and fp16 weights, bias on, no activation.
+ * fp32 and fp16 weights, bias on, no activation; on devices with cooperative
+ * matrices also "fp16x": fp16 weights and fp16 inputs on them (--tensor-cores).
  */
 #include "cli/bench.h"
 
@@ -18,7 +19,7 @@ static clipvk_status record(bench_ctx *ctx, void *state, clipvk_error *err)
 }
 
 static clipvk_status one_case(bench_ctx *ctx, uint32_t m, uint32_t k, uint32_t n, clipvk_precision prec,
-                              clipvk_error *err)
+                              int fp16_inputs, clipvk_error *err)
 {
     clipvk_runtime *rt = ctx->rt;
     float *w = malloc((size_t)n * k * 4), *b = malloc((size_t)n * 4), *x = malloc((size_t)m * k * 4);
@@ -36,7 +37,7 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t m, uint32_t k, uint32_t n
         s = clipvk_upload(rt, &bx, 0, x, (size_t)m * k * 4, err);
     if (!s) s = clipvk_alloc(rt->tensors, (uint64_t)m * n * 4, &by, err);
     if (!s) {
-        matmul_state st = {.args = {.x = {&bx, 0, 0}, .w = &mw, .y = {&by, 0, 0}, .m = m}};
+        matmul_state st = {.args = {.x = {&bx, 0, 0}, .w = &mw, .y = {&by, 0, 0}, .m = m, .fp16_inputs = fp16_inputs}};
         /* --config overrides the device's default tiling, key by key */
         clipvk_matmul_config c = clipvk_matmul_default_config(&rt->dev->caps);
         bench_config_value(ctx, "texel", &c.texel);
@@ -46,8 +47,15 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t m, uint32_t k, uint32_t n
         bench_config_value(ctx, "tn", &c.tn);
         bench_config_value(ctx, "wgn", &c.wgn);
         bench_config_value(ctx, "bk", &c.bk);
+        /* the cooperative-matrix tiling (fp16x rows) */
+        bench_config_value(ctx, "warps_m", &c.coop.warps_m);
+        bench_config_value(ctx, "warps_n", &c.coop.warps_n);
+        bench_config_value(ctx, "frags_m", &c.coop.frags_m);
+        bench_config_value(ctx, "frags_n", &c.coop.frags_n);
+        bench_config_value(ctx, "coop_bk", &c.coop.bk);
         st.args.config = &c;
-        bench_result r = {.kernel = "matmul", .precision = prec == CLIPVK_PRECISION_FP16 ? "fp16" : "fp32",
+        bench_result r = {.kernel = "matmul",
+                          .precision = fp16_inputs ? "fp16x" : prec == CLIPVK_PRECISION_FP16 ? "fp16" : "fp32",
                           .flops = 2.0 * m * n * k};
         snprintf(r.shape, sizeof r.shape, "%ux%u->%u", m, k, n);
         if (!(s = bench_time(ctx, record, &st, &r, err))) bench_report(ctx, &r);
@@ -67,13 +75,15 @@ clipvk_status bench_matmul(bench_ctx *ctx, clipvk_error *err)
         {77, 512, 512},   {77, 512, 2048},  {77, 2048, 512},   /* text tower, one text */
         {400, 512, 512},  {400, 512, 2048}, {400, 2048, 512},  /* text tower, ~5 texts */
     };
-    uint32_t only_m = 0, only_prec = 2; /* --config m=ROWS,prec=0|1 narrow the sweep */
+    uint32_t only_m = 0, only_prec = 3; /* --config m=ROWS,prec=0|1|2 (fp32, fp16, fp16x) narrow the sweep */
     bench_config_value(ctx, "m", &only_m);
     bench_config_value(ctx, "prec", &only_prec);
+    int coop = clipvk_matmul_default_config(&ctx->rt->dev->caps).coop.mode != CLIPVK_COOP_OFF;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        for (int p = 0; p < 2; p++) {
-            if ((only_m && shapes[i].m != only_m) || (only_prec < 2 && (uint32_t)p != only_prec)) continue;
-            clipvk_status s = one_case(ctx, shapes[i].m, shapes[i].k, shapes[i].n, (clipvk_precision)p, err);
+        for (int p = 0; p < 2 + coop; p++) {
+            if ((only_m && shapes[i].m != only_m) || (only_prec < 3 && (uint32_t)p != only_prec)) continue;
+            clipvk_status s = one_case(ctx, shapes[i].m, shapes[i].k, shapes[i].n,
+                                       p ? CLIPVK_PRECISION_FP16 : CLIPVK_PRECISION_FP32, p == 2, err);
             if (s) return s;
         }
     return CLIPVK_OK;

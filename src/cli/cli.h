@@ -29,6 +29,7 @@ typedef struct cli_model_opts {
     int profile;            /* time every dispatch (bench --profile; not an option of its own) */
     uint64_t max_pixels;    /* --max-pixels; 0: the library's default */
     uint64_t memory_budget; /* --memory-budget, in bytes; 0: no limit */
+    int tensor_cores;       /* --tensor-cores */
 } cli_model_opts;
 
 /* Consumes argv[*i] (and its value) if it is one of those options: returns

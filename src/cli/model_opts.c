@@ -13,6 +13,10 @@
 int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
+    if (!strcmp(a, "--tensor-cores")) {
+        o->tensor_cores = 1;
+        return 1;
+    }
     const char **slot = !strcmp(a, "--model") ? &o->model
                         : !strcmp(a, "--device") ? &o->device
                         : !strcmp(a, "--precision") ? &o->precision
@@ -74,7 +78,10 @@ void cli_model_usage(FILE *f)
                "                     folder in ./models with a config.json (see models/README.md), else a\n"
                "                     small random-weight demo model (its answers mean nothing)\n"
                "  --precision P      weight storage fp32 or fp16 (default: fp16 where the device has\n"
-               "                     16-bit storage, else fp32); arithmetic is always fp32\n"
+               "                     16-bit storage, else fp32); arithmetic is fp32 (see below)\n"
+               "  --tensor-cores     with fp16 weights, run matrix products on cooperative matrices\n"
+               "                     (tensor cores) where the device has them: inputs rounded to fp16,\n"
+               "                     sums in fp32, results within about 1e-3 (default: off)\n"
                "  --batch N          inputs per submission (default 8)\n"
                "  --tower T          load only this tower: image, text or both (default: what the command\n"
                "                     needs); the other's weights never reach the device\n"
@@ -160,6 +167,7 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     mo.max_batch = o->batch;
     mo.max_image_pixels = o->max_pixels;
     if (o->precision) mo.precision = !strcmp(o->precision, "fp16") ? CLIPVK_PRECISION_FP16 : CLIPVK_PRECISION_FP32;
+    mo.tensor_cores = o->tensor_cores;
     if (clipvk_model_load(*ctx, dir, &mo, m)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
     return CLI_OK;
 }

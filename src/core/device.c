@@ -323,8 +323,12 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
     c->shader_int8 = has_f16i8 && f16.shaderInt8;
     c->storage_buffer_8bit = has_8bit && s8.storageBuffer8BitAccess;
     c->cooperative_matrix_khr = device_has_extension(ext, next, "VK_KHR_cooperative_matrix");
-    if (device_has_extension(ext, next, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) &&
-        (v12 || device_has_extension(ext, next, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME)))
+    /* CLIPVK_COOPMAT=0 keeps cooperative matrices off (a way around a driver
+     * that gets them wrong); =emulate asks for the emulated ones. */
+    const char *coop_env = getenv("CLIPVK_COOPMAT");
+    if (coop_env && !strcmp(coop_env, "emulate")) c->coopmat_emulated = c->shader_float16;
+    else if (!(coop_env && !strcmp(coop_env, "0")) && device_has_extension(ext, next, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) &&
+             (v12 || device_has_extension(ext, next, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME)))
         query_coopmat_nv(pd, c);
 
     vkGetPhysicalDeviceMemoryProperties(pd, &c->memory);

@@ -57,6 +57,10 @@ typedef struct clipvk_device_caps {
      * accumulators at subgroup scope: the device's with the most work per
      * operation; 0 when cooperative_matrix_nv is 0. */
     uint32_t coopmat_m, coopmat_n, coopmat_k;
+    /* CLIPVK_COOPMAT=emulate: matmul runs the cooperative-matrix tiling with
+     * emulated fragments (any device with fp16 math; slow) — to test what
+     * tensor cores do to a model's results on a device without them. */
+    int coopmat_emulated;
 
     VkPhysicalDeviceMemoryProperties memory;
     uint32_t quirks;                         /* CLIPVK_QUIRK_* */

@@ -77,6 +77,8 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
     char coop[64] = "no";
     if (c->cooperative_matrix_nv)
         snprintf(coop, sizeof coop, "NV %ux%ux%u fp16->fp32", c->coopmat_m, c->coopmat_n, c->coopmat_k);
+    else if (c->coopmat_emulated)
+        snprintf(coop, sizeof coop, "emulated (CLIPVK_COOPMAT=emulate)");
     else if (c->cooperative_matrix_khr)
         snprintf(coop, sizeof coop, "KHR (not used)");
     fprintf(f, "    features: 16-bit storage %s, fp16 math %s, int8 %s, 8-bit storage %s, cooperative matrix %s\n",

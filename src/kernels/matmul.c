@@ -70,6 +70,7 @@ void clipvk_matmul_weights_free(clipvk_runtime *rt, clipvk_matmul_weights *w)
 clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps)
 {
     clipvk_matmul_config c = {0};
+    c.coop = clipvk_matmul_coop_default(caps);
     if (caps->type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
         /* CPU implementations (lavapipe, SwiftShader) run a workgroup on one
          * thread, its invocations as the lanes of one SIMD vector: a
@@ -93,7 +94,6 @@ clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps
      * 8 KiB of shared memory; 32x32 over 64 invocations where the device
      * allows fewer invocations or little shared memory. Storage buffers,
      * which every GPU reads well and which have no texel-count limit. */
-    c.coop = clipvk_matmul_coop_default(caps);
     c.texel = 0;
     c.shared = 1;
     c.tm = c.tn = 4;

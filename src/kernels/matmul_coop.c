@@ -22,6 +22,8 @@ static uint32_t coop_shared_bytes(const clipvk_matmul_coop *c)
 clipvk_matmul_coop clipvk_matmul_coop_default(const clipvk_device_caps *caps)
 {
     clipvk_matmul_coop c = {0};
+    if (caps->coopmat_emulated) /* NVIDIA's shape and tiling, to see what they would compute */
+        return (clipvk_matmul_coop){CLIPVK_COOP_EMULATED, 32, 16, 8, 16, 2, 2, 2, 4, 32};
     if (!caps->cooperative_matrix_nv) return c;
     /* 2 x 2 subgroups, each with a 32 x 32 corner of a 64 x 64 tile (NVIDIA's
      * 16x8x16 fragments: 2 x 4 of them), 32 values of K per stage; 27.5 KiB of

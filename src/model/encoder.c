@@ -19,6 +19,7 @@ static clipvk_status linear(clipvk_net *m, clipvk_cmd *cmd, const clipvk_buffer 
         .m = rows,
         .act = act,
         .residual = {.buf = residual},
+        .fp16_inputs = m->fp16_inputs,
     };
     return clipvk_matmul(m->rt, cmd, &a, err);
 }

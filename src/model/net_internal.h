@@ -53,6 +53,7 @@ struct clipvk_net {
     clipvk_runtime *rt;
     clipvk_model_config cfg;
     clipvk_precision precision;
+    int fp16_inputs;            /* clipvk_net_options.fp16_inputs */
     int towers;
     uint32_t max_batch;
     float logit_scale;
