@@ -142,6 +142,11 @@ CLIPVK_API float clipvk_model_logit_scale(const clipvk_model *m);       /* exp(l
  * for caches that must notice a changed model. The first call hashes the
  * weights (remembered in the cache folder by path, size and mtime). */
 CLIPVK_API clipvk_status clipvk_model_fingerprint(clipvk_model *m, char out[17]);
+/* How this model computes: "fp32", "fp16" (fp16 weights, fp32 arithmetic)
+ * or "fp16-tc" (fp16 weights, matmuls on tensor cores). Results differ
+ * slightly between them, so a cache of computed embeddings keys on it as
+ * well as on the fingerprint: an answer must not depend on what ran before. */
+CLIPVK_API const char *clipvk_model_numerics(const clipvk_model *m);
 
 /* Token ids of one UTF-8 text: start token, text, end token, zero padding to
  * the context length; ids has room for clipvk_model_context_length values;

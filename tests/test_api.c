@@ -138,6 +138,8 @@ static void test_classify_golden(void)
     uint32_t dim = clipvk_model_embedding_dim(m);
     CHECK(dim == 48 && clipvk_model_image_size(m) == 48 && clipvk_model_context_length(m) == 77, "model sizes");
     CHECK(fabsf(clipvk_model_logit_scale(m) - expf(2.6592f)) < 1e-3f, "logit scale %g", clipvk_model_logit_scale(m));
+    CHECK(!strcmp(clipvk_model_numerics(m), "fp32") && !strcmp(clipvk_model_numerics(NULL), ""), "numerics '%s'",
+          clipvk_model_numerics(m));
     float lab[3 * 48], img[48], probs[3], logits[3];
     const char *labels[3] = {"cat", "dog", "rocket"}, *tmpl[2] = {"a photo of a {}.", "{}"};
     const char *paths[1] = {test_golden_image};

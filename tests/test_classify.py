@@ -133,6 +133,12 @@ def main():
     check("0 from the cache, 4 encoded" in r.stderr, "a changed model misses the cache")
     r = run(base + ["--no-cache", photos], env=env, expect=1)
     check("0 from the cache, 4 encoded" in r.stderr, "--no-cache encodes")
+    # fp16 computes slightly different label embeddings: its own cache
+    fp16 = [a if a != "fp32" else "fp16" for a in base]
+    r = run(fp16 + [photos], env=env, expect=1)
+    check("0 from the cache, 4 encoded" in r.stderr, "fp16 does not answer from the fp32 cache")
+    r = run(fp16 + [photos], env=env, expect=1)
+    check("4 from the cache, 0 encoded" in r.stderr, "fp16 has its own cache")
 
     # paths on stdin; the default template; the table format
     r = run([clipvk, "classify", "--model", model, "--labels", "cat,dog", "-"], env=env, stdin="\n".join(good) + "\n")

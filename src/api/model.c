@@ -125,6 +125,11 @@ float clipvk_model_logit_scale(const clipvk_model *m)
     return m && m->net ? expf(clipvk_net_logit_scale(m->net)) : 0.0f;
 }
 
+const char *clipvk_model_numerics(const clipvk_model *m)
+{
+    return m && m->net ? clipvk_net_numerics(m->net) : "";
+}
+
 clipvk_status clipvk_model_fingerprint(clipvk_model *m, char out[17])
 {
     CHECK_MODEL(m);

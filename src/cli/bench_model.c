@@ -53,9 +53,9 @@ int cli_bench_model(const cli_model_opts *mo, const char *batches, uint32_t iter
     double load_ms = now_ms() - t0;
     uint32_t S = clipvk_model_image_size(m), L = clipvk_model_context_length(m), dim = clipvk_model_embedding_dim(m);
     const clipvk_model_config *cfg = clipvk_net_get_config(m->net);
-    const char *prec = clipvk_net_precision(m->net) == CLIPVK_PRECISION_FP16 ? "fp16" : "fp32";
+    const char *prec = clipvk_model_numerics(m); /* fp32, fp16, or fp16-tc (tensor cores) */
     if (json) printf("{\"device\": \"%s\", \"precision\": \"%s\", \"load_ms\": %.1f, \"results\": [", ctx->rt->dev->caps.name, prec, load_ms);
-    else printf("# device: %s; weights %s; model loaded in %.0f ms\n# %-6s %6s %7s %10s %12s\n", ctx->rt->dev->caps.name,
+    else printf("# device: %s; precision %s; model loaded in %.0f ms\n# %-6s %6s %7s %10s %12s\n", ctx->rt->dev->caps.name,
                 prec, load_ms, "tower", "batch", "tokens", "ms/call", "inputs/s");
     int first = 1;
     for (const char *p = batches; *p && !code;) {

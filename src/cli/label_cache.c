@@ -60,7 +60,9 @@ int cli_label_embeddings(clipvk_context *ctx, clipvk_model *m, const char *const
     if (use_cache) {
         char sub[64];
         if (clipvk_model_fingerprint(m, fp)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(ctx));
-        snprintf(sub, sizeof sub, "labels/%s", fp);
+        /* fp16 and fp32 label embeddings differ slightly: each has its own
+         * cache, so an answer never depends on which ran first */
+        snprintf(sub, sizeof sub, "labels/%s-%s", fp, clipvk_model_numerics(m));
         if (clipvk_cache_dir(NULL, sub, dir, sizeof dir) != 0) dir[0] = '\0';
     }
     uint64_t th = 0xcbf29ce484222325ull; /* the template set, in order */

@@ -68,6 +68,14 @@ void clipvk_net_destroy(clipvk_net *m)
 const clipvk_model_config *clipvk_net_get_config(const clipvk_net *m) { return &m->cfg; }
 float clipvk_net_logit_scale(const clipvk_net *m) { return m->logit_scale; }
 clipvk_precision clipvk_net_precision(const clipvk_net *m) { return m->precision; }
+
+const char *clipvk_net_numerics(const clipvk_net *m)
+{
+    if (m->precision != CLIPVK_PRECISION_FP16) return "fp32";
+    /* as clipvk_matmul decides for the model's matmuls (they use the default config) */
+    int tc = m->fp16_inputs && clipvk_matmul_default_config(&m->rt->dev->caps).coop.mode != CLIPVK_COOP_OFF;
+    return tc ? "fp16-tc" : "fp16";
+}
 int clipvk_net_towers(const clipvk_net *m) { return m->towers; }
 
 void clipvk_net_print_profile(const clipvk_net *m, FILE *f)

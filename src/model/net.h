@@ -27,6 +27,8 @@ void clipvk_net_destroy(clipvk_net *m);
 const clipvk_model_config *clipvk_net_get_config(const clipvk_net *m);
 float clipvk_net_logit_scale(const clipvk_net *m);   /* the stored (log) value */
 clipvk_precision clipvk_net_precision(const clipvk_net *m);
+/* "fp32", "fp16" or "fp16-tc": see clipvk_model_numerics */
+const char *clipvk_net_numerics(const clipvk_net *m);
 int clipvk_net_towers(const clipvk_net *m);
 
 /* Image embeddings of n preprocessed images, pixels [n, C, S, S] f32
