@@ -142,8 +142,26 @@ def golden(clipvk, work):
                 np.load(os.path.join(g, "image_embeds_f64.npy")), np.load(os.path.join(g, "text_embeds_f64.npy")))
     got = embed(clipvk, model, "image", os.path.join(g, "photo_pixels.npy"), os.path.join(d, "photo.npy"), "fp32")
     compare("golden photos fp32", got, np.load(os.path.join(g, "photo_embeds_f64.npy")), 0.99999)
+    batch_independence(clipvk, model, d, os.path.join(g, "text_tokens.npy"))
     tensor_cores(clipvk, model, d, os.path.join(g, "pixels.npy"), os.path.join(g, "text_tokens.npy"),
                  np.load(os.path.join(g, "image_embeds_f64.npy")), np.load(os.path.join(g, "text_embeds_f64.npy")))
+
+
+def batch_independence(clipvk, model, work, tokens):
+    """Texts are batched by length (the tower runs only as far as a batch's
+    longest row), so a text's batch depends on the others; its embedding must
+    not: the golden texts reversed, and one at a time (--batch 1), give the
+    same bits as all 32 together."""
+    ids = np.load(tokens)
+    rev = os.path.join(work, "tokens_reversed.npy")
+    np.save(rev, ids[::-1].copy())
+    together = embed(clipvk, model, "text", tokens, os.path.join(work, "together.npy"), "fp32")
+    reversed_ = embed(clipvk, model, "text", rev, os.path.join(work, "reversed.npy"), "fp32")[::-1]
+    alone = embed(clipvk, model, "text", tokens, os.path.join(work, "alone.npy"), "fp32", ["--batch", "1"])
+    ok = np.array_equal(together, reversed_) and np.array_equal(together, alone)
+    print("%s golden texts: the same bits in any order and batch size" % ("ok  " if ok else "FAIL"))
+    if not ok:
+        failures.append("golden texts: embeddings depend on their batch")
 
 
 def tensor_cores(clipvk, model, work, pixels, tokens, want_img, want_txt):
