@@ -217,12 +217,14 @@ static int device_has_extension(const VkExtensionProperties *e, uint32_t n, cons
  * with the most multiply-adds per operation. Call after the other features. */
 static void query_coopmat_nv(VkPhysicalDevice pd, clipvk_device_caps *c)
 {
-    VkPhysicalDeviceCooperativeMatrixFeaturesNV cf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
-    VkPhysicalDeviceVulkanMemoryModelFeatures mm = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES,
-                                                    .pNext = &cf};
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cf = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+    VkPhysicalDeviceVulkanMemoryModelFeatures mm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES, .pNext = &cf};
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &mm};
     vkGetPhysicalDeviceFeatures2(pd, &f2);
-    VkPhysicalDeviceCooperativeMatrixPropertiesNV cp = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
+    VkPhysicalDeviceCooperativeMatrixPropertiesNV cp = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
     VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &cp};
     vkGetPhysicalDeviceProperties2(pd, &p2);
     if (!cf.cooperativeMatrix || !mm.vulkanMemoryModel || !c->shader_float16 || !c->subgroup_size ||
@@ -251,7 +253,7 @@ static void query_coopmat_nv(VkPhysicalDevice pd, clipvk_device_caps *c)
         }
     }
     free(p);
-    c->cooperative_matrix_nv = c->vulkan_memory_model = best > 0;
+    c->cooperative_matrix_nv = best > 0; /* enabled with vulkanMemoryModel, which its shaders need */
 }
 
 /* Fills caps for one physical device; also tells which extensions to enable. */
@@ -326,8 +328,9 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
     /* CLIPVK_COOPMAT=0 keeps cooperative matrices off (a way around a driver
      * that gets them wrong); =emulate asks for the emulated ones. */
     const char *coop_env = getenv("CLIPVK_COOPMAT");
+    int coop_off = coop_env && !strcmp(coop_env, "0");
     if (coop_env && !strcmp(coop_env, "emulate")) c->coopmat_emulated = c->shader_float16;
-    else if (!(coop_env && !strcmp(coop_env, "0")) && device_has_extension(ext, next, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) &&
+    else if (!coop_off && device_has_extension(ext, next, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) &&
              (v12 || device_has_extension(ext, next, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME)))
         query_coopmat_nv(pd, c);
 
@@ -353,7 +356,7 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
         c->quirk_reason = clipvk_quirk_table[i].reason;
     }
     if (c->quirks & CLIPVK_QUIRK_NO_FP16_MATH) { /* cooperative matrices multiply in fp16 */
-        c->cooperative_matrix_nv = c->vulkan_memory_model = 0;
+        c->cooperative_matrix_nv = 0;
         c->coopmat_m = c->coopmat_n = c->coopmat_k = 0;
     }
     free(ext);

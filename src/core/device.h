@@ -52,7 +52,6 @@ typedef struct clipvk_device_caps {
     int storage_buffer_8bit;
     int cooperative_matrix_khr;              /* the extension is listed (not used yet: see matmul_coop.c) */
     int cooperative_matrix_nv;               /* usable and enabled, with the fragment shape below */
-    int vulkan_memory_model;                 /* enabled only with cooperative_matrix_nv, which needs it */
     /* The VK_NV_cooperative_matrix fragment shape for fp16 A and B with fp32
      * accumulators at subgroup scope: the device's with the most work per
      * operation; 0 when cooperative_matrix_nv is 0. */

@@ -48,7 +48,8 @@ clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const cli
     if (c->mode == CLIPVK_COOP_OFF) return CLIPVK_OK;
     if (c->mode == CLIPVK_COOP_NV) {
         if (!caps->cooperative_matrix_nv)
-            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: the device has no usable VK_NV_cooperative_matrix");
+            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                               "matmul: the device has no usable VK_NV_cooperative_matrix");
         if (c->m != caps->coopmat_m || c->n != caps->coopmat_n || c->k != caps->coopmat_k ||
             c->lanes != caps->subgroup_size)
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
