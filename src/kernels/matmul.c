@@ -110,6 +110,28 @@ clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps
     return c;
 }
 
+/* Register tiles: the rows per workgroup for M rows. A workgroup computes
+ * TM rows whatever M is, so one image (M = 50) with TM = 16 computes 64.
+ * Smaller tiles waste less but amortise each W fetch over fewer rows: on
+ * lavapipe (TN = 8) the time per computed row goes as 720 / TM + 282 (fitted
+ * to 16, 13 and 10 rows at M = 50, docs/PERF.md). Of a few sizes, so a model
+ * compiles few pipelines, the one with the least estimated time, if it saves
+ * more than 10 % (the estimate's error: at M = 100, 13 rows were estimated 4 %
+ * faster than 16 and measured no faster). Every element is summed in the same
+ * order whatever TM is, so results do not change with it. */
+static uint32_t register_row_tile(uint32_t m, uint32_t tm_max)
+{
+    static const uint32_t sizes[] = {16, 13, 10, 8};
+    uint32_t best = tm_max;
+    double full = (double)((m + tm_max - 1) / tm_max * tm_max) * (720.0 / tm_max + 282.0), best_cost = 0.9 * full;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint32_t tm = sizes[i] < tm_max ? sizes[i] : tm_max;
+        double cost = (double)((m + tm - 1) / tm * tm) * (720.0 / tm + 282.0);
+        if (cost < best_cost) best = tm, best_cost = cost;
+    }
+    return best;
+}
+
 static uint32_t shared_bytes(const clipvk_matmul_config *c)
 {
     return c->shared ? 4 * c->bk * ((c->wg / c->wgn) * c->tm + c->wgn * c->tn) + 8 : 8;
@@ -166,6 +188,7 @@ clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_ma
     clipvk_status s = clipvk_matmul_check_config(caps, &c, err);
     if (s) return s;
     if (!c.shared) c.wgn = 1, c.bk = 8; /* unused by register tiles; keeps the pipeline key canonical */
+    if (!a->config && !c.shared) c.tm = register_row_tile(M, c.tm);
 
     /* X can be read 4 floats at a time when every row starts on a multiple of 4. */
     uint32_t xvec = a->x.offset % 4 == 0 && xs % 4 == 0 && K % 4 == 0;
