@@ -214,17 +214,11 @@ clipvk_status clipvk_net_pool_index(const clipvk_model_config *c, const int32_t 
                        (long long)c->text.eos_token_id);
 }
 
-/* Checks b token rows and uploads them with their pooling positions, cut to
- * the *run_len tokens the batch needs. The causal mask means that a row's
- * pooled token never sees what follows it, so the tower only runs up to the
- * last pooled position of the batch (rounded up to a multiple of 8 so that
- * few lengths, and so few recordings, occur); shorter rows are padded with
- * zeros, which only later positions could see. */
 /* Checks every token row and finds its pooled position (pos), then orders
  * the rows by it (order; a stable counting sort): batches of similar lengths
  * run the text tower only as far as their longest row, so mixed prompts (the
- * 80 ImageNet templates run from 7 to 20 tokens) cost what they need. A row's
- * embedding does not depend on its batch: every kernel treats rows alone. */
+ * 80 ImageNet templates make 6 to 13 tokens of "cat") cost what they need. A
+ * row's embedding does not depend on its batch: every kernel treats rows alone. */
 static clipvk_status plan_texts(clipvk_net *m, const int32_t *ids, uint32_t n, uint32_t len, uint32_t *pos,
                                 uint32_t *order, clipvk_error *err)
 {
@@ -250,8 +244,12 @@ static clipvk_status plan_texts(clipvk_net *m, const int32_t *ids, uint32_t n, u
     return s;
 }
 
-/* Uploads the rows order[0..b) (their ids cut to the batch's run length) and
- * their pooled positions. */
+/* Uploads the rows order[0..b) with their pooling positions, cut to the
+ * *run_len tokens the batch needs. The causal mask means that a row's pooled
+ * token never sees what follows it, so the tower only runs up to the last
+ * pooled position of the batch (rounded up to a multiple of 8 so that few
+ * lengths, and so few recordings, occur); shorter rows are padded with zeros,
+ * which only later positions could see. */
 static clipvk_status stage_texts(clipvk_net *m, const int32_t *ids, const uint32_t *order, const uint32_t *pos,
                                  uint32_t b, uint32_t len, int32_t *rows, int32_t *idx, uint32_t *run_len,
                                  clipvk_error *err)
