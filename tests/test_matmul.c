@@ -73,7 +73,7 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const mm_case *t)
     /* With cooperative matrices X enters as fp16: the reference rounds it too.
      * Which path runs is decided as clipvk_matmul decides it. */
     clipvk_matmul_config conf = t->config ? *t->config : clipvk_matmul_default_config(&rt->dev->caps);
-    int coop = t->fp16_inputs && t->prec == CLIPVK_PRECISION_FP16 && conf.coop.mode != CLIPVK_COOP_OFF;
+    int coop = clipvk_matmul_coop_applies(&conf.coop, t->prec, t->fp16_inputs);
     float *xr16 = malloc(nx * 4);
     for (size_t i = 0; i < nx; i++) xr16[i] = coop && !isnan(x[i]) ? clipvk_f16_to_f32(clipvk_f32_to_f16(x[i])) : x[i];
 

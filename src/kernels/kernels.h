@@ -170,6 +170,9 @@ typedef struct clipvk_matmul_coop {
 
 /* NV on devices that have it, else off. */
 clipvk_matmul_coop clipvk_matmul_coop_default(const clipvk_device_caps *caps);
+/* Whether matmul takes this tiling: fp16 weights, fp16 inputs allowed and a
+ * mode on (what the model's numerics and the tests' reference depend on). */
+int clipvk_matmul_coop_applies(const clipvk_matmul_coop *c, clipvk_precision weights, int fp16_inputs);
 /* Fails, saying why, when the device cannot run c. */
 clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const clipvk_matmul_coop *c, clipvk_error *err);
 /* Records one dispatch of the coop shader (for matmul.c, which checked the

@@ -195,7 +195,7 @@ clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_ma
     int f16 = w->precision == CLIPVK_PRECISION_FP16;
     uint64_t w_bytes = clipvk_matmul_packed_bytes(N, K, w->precision);
     uint64_t x_elems = (uint64_t)(M - 1) * xs + K + 4; /* + the alignment remainder, at most */
-    int coop = f16 && a->fp16_inputs && c.coop.mode != CLIPVK_COOP_OFF;
+    int coop = clipvk_matmul_coop_applies(&c.coop, w->precision, a->fp16_inputs);
     int texel = !coop && c.texel && w_bytes / 16 <= caps->max_texel_buffer_elements &&
                 (xvec ? x_elems / 4 : x_elems) <= caps->max_texel_buffer_elements;
 

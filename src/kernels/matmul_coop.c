@@ -43,6 +43,11 @@ clipvk_matmul_coop clipvk_matmul_coop_default(const clipvk_device_caps *caps)
     return c;
 }
 
+int clipvk_matmul_coop_applies(const clipvk_matmul_coop *c, clipvk_precision weights, int fp16_inputs)
+{
+    return c->mode != CLIPVK_COOP_OFF && weights == CLIPVK_PRECISION_FP16 && fp16_inputs;
+}
+
 clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const clipvk_matmul_coop *c, clipvk_error *err)
 {
     if (c->mode == CLIPVK_COOP_OFF) return CLIPVK_OK;

@@ -72,9 +72,9 @@ clipvk_precision clipvk_net_precision(const clipvk_net *m) { return m->precision
 const char *clipvk_net_numerics(const clipvk_net *m)
 {
     if (m->precision != CLIPVK_PRECISION_FP16) return "fp32";
-    /* as clipvk_matmul decides for the model's matmuls (they use the default config) */
-    int tc = m->fp16_inputs && clipvk_matmul_default_config(&m->rt->dev->caps).coop.mode != CLIPVK_COOP_OFF;
-    return tc ? "fp16-tc" : "fp16";
+    /* the model's matmuls use the default config */
+    clipvk_matmul_coop coop = clipvk_matmul_default_config(&m->rt->dev->caps).coop;
+    return clipvk_matmul_coop_applies(&coop, m->precision, m->fp16_inputs) ? "fp16-tc" : "fp16";
 }
 int clipvk_net_towers(const clipvk_net *m) { return m->towers; }
 
