@@ -119,15 +119,19 @@ clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps
  * more than 10 % (the estimate's error: at M = 100, 13 rows were estimated 4 %
  * faster than 16 and measured no faster). Every element is summed in the same
  * order whatever TM is, so results do not change with it. */
+static double row_tile_cost(uint32_t m, uint32_t tm)
+{
+    return (double)((m + tm - 1) / tm * tm) * (720.0 / tm + 282.0);
+}
+
 static uint32_t register_row_tile(uint32_t m, uint32_t tm_max)
 {
     static const uint32_t sizes[] = {16, 13, 10, 8};
     uint32_t best = tm_max;
-    double full = (double)((m + tm_max - 1) / tm_max * tm_max) * (720.0 / tm_max + 282.0), best_cost = 0.9 * full;
+    double best_cost = 0.9 * row_tile_cost(m, tm_max);
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         uint32_t tm = sizes[i] < tm_max ? sizes[i] : tm_max;
-        double cost = (double)((m + tm - 1) / tm * tm) * (720.0 / tm + 282.0);
-        if (cost < best_cost) best = tm, best_cost = cost;
+        if (row_tile_cost(m, tm) < best_cost) best = tm, best_cost = row_tile_cost(m, tm);
     }
     return best;
 }
