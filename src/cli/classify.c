@@ -134,7 +134,7 @@ static void usage(FILE *f)
             "  --no-cache            do not read or write the label-embedding cache\n"
             "  --verbose             say how many labels came from the cache\n"
             "Images that cannot be decoded are reported on stderr and skipped; the exit code is then 1.\n");
-    cli_model_usage(f);
+    cli_model_usage(f, NULL);
 }
 
 typedef struct classify_opts {

@@ -35,7 +35,8 @@ typedef struct cli_model_opts {
 /* Consumes argv[*i] (and its value) if it is one of those options: returns
  * 1 if it was, 0 if not, -1 after printing a usage error. */
 int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i);
-void cli_model_usage(FILE *f);
+/* Prints them; model: the command's own --model line(s), NULL for the usual. */
+void cli_model_usage(FILE *f, const char *model);
 /* Creates the context alone, from --device, --memory-budget and profile (for
  * commands that need the device but no model). Prints the error and returns
  * its code; *ctx may be set even then: free it with cli_close_model. */

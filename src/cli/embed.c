@@ -35,7 +35,7 @@ static void usage(FILE *f, int image)
                   : "  TEXT...            texts (UTF-8), each one argument\n"
                     "  --tokens FILE.npy  token ids instead, int32 or int64 [N, L], L <= the context\n",
             what);
-    cli_model_usage(f);
+    cli_model_usage(f, NULL);
 }
 
 static int parse(int argc, char **argv, int image, embed_opts *o)

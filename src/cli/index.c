@@ -34,15 +34,11 @@ static void usage(FILE *f)
             "are dropped. An INDEX made with another model is an error (use --rebuild).\n"
             "A file that cannot be decoded is reported and skipped: the index is written without it\n"
             "and the exit code is 1.\n\n"
-            "  --model DIR      model folder (config.json, model.safetensors, ...)\n"
             "  --out INDEX      the index file, written atomically (temporary file + rename)\n"
             "  --rebuild        ignore an existing INDEX: embed everything again\n"
-            "  --batch N        images per submission (default 8)\n"
-            "  --precision P    weight storage: fp32 or fp16 (default: fp16 where the device has\n"
-            "                   16-bit storage, else fp32)\n"
-            "  --device D       Vulkan device index or name substring (default: best; $CLIPVK_DEVICE)\n"
             "  --verbose        print progress and a summary line:\n"
-            "                   \"indexed N new, M changed, K unchanged, D removed, F failed\"\n");
+            "                   \"indexed N new, M changed, K unchanged, D removed, F failed\"\n\n");
+    cli_model_usage(f, "  --model DIR        model folder (config.json, model.safetensors, ...)\n");
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -71,14 +71,15 @@ int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
     return 1;
 }
 
-void cli_model_usage(FILE *f)
+void cli_model_usage(FILE *f, const char *model)
 {
-    fprintf(f, "Model options:\n"
-               "  --model DIR        Hugging Face CLIPModel folder; default: $CLIPVK_MODEL, else the first\n"
-               "                     folder in ./models with a config.json (see models/README.md), else a\n"
-               "                     small random-weight demo model (its answers mean nothing)\n"
-               "  --precision P      weight storage fp32 or fp16 (default: fp16 where the device has\n"
-               "                     16-bit storage, else fp32); arithmetic is fp32 (see below)\n"
+    fprintf(f, "Model options:\n%s",
+            model ? model
+                  : "  --model DIR        Hugging Face CLIPModel folder; default: $CLIPVK_MODEL, else the first\n"
+                    "                     folder in ./models with a config.json (see models/README.md), else a\n"
+                    "                     small random-weight demo model (its answers mean nothing)\n");
+    fprintf(f, "  --precision P      weight storage fp32 or fp16 (default: fp16 where the device has\n"
+               "                     16-bit storage, else fp32); arithmetic is fp32 unless --tensor-cores\n"
                "  --tensor-cores     with fp16 weights, run matrix products on cooperative matrices\n"
                "                     (tensor cores) where the device has them: inputs rounded to fp16,\n"
                "                     sums in fp32, results within about 1e-3 (default: off)\n"

@@ -28,17 +28,14 @@ static void usage(FILE *f)
             "and prints the best K: rank, score, path. Several --text / --image queries are answered\n"
             "in the order given, each after a line \"# query I: text|image ...\".\n"
             "  --index INDEX    the index file\n"
-            "  --model DIR      the model folder; default: the one the index was made with (its path\n"
-            "                   is recorded). It must be that model (same identity): another is an error\n"
             "  --text TEXT      a text query\n"
             "  --image FILE     an image query\n"
             "  --top K          results per query (default 5)\n"
             "  --json           JSON Lines: {\"query\": I, \"rank\": R, \"score\": S, \"path\": P} per result\n"
-            "  --precision P    weight storage: fp32 or fp16 (default: fp16 where the device has\n"
-            "                   16-bit storage, else fp32)\n"
-            "  --device D       Vulkan device index or name substring (default: best; $CLIPVK_DEVICE)\n"
             "  --bench N        time the scan of N random embeddings of D floats (--dim, default 512)\n"
-            "                   against Q queries (--queries, default 1); no index or model needed\n");
+            "                   against Q queries (--queries, default 1); no index or model needed\n\n");
+    cli_model_usage(f, "  --model DIR        the model folder; default: the one the index was made with (its path\n"
+                       "                     is recorded). It must be that model (same identity): another is an error\n");
 }
 
 typedef struct query {
