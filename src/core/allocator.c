@@ -21,7 +21,10 @@ struct clipvk_block {
     VkBuffer buffer;
     VkDeviceSize size;
     VkDeviceSize used;
+    VkDeviceSize heap_bytes; /* what the memory took from its heap */
     uint8_t *mapped;
+    int cached;           /* mapped memory the host reads at full speed */
+    uint32_t heap;        /* index into caps.memory.memoryHeaps */
     range *free;          /* sorted by offset, never adjacent */
     uint32_t nfree, capfree;
     clipvk_block *next;
@@ -32,40 +35,50 @@ struct clipvk_allocator {
     clipvk_memory_kind kind;
     VkDeviceSize block_size;
     VkDeviceSize alignment;
-    uint32_t memory_type;
-    int mapped;
     VkDeviceSize bytes, peak;
     clipvk_block *blocks;
 };
 
-/* Memory type for the kind. Preference lists, best first; the first type the
- * buffer accepts with all the wanted flags wins. */
-static int pick_memory_type(const clipvk_device *dev, clipvk_memory_kind kind, uint32_t allowed, uint32_t *type,
-                            int *mapped)
+/* The memory types (indices into caps.memory) a block of this kind may take,
+ * best first. Each preference is a pair of flags a type must have and must
+ * not have; a buffer accepts the types of real_allowed (its requirements,
+ * in the real device's indices).
+ *   device memory: unified devices map it (uploads become memcpy); discrete
+ *     ones want memory only the GPU sees, then the small host-visible BAR
+ *     heap, then, when device memory is gone, any type (system memory:
+ *     slower, but a model that fits nowhere else still runs);
+ *   host memory (staging): coherent and cached, so results read back fast. */
+static uint32_t memory_candidates(const clipvk_device *dev, clipvk_memory_kind kind, uint32_t real_allowed,
+                                  uint32_t out[VK_MAX_MEMORY_TYPES])
 {
     const VkPhysicalDeviceMemoryProperties *mp = &dev->caps.memory;
     const VkMemoryPropertyFlags DL = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
     const VkMemoryPropertyFlags HV = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
     const VkMemoryPropertyFlags HC = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
-    VkMemoryPropertyFlags want[3];
+    VkMemoryPropertyFlags want[3][2];
     int n = 0;
-    if (kind == CLIPVK_MEMORY_DEVICE) {
-        if (dev->uma) want[n++] = DL | HV;
-        want[n++] = DL;
-        want[n++] = 0;
+    if (kind == CLIPVK_MEMORY_DEVICE && dev->uma) {
+        want[n][0] = DL | HV, want[n++][1] = 0;
+        want[n][0] = DL, want[n++][1] = 0;
+        want[n][0] = 0, want[n++][1] = 0;
+    } else if (kind == CLIPVK_MEMORY_DEVICE) {
+        want[n][0] = DL, want[n++][1] = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
+        want[n][0] = DL, want[n++][1] = 0;
+        want[n][0] = 0, want[n++][1] = 0;
     } else {
-        want[n++] = HV | HC; /* reads back fast */
-        want[n++] = HV;
+        want[n][0] = HV | HC, want[n++][1] = 0;
+        want[n][0] = HV, want[n++][1] = 0;
     }
+    uint32_t count = 0, listed = 0;
     for (int w = 0; w < n; w++)
         for (uint32_t i = 0; i < mp->memoryTypeCount; i++) {
-            if (!(allowed & (1u << i))) continue;
-            if ((mp->memoryTypes[i].propertyFlags & want[w]) != want[w]) continue;
-            *type = i;
-            *mapped = (mp->memoryTypes[i].propertyFlags & HV) == HV;
-            return 1;
+            VkMemoryPropertyFlags f = mp->memoryTypes[i].propertyFlags;
+            if (listed & (1u << i) || !(real_allowed & (1u << dev->caps.memory_type_real[i]))) continue;
+            if ((f & want[w][0]) != want[w][0] || (f & want[w][1])) continue;
+            out[count++] = i;
+            listed |= 1u << i;
         }
-    return 0;
+    return count;
 }
 
 clipvk_status clipvk_allocator_create(clipvk_device *dev, clipvk_memory_kind kind, VkDeviceSize block_size,
@@ -94,7 +107,10 @@ static void block_destroy(clipvk_allocator *a, clipvk_block *b)
     VkDevice d = a->dev->device;
     if (b->mapped) vkUnmapMemory(d, b->memory);
     if (b->buffer) vkDestroyBuffer(d, b->buffer, NULL);
-    if (b->memory) vkFreeMemory(d, b->memory, NULL);
+    if (b->memory) {
+        vkFreeMemory(d, b->memory, NULL);
+        a->dev->heap_used[b->heap] -= b->heap_bytes;
+    }
     a->bytes -= b->size;
     a->dev->budget_used -= b->size;
     free(b->free);
@@ -104,6 +120,7 @@ static void block_destroy(clipvk_allocator *a, clipvk_block *b)
 static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk_block **out, clipvk_error *err)
 {
     VkDevice d = a->dev->device;
+    const clipvk_device_caps *caps = &a->dev->caps;
     /* The budget covers every allocator of the device (tensors and staging). */
     if (a->dev->memory_budget && a->dev->budget_used + size > a->dev->memory_budget)
         return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY,
@@ -130,22 +147,50 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
     }
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(d, b->buffer, &req);
-    int mapped = 0;
-    if (!pick_memory_type(a->dev, a->kind, req.memoryTypeBits, &a->memory_type, &mapped)) {
+    if (caps->max_allocation_size && req.size > caps->max_allocation_size) {
+        s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY,
+                        "out of device memory: %.1f MiB in one piece exceeds the device's largest allocation "
+                        "(%.1f MiB)", req.size / 1048576.0, caps->max_allocation_size / 1048576.0);
+        goto fail;
+    }
+    uint32_t cand[VK_MAX_MEMORY_TYPES], ncand = memory_candidates(a->dev, a->kind, req.memoryTypeBits, cand);
+    if (!ncand) {
         s = clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "no suitable Vulkan memory type for %s buffers",
                         a->kind == CLIPVK_MEMORY_DEVICE ? "device" : "host");
         goto fail;
     }
-    VkMemoryAllocateInfo mai = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-        .allocationSize = req.size,
-        .memoryTypeIndex = a->memory_type,
-    };
-    r = vkAllocateMemory(d, &mai, NULL, &b->memory);
+    /* The first candidate whose heap has room (by the driver's budget where
+     * it reports one) and whose allocation succeeds; a heap that is full,
+     * or an allocation the driver refuses, moves on to the next type. */
+    r = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    uint32_t type = 0;
+    for (uint32_t k = 0; k < ncand && r != VK_SUCCESS; k++) {
+        type = cand[k];
+        b->heap = caps->memory.memoryTypes[type].heapIndex;
+        if (clipvk_device_heap_available(a->dev, b->heap) < req.size) continue;
+        VkMemoryAllocateInfo mai = {
+            .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+            .allocationSize = req.size,
+            .memoryTypeIndex = caps->memory_type_real[type],
+        };
+        r = vkAllocateMemory(d, &mai, NULL, &b->memory);
+        if (r != VK_SUCCESS && r != VK_ERROR_OUT_OF_DEVICE_MEMORY && r != VK_ERROR_OUT_OF_HOST_MEMORY) break;
+    }
     if (r != VK_SUCCESS) {
-        s = clipvk_vk_fail(err, r, "vkAllocateMemory");
+        b->memory = VK_NULL_HANDLE;
+        s = r == VK_ERROR_OUT_OF_DEVICE_MEMORY
+                ? clipvk_fail(err, CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY,
+                              "out of device memory: no memory heap has %.1f MiB left; try a smaller batch or fp16 "
+                              "weights", req.size / 1048576.0)
+                : clipvk_vk_fail(err, r, "vkAllocateMemory");
         goto fail;
     }
+    b->heap_bytes = req.size;
+    a->dev->heap_used[b->heap] += req.size;
+    VkMemoryPropertyFlags flags = caps->memory.memoryTypes[type].propertyFlags;
+    const VkMemoryPropertyFlags HV = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    int mapped = (flags & HV) == HV;
+    b->cached = mapped && (flags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
     r = vkBindBufferMemory(d, b->buffer, b->memory, 0);
     if (r != VK_SUCCESS) {
         s = clipvk_vk_fail(err, r, "vkBindBufferMemory");
@@ -160,7 +205,6 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
         }
         b->mapped = p;
     }
-    a->mapped = mapped;
     b->free = malloc(4 * sizeof *b->free);
     if (!b->free) {
         s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -287,11 +331,14 @@ done:
 int clipvk_allocator_mapped(const clipvk_allocator *a)
 {
     if (a->blocks) return a->blocks->mapped != NULL;
-    /* Before the first block: predict from the memory types. */
-    uint32_t t;
-    int mapped = 0;
-    return pick_memory_type(a->dev, a->kind, ~0u, &t, &mapped) ? mapped : 0;
+    /* Before the first block: predict from the best memory type. */
+    uint32_t cand[VK_MAX_MEMORY_TYPES];
+    if (!memory_candidates(a->dev, a->kind, ~0u, cand)) return 0;
+    const VkMemoryPropertyFlags HV = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    return (a->dev->caps.memory.memoryTypes[cand[0]].propertyFlags & HV) == HV;
 }
+
+int clipvk_buffer_cached(const clipvk_buffer *b) { return b->block && b->block->cached; }
 
 VkDeviceSize clipvk_allocator_bytes(const clipvk_allocator *a) { return a->bytes; }
 VkDeviceSize clipvk_allocator_peak_bytes(const clipvk_allocator *a) { return a->peak; }

@@ -38,6 +38,11 @@ void clipvk_allocator_destroy(clipvk_allocator *a);
 clipvk_status clipvk_alloc(clipvk_allocator *a, VkDeviceSize size, clipvk_buffer *out, clipvk_error *err);
 void clipvk_free(clipvk_allocator *a, clipvk_buffer *b);
 
+/* Whether b is mapped in memory the host reads fast (cached). Reading
+ * large results straight from uncached (write-combined) memory is many
+ * times slower than a copy into cached staging memory. */
+int clipvk_buffer_cached(const clipvk_buffer *b);
+
 /* Whether buffers of this allocator are mapped. */
 int clipvk_allocator_mapped(const clipvk_allocator *a);
 

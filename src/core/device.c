@@ -11,20 +11,6 @@
 
 #define CLIPVK_DEFAULT_FENCE_TIMEOUT_NS (60ull * 1000 * 1000 * 1000)
 
-/* ---- Known quirks. Keep this short: each entry must change behaviour and
- * say why. Matching is by vendor (and optionally driver id). */
-static const struct {
-    uint32_t vendor_id;
-    VkDriverId driver_id; /* 0: any driver of that vendor */
-    uint32_t quirks;
-    const char *reason;
-} clipvk_quirk_table[] = {
-    {0x5143, 0, CLIPVK_QUIRK_SMALL_BATCHES | CLIPVK_QUIRK_NO_FP16_MATH,
-     "Qualcomm Adreno: DEVICE_LOST reported with large batches; fp16 math imprecise"},
-    {0x13B5, 0, CLIPVK_QUIRK_SMALL_BATCHES,
-     "ARM Mali: DEVICE_LOST and crashes reported with large dispatches"},
-};
-
 const char *clipvk_vk_result_string(VkResult r)
 {
     switch (r) {
@@ -115,13 +101,14 @@ static int has_layer(const char *name)
     return found;
 }
 
-static int has_instance_extension(const char *name)
+/* Whether the loader and its drivers (layer NULL) or a layer offer name. */
+static int has_instance_extension(const char *layer, const char *name)
 {
     uint32_t n = 0;
-    if (vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    if (vkEnumerateInstanceExtensionProperties(layer, &n, NULL) != VK_SUCCESS || n == 0) return 0;
     VkExtensionProperties *p = malloc(n * sizeof *p);
     int found = 0;
-    if (p && vkEnumerateInstanceExtensionProperties(NULL, &n, p) == VK_SUCCESS)
+    if (p && vkEnumerateInstanceExtensionProperties(layer, &n, p) == VK_SUCCESS)
         for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(p[i].extensionName, name);
     free(p);
     return found;
@@ -147,17 +134,37 @@ static clipvk_status create_instance(int validation, clipvk_device *owner, VkIns
                                      VkDebugUtilsMessengerEXT *messenger, clipvk_error *err)
 {
     const char *layers[1];
-    const char *exts[2];
+    const char *exts[4];
     uint32_t nlayers = 0, nexts = 0;
+    VkInstanceCreateFlags flags = 0;
+    /* MoltenVK (macOS, iOS) is a "portability" driver: current loaders list
+     * it only to instances that ask for portability devices. */
+    if (has_instance_extension(NULL, VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
+        exts[nexts++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
+        flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+    }
+    /* Synchronization validation checks every hazard between dispatches,
+     * copies and host access, the class of bug that a CPU driver, which
+     * runs everything in order, never shows. */
+    VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+    VkValidationFeaturesEXT vf = {
+        .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+        .enabledValidationFeatureCount = 1,
+        .pEnabledValidationFeatures = &sync,
+    };
     if (validation) {
         if (!has_layer("VK_LAYER_KHRONOS_validation"))
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
                                "validation requested but VK_LAYER_KHRONOS_validation is not installed "
                                "(Debian package 'vulkan-validationlayers')");
         layers[nlayers++] = "VK_LAYER_KHRONOS_validation";
-        if (!has_instance_extension(VK_EXT_DEBUG_UTILS_EXTENSION_NAME))
+        if (!has_instance_extension(NULL, VK_EXT_DEBUG_UTILS_EXTENSION_NAME))
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "validation needs VK_EXT_debug_utils");
         exts[nexts++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+        if (!has_instance_extension("VK_LAYER_KHRONOS_validation", VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME))
+            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                               "validation needs VK_EXT_validation_features (synchronization validation)");
+        exts[nexts++] = VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME;
     }
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -175,9 +182,11 @@ static clipvk_status create_instance(int validation, clipvk_device *owner, VkIns
         .pfnUserCallback = on_validation_message,
         .pUserData = owner,
     };
+    vf.pNext = &mci; /* the messenger also reports instance creation problems */
     VkInstanceCreateInfo ici = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pNext = validation ? &mci : NULL, /* also reports instance creation problems */
+        .flags = flags,
+        .pNext = validation ? &vf : NULL,
         .pApplicationInfo = &app,
         .enabledLayerCount = nlayers,
         .ppEnabledLayerNames = layers,
@@ -256,8 +265,11 @@ static void query_coopmat_nv(VkPhysicalDevice pd, clipvk_device_caps *c)
     c->cooperative_matrix_nv = best > 0; /* enabled with vulkanMemoryModel, which its shaders need */
 }
 
-/* Fills caps for one physical device; also tells which extensions to enable. */
-static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *c)
+/* Fills caps for one physical device as clipvk sees it: the real device's,
+ * or the simulated profile's when one is given; also tells which extensions
+ * to enable. */
+static void query_caps(VkPhysicalDevice pd, uint32_t index, const clipvk_device_profile *profile,
+                       clipvk_device_caps *c)
 {
     memset(c, 0, sizeof *c);
     c->index = index;
@@ -275,9 +287,11 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
     VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
     VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
     VkPhysicalDeviceIDProperties idp = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
     VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sub};
     sub.pNext = &idp;
-    if (has_driver_props) idp.pNext = &drv;
+    idp.pNext = &m3;
+    if (has_driver_props) m3.pNext = &drv;
     vkGetPhysicalDeviceProperties2(pd, &p2);
 
     snprintf(c->name, sizeof c->name, "%s", base.deviceName);
@@ -304,6 +318,9 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
     c->min_texel_buffer_offset_alignment = l->minTexelBufferOffsetAlignment;
     c->max_push_constants = l->maxPushConstantsSize;
     c->max_memory_allocations = l->maxMemoryAllocationCount;
+    c->max_storage_buffers_per_stage = l->maxPerStageDescriptorStorageBuffers;
+    c->max_texel_buffers_per_stage = l->maxPerStageDescriptorSampledImages;
+    c->max_allocation_size = m3.maxMemoryAllocationSize;
     c->subgroup_size = sub.subgroupSize;
     c->subgroup_ops = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sub.supportedOperations : 0;
     c->timestamp_period = l->timestampComputeAndGraphics ? l->timestampPeriod : 0.0f;
@@ -338,28 +355,31 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, clipvk_device_caps *
     uint32_t nq = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, NULL);
     VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+    int has_compute = 0;
     if (qf) {
         vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, qf);
-        for (uint32_t i = 0; i < nq; i++)
+        for (uint32_t i = 0; i < nq && !has_compute; i++)
             if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
                 c->timestamp_valid_bits = qf[i].timestampValidBits;
-                break;
+                has_compute = 1;
             }
         free(qf);
     }
     if (!c->timestamp_valid_bits) c->timestamp_period = 0.0f;
-
-    for (size_t i = 0; i < sizeof clipvk_quirk_table / sizeof clipvk_quirk_table[0]; i++) {
-        if (clipvk_quirk_table[i].vendor_id != c->vendor_id) continue;
-        if (clipvk_quirk_table[i].driver_id && clipvk_quirk_table[i].driver_id != c->driver_id) continue;
-        c->quirks |= clipvk_quirk_table[i].quirks;
-        c->quirk_reason = clipvk_quirk_table[i].reason;
-    }
-    if (c->quirks & CLIPVK_QUIRK_NO_FP16_MATH) { /* cooperative matrices multiply in fp16 */
-        c->cooperative_matrix_nv = 0;
-        c->coopmat_m = c->coopmat_n = c->coopmat_k = 0;
-    }
+    c->memory_budget = device_has_extension(ext, next, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    c->portability_subset = device_has_extension(ext, next, "VK_KHR_portability_subset");
+    for (uint32_t i = 0; i < VK_MAX_MEMORY_TYPES; i++) c->memory_type_real[i] = i;
+    for (uint32_t i = 0; i < VK_MAX_MEMORY_HEAPS; i++) c->memory_heap_real[i] = i;
     free(ext);
+
+    if (profile) clipvk_device_profile_apply(profile, c);
+    clipvk_device_quirks_apply(c);
+    for (uint32_t i = 0; i < c->memory.memoryHeapCount; i++)
+        if ((c->memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
+            c->memory.memoryHeaps[i].size > c->device_local_bytes)
+            c->device_local_bytes = c->memory.memoryHeaps[i].size;
+    if (c->api_version < VK_API_VERSION_1_1) c->unusable = "supports only Vulkan 1.0; clipvk needs 1.1";
+    else if (!has_compute) c->unusable = "has no compute queue";
 }
 
 static clipvk_status enumerate(VkInstance inst, VkPhysicalDevice **pds, uint32_t *n, clipvk_error *err)
@@ -382,12 +402,31 @@ static clipvk_status enumerate(VkInstance inst, VkPhysicalDevice **pds, uint32_t
     return CLIPVK_OK;
 }
 
+/* The simulated device class named by name (or $CLIPVK_DEVICE_PROFILE when
+ * name is NULL); *out stays NULL for none. An unknown name is an error that
+ * lists the known ones. */
+static clipvk_status resolve_profile(const char *name, const clipvk_device_profile **out, clipvk_error *err)
+{
+    *out = NULL;
+    if (!name) name = getenv("CLIPVK_DEVICE_PROFILE");
+    if (!name || !*name) return CLIPVK_OK;
+    if ((*out = clipvk_device_profile_find(name))) return CLIPVK_OK;
+    char known[512] = "";
+    uint32_t n;
+    const clipvk_device_profile *all = clipvk_device_profiles(&n);
+    for (uint32_t i = 0; i < n; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", all[i].name);
+    return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "unknown device profile '%s' (known: %s)", name, known);
+}
+
 clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, clipvk_error *err)
 {
     *out = NULL;
     *count = 0;
-    clipvk_status s = load_vulkan(err);
+    const clipvk_device_profile *profile;
+    clipvk_status s = resolve_profile(NULL, &profile, err);
     if (s) return s;
+    if ((s = load_vulkan(err))) return s;
     VkInstance inst;
     VkDebugUtilsMessengerEXT m;
     if ((s = create_instance(0, NULL, &inst, &m, err))) return s;
@@ -399,58 +438,11 @@ clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, cl
     }
     *out = calloc(n, sizeof **out);
     if (!*out) s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
-    for (uint32_t i = 0; *out && i < n; i++) query_caps(pds[i], i, &(*out)[i]);
+    for (uint32_t i = 0; *out && i < n; i++) query_caps(pds[i], i, profile, &(*out)[i]);
     if (*out) *count = n;
     free(pds);
     vkDestroyInstance(inst, NULL);
     return s;
-}
-
-static int type_rank(VkPhysicalDeviceType t)
-{
-    switch (t) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 4;
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 3;
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return 1;
-    default: return 0;
-    }
-}
-
-/* Picks by index ("1") or case-insensitive name substring ("llvmpipe"), else the best type. */
-static clipvk_status choose(const clipvk_device_caps *caps, uint32_t n, const char *select,
-                            uint32_t *chosen, clipvk_error *err)
-{
-    if (select && *select) {
-        char *end;
-        unsigned long idx = strtoul(select, &end, 10);
-        if (*end == '\0') {
-            if (idx >= n)
-                return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                                   "device index %lu out of range: %u device(s) present (see `clipvk devices`)", idx, n);
-            *chosen = (uint32_t)idx;
-            return CLIPVK_OK;
-        }
-        for (uint32_t i = 0; i < n; i++) {
-            const char *h = caps[i].name;
-            size_t ls = strlen(select);
-            for (; *h; h++) {
-                size_t k = 0;
-                while (k < ls && h[k] && ((h[k] | 32) == (select[k] | 32))) k++;
-                if (k == ls) {
-                    *chosen = i;
-                    return CLIPVK_OK;
-                }
-            }
-        }
-        return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "no Vulkan device matches '%s' (see `clipvk devices`)",
-                           select);
-    }
-    uint32_t best = 0;
-    for (uint32_t i = 1; i < n; i++)
-        if (type_rank(caps[i].type) > type_rank(caps[best].type)) best = i;
-    *chosen = best;
-    return CLIPVK_OK;
 }
 
 static int env_flag(const char *name)
@@ -465,13 +457,22 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
     clipvk_device_options defaults = {0};
     defaults.validation = -1;
     if (!opt) opt = &defaults;
-    clipvk_status s = load_vulkan(err);
+    const clipvk_device_profile *profile;
+    clipvk_status s = resolve_profile(opt->profile, &profile, err);
     if (s) return s;
+    if ((s = load_vulkan(err))) return s;
     clipvk_device *d = calloc(1, sizeof *d);
     if (!d) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     d->validation = opt->validation >= 0 ? opt->validation : env_flag("CLIPVK_VALIDATION");
     d->memory_budget = opt->memory_budget;
-    d->fence_timeout_ns = opt->fence_timeout_ns ? opt->fence_timeout_ns : CLIPVK_DEFAULT_FENCE_TIMEOUT_NS;
+    /* $CLIPVK_FENCE_TIMEOUT (seconds) for machines where work runs far
+     * slower than on a GPU: emulators, a CPU driver compiling every
+     * pipeline of a simulated device class, a busy CI host. */
+    const char *fto = getenv("CLIPVK_FENCE_TIMEOUT");
+    double fto_s = fto && *fto ? strtod(fto, NULL) : 0.0;
+    d->fence_timeout_ns = opt->fence_timeout_ns         ? opt->fence_timeout_ns
+                          : fto_s > 0 && fto_s < 1e9    ? (uint64_t)(fto_s * 1e9)
+                                                        : CLIPVK_DEFAULT_FENCE_TIMEOUT_NS;
     if ((s = create_instance(d->validation, d, &d->instance, &d->messenger, err))) {
         free(d);
         return s;
@@ -485,17 +486,11 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
         s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
         goto fail;
     }
-    for (uint32_t i = 0; i < n; i++) query_caps(pds[i], i, &caps[i]);
+    for (uint32_t i = 0; i < n; i++) query_caps(pds[i], i, profile, &caps[i]);
     const char *select = opt->select ? opt->select : getenv("CLIPVK_DEVICE");
-    if ((s = choose(caps, n, select, &chosen, err))) goto fail;
+    if ((s = clipvk_device_choose(caps, n, select, &chosen, err))) goto fail;
     d->physical = pds[chosen];
     d->caps = caps[chosen];
-    if (d->caps.api_version < VK_API_VERSION_1_1) {
-        s = clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "device '%s' supports only Vulkan %u.%u; clipvk needs 1.1",
-                        d->caps.name, VK_API_VERSION_MAJOR(d->caps.api_version),
-                        VK_API_VERSION_MINOR(d->caps.api_version));
-        goto fail;
-    }
 
     /* A queue family with compute; prefer one without graphics (async compute). */
     uint32_t nq = 0;
@@ -514,12 +509,17 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
         goto fail;
     }
     d->queue_family = family;
-    d->caps.timestamp_valid_bits = qf[family].timestampValidBits;
+    /* Timestamps are a property of the queue family clipvk submits to. */
+    d->caps.timestamp_valid_bits = d->caps.timestamp_period > 0.0f ? qf[family].timestampValidBits : 0;
     if (!d->caps.timestamp_valid_bits) d->caps.timestamp_period = 0.0f;
 
     /* Enable each optional feature the device has; kernels check caps. */
-    const char *exts[6];
+    const char *exts[8];
     uint32_t nexts = 0;
+    /* A portability driver requires its subset extension enabled (and the
+     * device then promises to stay inside it). */
+    if (d->caps.portability_subset) exts[nexts++] = "VK_KHR_portability_subset";
+    if (d->caps.memory_budget) exts[nexts++] = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
     int v12 = d->caps.api_version >= VK_API_VERSION_1_2;
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
@@ -599,6 +599,25 @@ fail:
     free(caps);
     clipvk_device_destroy(d);
     return s;
+}
+
+uint64_t clipvk_device_heap_available(const clipvk_device *d, uint32_t heap)
+{
+    const clipvk_device_caps *c = &d->caps;
+    if (heap >= c->memory.memoryHeapCount) return 0;
+    uint64_t size = c->memory.memoryHeaps[heap].size, used = d->heap_used[heap];
+    uint32_t real = c->memory_heap_real[heap];
+    if (c->memory_budget && real != UINT32_MAX) {
+        /* Other processes' use counts too: the driver's budget already
+         * leaves it out, and heapUsage includes ours. */
+        VkPhysicalDeviceMemoryBudgetPropertiesEXT b = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+        VkPhysicalDeviceMemoryProperties2 mp = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+                                                .pNext = &b};
+        vkGetPhysicalDeviceMemoryProperties2(d->physical, &mp);
+        if (b.heapBudget[real]) return b.heapBudget[real] > b.heapUsage[real] ? b.heapBudget[real] - b.heapUsage[real] : 0;
+    }
+    return size > used ? size - used : 0;
 }
 
 clipvk_status clipvk_device_settle(clipvk_device *d, uint64_t timeout_ns, clipvk_error *err)

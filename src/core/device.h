@@ -8,14 +8,20 @@
 
 #include <volk.h>
 #include <stdio.h>
+#include "core/device_profile.h"
 #include "util/error.h"
 
-/* Known driver problems; each flag changes what clipvk does on that device. */
+/* Known driver problems (device_quirks.c has each entry's evidence); each
+ * flag changes what clipvk does on that device. */
 enum {
-    /* Large dispatches have lost the device on this driver: keep batches small. */
-    CLIPVK_QUIRK_SMALL_BATCHES = 1u << 0,
-    /* fp16 arithmetic is slow or imprecise here: keep fp32 math even if offered. */
+    /* Compute is broken on this driver: the device is not used. */
+    CLIPVK_QUIRK_BROKEN_COMPUTE = 1u << 0,
+    /* fp16 arithmetic is imprecise here: keep fp32 math even if offered. */
     CLIPVK_QUIRK_NO_FP16_MATH = 1u << 1,
+    /* Storage-buffer reads bypass the L1 cache: read big operands as texel buffers. */
+    CLIPVK_QUIRK_STORAGE_BUFFER_NO_L1 = 1u << 2,
+    /* Two declarations of one binding (a float and a vec4 view) break the shader. */
+    CLIPVK_QUIRK_NO_BINDING_ALIAS = 1u << 3,
 };
 
 typedef struct clipvk_device_caps {
@@ -61,13 +67,33 @@ typedef struct clipvk_device_caps {
      * tensor cores do to a model's results on a device without them. */
     int coopmat_emulated;
 
+    uint32_t max_storage_buffers_per_stage;  /* maxPerStageDescriptorStorageBuffers */
+    uint32_t max_texel_buffers_per_stage;    /* maxPerStageDescriptorSampledImages (texel buffers count here) */
+    uint64_t max_allocation_size;            /* maxMemoryAllocationSize (Vulkan 1.1), bytes */
+
+    /* Memory as clipvk sees it (a simulated device's, see device_profile.h).
+     * Allocations use memory_type_real[i] for type i; heap i's budget is
+     * the real heap memory_heap_real[i]'s, or its size when that is
+     * UINT32_MAX (a simulated heap). */
     VkPhysicalDeviceMemoryProperties memory;
+    uint32_t memory_type_real[VK_MAX_MEMORY_TYPES];
+    uint32_t memory_heap_real[VK_MAX_MEMORY_HEAPS];
+    uint64_t device_local_bytes;             /* the largest device-local heap */
+    int memory_budget;                       /* VK_EXT_memory_budget: enabled, heap budgets known */
+    int portability_subset;                  /* VK_KHR_portability_subset listed: enabled (MoltenVK) */
+
+    /* Set when clipvk cannot use the device, saying why (too old, no
+     * compute queue, a driver known to be broken); choice skips it. */
+    const char *unusable;
+    const clipvk_device_profile *profile;    /* the simulated class, or NULL */
+
     uint32_t quirks;                         /* CLIPVK_QUIRK_* */
     const char *quirk_reason;                /* why, for `clipvk devices` */
 } clipvk_device_caps;
 
 typedef struct clipvk_device_options {
-    const char *select;      /* index or name substring; NULL: $CLIPVK_DEVICE or best */
+    const char *select;      /* index, device UUID or name substring; NULL: $CLIPVK_DEVICE or best */
+    const char *profile;     /* simulate this device class (device_profile.h); NULL: $CLIPVK_DEVICE_PROFILE */
     int validation;          /* 1 on, 0 off, -1: $CLIPVK_VALIDATION */
     uint64_t memory_budget;  /* refuse device allocations past this many bytes; 0: none */
     uint64_t fence_timeout_ns; /* 0: default (60 s) */
@@ -84,6 +110,7 @@ typedef struct clipvk_device {
     int uma;                   /* device-local memory is also host-visible */
     uint64_t memory_budget;
     uint64_t budget_used;      /* bytes every allocator of this device holds, against memory_budget */
+    uint64_t heap_used[VK_MAX_MEMORY_HEAPS]; /* the same per heap of caps.memory */
     uint64_t fence_timeout_ns;
     /* Submissions whose wait timed out: the device may still be running
      * them, so their buffers must not be written, reused or freed until
@@ -101,6 +128,23 @@ clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, cl
 clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_device **out,
                                    clipvk_error *err);
 void clipvk_device_destroy(clipvk_device *dev);
+
+/* Picks a device (see device_select.c); *chosen indexes caps. */
+clipvk_status clipvk_device_choose(const clipvk_device_caps *caps, uint32_t n, const char *select, uint32_t *chosen,
+                                   clipvk_error *err);
+
+/* Sets caps->quirks from the quirk table (device_quirks.c). */
+void clipvk_device_quirks_apply(clipvk_device_caps *caps);
+/* The quirk table's entries, for documentation and tests: entry i's
+ * evidence and (in *reason) what clipvk does; NULL past the end. */
+const char *clipvk_device_quirk_evidence(uint32_t i, const char **reason);
+uint32_t clipvk_device_quirk_count(void);
+
+/* Heap heap's (an index into caps.memory) bytes clipvk may still allocate
+ * from, as VK_EXT_memory_budget reports it (budget minus the usage of every
+ * process) where the device has it, else the heap's size minus what this
+ * device's allocators hold. */
+uint64_t clipvk_device_heap_available(const clipvk_device *dev, uint32_t heap);
 
 /* Waits (at most timeout_ns) for submissions that timed out earlier.
  * CLIPVK_OK once the device has finished them (or there were none);

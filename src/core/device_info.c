@@ -12,6 +12,8 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
     char api[32];
     snprintf(api, sizeof api, "%u.%u.%u", VK_API_VERSION_MAJOR(c->api_version), VK_API_VERSION_MINOR(c->api_version),
              VK_API_VERSION_PATCH(c->api_version));
+    char uuid[2 * VK_UUID_SIZE + 1];
+    for (unsigned i = 0; i < VK_UUID_SIZE; i++) snprintf(uuid + 2 * i, 3, "%02x", c->device_uuid[i]);
     if (json) {
         fprintf(f, "{\"index\": %u, \"name\": ", c->index);
         clipvk_json_write_string(f, c->name);
@@ -51,13 +53,25 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
                 fprintf(f, "%s\"%s\"", first ? "" : ", ", subgroup_op_names[i]);
                 first = 0;
             }
-        fprintf(f, "]}, \"quirks\": ");
+        fprintf(f, "]}, \"uuid\": \"%s\", \"max_storage_buffers_per_stage\": %u, \"max_allocation_size\": %llu, "
+                   "\"profile\": ", uuid, c->max_storage_buffers_per_stage,
+                (unsigned long long)c->max_allocation_size);
+        if (c->profile) clipvk_json_write_string(f, c->profile->name);
+        else fprintf(f, "null");
+        fprintf(f, ", \"unusable\": ");
+        if (c->unusable) clipvk_json_write_string(f, c->unusable);
+        else fprintf(f, "null");
+        fprintf(f, ", \"quirks\": ");
         if (c->quirk_reason) clipvk_json_write_string(f, c->quirk_reason);
         else fprintf(f, "null");
         fprintf(f, "}");
         return;
     }
     fprintf(f, "[%u] %s\n", c->index, c->name);
+    if (c->profile)
+        fprintf(f, "    simulated: profile %s on the real driver below (%s)\n", c->profile->name, c->profile->summary);
+    if (c->unusable) fprintf(f, "    cannot be used: %s\n", c->unusable);
+    fprintf(f, "    uuid %s\n", uuid);
     fprintf(f, "    type %s, vendor 0x%04x, device 0x%04x, Vulkan %s\n", clipvk_device_type_string(c->type),
             c->vendor_id, c->device_id, api);
     fprintf(f, "    driver %s (%s), version %u\n", c->driver_name[0] ? c->driver_name : "?", c->driver_info,
@@ -68,11 +82,13 @@ void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
                 (c->memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? " (device-local)" : "");
     fprintf(f, "\n    limits: shared memory %u B, workgroup %u (%u x %u x %u), groups %u x %u x %u,\n"
                "            storage range %.0f MiB, offset alignment %llu, push constants %u B, subgroup %u,\n"
+               "            storage buffers per stage %u, largest allocation %.0f MiB,\n"
                "            texel buffers %u texels (offset alignment %llu), timestamps %s\n",
             c->max_shared_memory, c->max_workgroup_invocations, c->max_workgroup_size[0], c->max_workgroup_size[1],
             c->max_workgroup_size[2], c->max_workgroup_count[0], c->max_workgroup_count[1], c->max_workgroup_count[2],
             c->max_storage_buffer_range / 1048576.0, (unsigned long long)c->min_storage_buffer_offset_alignment,
-            c->max_push_constants, c->subgroup_size, c->max_texel_buffer_elements,
+            c->max_push_constants, c->subgroup_size, c->max_storage_buffers_per_stage,
+            c->max_allocation_size / 1048576.0, c->max_texel_buffer_elements,
             (unsigned long long)c->min_texel_buffer_offset_alignment, c->timestamp_period > 0 ? "yes" : "no");
     char coop[64] = "no";
     if (c->cooperative_matrix_nv)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #define STAGE_SIZE (16u << 20) /* staged transfers go in chunks of this */
+#define UNCACHED_READ_MAX (64u << 10) /* larger reads of uncached mapped memory are staged */
 
 clipvk_status clipvk_runtime_create(const clipvk_runtime_options *opt, clipvk_runtime **out, clipvk_error *err)
 {
@@ -83,7 +84,10 @@ clipvk_status clipvk_download(clipvk_runtime *rt, const clipvk_buffer *src, VkDe
     clipvk_status s = check_range(src, offset, size, err);
     if (!s) s = clipvk_device_settle(rt->dev, rt->dev->fence_timeout_ns, err); /* the device may still write it */
     if (s || !size) return s;
-    if (src->host) {
+    /* Mapped but uncached (write-combined, as unified-memory GPUs map
+     * device memory): small reads are fine, large ones go through a copy
+     * into cached staging memory, which the host reads many times faster. */
+    if (src->host && (size <= UNCACHED_READ_MAX || clipvk_buffer_cached(src) || !clipvk_buffer_cached(&rt->stage))) {
         memcpy(dst, (const uint8_t *)src->host + offset, size);
         return CLIPVK_OK;
     }

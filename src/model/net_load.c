@@ -243,7 +243,6 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
     m->towers = opt->towers ? opt->towers : CLIPVK_TOWERS_BOTH;
     m->max_batch = opt->max_batch ? opt->max_batch : 8;
     m->fp16_inputs = opt->fp16_inputs;
-    if (rt->dev->caps.quirks & CLIPVK_QUIRK_SMALL_BATCHES && m->max_batch > 2) m->max_batch = 2;
     m->precision = opt->precision >= 0 ? (clipvk_precision)opt->precision
                    : rt->dev->caps.storage_buffer_16bit ? CLIPVK_PRECISION_FP16
                                                         : CLIPVK_PRECISION_FP32;
