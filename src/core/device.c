@@ -119,8 +119,16 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
 {
     clipvk_device *dev = user;
-    (void)type;
     int is_error = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0;
+    /* The loader reports through the same messenger (a layer enabled by
+     * environment, an ICD file of another architecture it skipped): worth
+     * printing, but not a fault of clipvk's, so not counted. */
+    int loader = type == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && data && data->pMessageIdName &&
+                 !strcmp(data->pMessageIdName, "Loader Message");
+    if (loader) {
+        fprintf(stderr, "clipvk: Vulkan loader: %s\n", data->pMessage ? data->pMessage : "(no message)");
+        return VK_FALSE;
+    }
     if (dev) {
         if (is_error) dev->validation_errors++;
         else dev->validation_warnings++;

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""The golden suite on a simulated device class: both towers, classify and
+search through the command-line program, under CLIPVK_DEVICE_PROFILE=PROFILE
+(src/core/device_profile.c), with the validation layer and synchronization
+validation on (any message fails), checked against the outputs of OpenAI's
+own code in ../shared/golden (independent of clipvk's own reference).
+
+    test_device_class.py CLIPVK_BINARY WORKDIR PROFILE [SHARED_DIR]
+
+What runs, and why this much: the golden model is small (3 layers a tower),
+so each check takes seconds once the pipelines exist; the cost is compiling
+the class's kernel variants (GPU tilings compile slowly on lavapipe), paid
+once per profile thanks to the pipeline cache kept in WORKDIR.
+  - embed-image on the preprocessed golden pixels, fp32 and fp16 weights
+    (fp16 also on classes without 16-bit storage: halves packed in uints)
+  - embed-text on the golden token ids, fp32 and fp16
+  - embed-image on the golden photos (decode + preprocess + tower)
+  - classify the photos against the first 8 golden texts: probabilities
+    against softmax(exp(logit_scale) * cosine) of the golden embeddings
+  - index + search the photos by a text: scores and order against the
+    golden cosines
+For android-baseline-2022 the Khronos profiles layer is loaded below
+validation when ../shared/vk-profiles has it, so validation itself enforces
+the class's limits (4 storage buffers, 16 KiB shared memory, 128 invocations).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+failures = []
+
+
+def cosines(a, b):
+    a = a.astype(np.float64)
+    b = b.astype(np.float64)
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def normalise(x):
+    x = x.astype(np.float64)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def check(what, ok, detail):
+    print("%s %-44s %s" % ("ok  " if ok else "FAIL", what, detail))
+    if not ok:
+        failures.append("%s: %s" % (what, detail))
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__)
+        return 2
+    clipvk, work, profile = sys.argv[1:4]
+    shared = sys.argv[4] if len(sys.argv) > 4 else os.path.join(os.path.dirname(__file__), "..", "..", "shared")
+    golden = os.path.join(shared, "golden")
+    if not os.path.isfile(os.path.join(golden, "refs.json")):
+        print("SKIP: %s not found (the golden set lives in ../shared)" % golden)
+        return 77
+    os.makedirs(work, exist_ok=True)
+    model = os.path.join(golden, "model")
+    env = dict(os.environ, CLIPVK_VALIDATION="1", CLIPVK_DEVICE_PROFILE=profile,
+               XDG_CACHE_HOME=os.path.join(work, "cache"),
+               # GPU tilings compile at first dispatch on lavapipe, slowly
+               CLIPVK_FENCE_TIMEOUT="900")
+    layer = os.path.join(shared, "vk-profiles")
+    if profile == "android-baseline-2022" and os.path.isfile(os.path.join(layer, "VkLayer_khronos_profiles.json")):
+        # The profiles layer must sit below validation. The loader puts layers
+        # named by the environment above those the application enables, and
+        # orders the environment's by where it finds their manifests: so both
+        # are named here, with the system folder (validation) first.
+        env.update(VK_LAYER_PATH="/usr/share/vulkan/explicit_layer.d:" + layer,
+                   VK_INSTANCE_LAYERS="VK_LAYER_KHRONOS_validation:VK_LAYER_KHRONOS_profiles",
+                   VK_KHRONOS_PROFILES_PROFILE_FILE=os.path.join(layer, "profiles", "VP_ANDROID_baseline_2022.json"),
+                   VK_KHRONOS_PROFILES_EMULATE_PORTABILITY="false",
+                   VK_KHRONOS_PROFILES_DEBUG_REPORTS="DEBUG_REPORT_ERROR_BIT")
+        print("with the Khronos profiles layer (%s)" % layer)
+
+    def run(args):
+        r = subprocess.run([clipvk] + args, capture_output=True, text=True, env=env)
+        noise = [l for l in r.stderr.splitlines() if "validation" in l]
+        if r.returncode != 0 or noise:
+            raise RuntimeError("clipvk %s -> %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r.stdout
+
+    out = run(["devices"])
+    print(out.splitlines()[0] if out else "")
+    if "simulated" not in out:
+        check("profile applied", False, "`clipvk devices` does not show a simulated device")
+
+    refs = json.load(open(os.path.join(golden, "refs.json")))
+    photos = [os.path.join(golden, "images", p["file"]) for p in refs["photos"]]
+    texts = [t["text"] for t in refs["texts"]]
+    img64 = np.load(os.path.join(golden, "image_embeds_f64.npy"))
+    txt64 = np.load(os.path.join(golden, "text_embeds_f64.npy"))
+    photo64 = np.load(os.path.join(golden, "photo_embeds_f64.npy"))
+
+    for precision, min_cos in (("fp32", 0.99999), ("fp16", 0.999)):
+        o = os.path.join(work, "img_%s.npy" % precision)
+        run(["embed-image", "--model", model, "--pixels", os.path.join(golden, "pixels.npy"), "--out", o, "--raw",
+             "--precision", precision])
+        c = cosines(np.load(o), img64).min()
+        check("image tower, %s weights" % precision, c >= min_cos, "min cosine %.9f" % c)
+        o = os.path.join(work, "txt_%s.npy" % precision)
+        run(["embed-text", "--model", model, "--tokens", os.path.join(golden, "text_tokens.npy"), "--out", o,
+             "--raw", "--precision", precision])
+        c = cosines(np.load(o), txt64).min()
+        check("text tower, %s weights" % precision, c >= min_cos, "min cosine %.9f" % c)
+
+    o = os.path.join(work, "photos.npy")
+    run(["embed-image", "--model", model, "--out", o, "--raw", "--precision", "fp32"] + photos)
+    c = cosines(np.load(o), photo64).min()
+    check("photos: decode, preprocess, image tower", c >= 0.99999, "min cosine %.9f" % c)
+
+    # classify against the first 8 golden texts, each its own prompt
+    labels = os.path.join(work, "labels.txt")
+    with open(labels, "w") as f:
+        f.write("\n".join(texts[:8]) + "\n")
+    lines = run(["classify", "--model", model, "--labels-file", labels, "--template", "{}", "--top", "8", "--json",
+                 "--no-cache", "--precision", "fp32"] + photos).splitlines()
+    scale = np.exp(refs["logit_scale"])
+    logits = scale * normalise(photo64) @ normalise(txt64[:8]).T
+    want = np.exp(logits - logits.max(1, keepdims=True))
+    want /= want.sum(1, keepdims=True)
+    worst = 0.0
+    for i, line in enumerate(lines):
+        got = {t["label"]: t["probability"] for t in json.loads(line)["top"]}
+        for j in range(8):
+            worst = max(worst, abs(got.get(texts[j], -1.0) - want[i, j]))
+    check("classify: probabilities", len(lines) == len(photos) and worst < 1e-4,
+          "%d images, max |p - p_ref| %.2e" % (len(lines), worst))
+
+    # index the photos, search by a text
+    folder = os.path.join(work, "photos")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    for p in photos:
+        shutil.copy(p, folder)
+    index = os.path.join(work, "photos.index")
+    run(["index", "--model", model, "--out", index, "--rebuild", "--precision", "fp32", folder])
+    res = [json.loads(l) for l in run(["search", "--index", index, "--text", texts[0], "--top", "4", "--json",
+                                       "--precision", "fp32"]).splitlines()]
+    cos = normalise(photo64) @ normalise(txt64[:1]).T
+    names = [p["file"] for p in refs["photos"]]
+    order = [names[k] for k in np.argsort(-cos[:, 0], kind="stable")]
+    got_order = [os.path.basename(r["path"]) for r in res]
+    err = max(abs(r["score"] - cos[names.index(os.path.basename(r["path"])), 0]) for r in res) if res else 1.0
+    check("search: ranking and scores", got_order == order and err < 1e-5,
+          "order %s, max |score - cos_ref| %.2e" % (got_order, err))
+
+    if failures:
+        print("%d check(s) failed on %s" % (len(failures), profile))
+        return 1
+    print("all checks passed on %s" % profile)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except RuntimeError as e:
+        print("FAIL", e)
+        sys.exit(1)
