@@ -40,7 +40,8 @@ clipvk_status clipvk_pipeline_get(clipvk_pipelines *p, const char *shader, const
                                   clipvk_error *err);
 
 /* The same, where the bindings whose bit is set in texel_mask are uniform
- * texel buffers (samplerBuffer / usamplerBuffer in the shader) instead of
+ * texel buffers (textureBuffer / utextureBuffer in the shader: a samplerBuffer would be
+ * an OpTypeSampledImage of Dim Buffer, which Mesa 25 rejects) instead of
  * storage buffers. */
 clipvk_status clipvk_pipeline_get_typed(clipvk_pipelines *p, const char *shader, const uint32_t *spec, uint32_t nspec,
                                         uint32_t nbindings, uint32_t texel_mask, uint32_t push_size,
