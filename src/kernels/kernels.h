@@ -27,6 +27,13 @@ clipvk_status clipvk_check_size(const clipvk_buffer *buf, uint64_t bytes, const 
 clipvk_status clipvk_run(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader, const uint32_t *spec,
                          uint32_t nspec, const clipvk_binding *b, uint32_t nb, const void *push, uint32_t push_size,
                          uint32_t gx, uint32_t gy, uint32_t gz, clipvk_error *err);
+/* The same with subgroups pinned to subgroup_size (0: not pinned): see
+ * clipvk_pipeline_get_pinned. */
+clipvk_status clipvk_run_pinned(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader, const uint32_t *spec,
+                                uint32_t nspec, uint32_t subgroup_size, const clipvk_binding *b, uint32_t nb,
+                                const void *push, uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz,
+                                clipvk_error *err);
+
 
 /* ---- layernorm.comp: Y = LN(X) * gamma + beta over rows of n. X and Y have
  * row strides (in floats) x_stride and y_stride (0: n). */
