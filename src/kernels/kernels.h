@@ -34,7 +34,6 @@ clipvk_status clipvk_run_pinned(clipvk_runtime *rt, clipvk_cmd *cmd, const char 
                                 const void *push, uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz,
                                 clipvk_error *err);
 
-
 /* ---- layernorm.comp: Y = LN(X) * gamma + beta over rows of n. X and Y have
  * row strides (in floats) x_stride and y_stride (0: n). */
 clipvk_status clipvk_layernorm(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
@@ -142,8 +141,11 @@ typedef enum clipvk_activation {
  * padding lets the kernel read 8 values of K (two 16-byte texels in f32, one
  * in f16) without a bounds check. */
 typedef struct clipvk_matmul_weights {
+    /* The packed W, then (has_bias) the bias [N] f32 at byte
+     * clipvk_matmul_packed_bytes(n, k, precision): one binding for both, so
+     * matmul fits the 4 storage buffers per stage some devices allow. */
     clipvk_buffer w;
-    clipvk_buffer bias;       /* [N] f32; bias.buffer is VK_NULL_HANDLE when the layer has none */
+    int has_bias;
     uint32_t n, k, kp;
     clipvk_precision precision;
 } clipvk_matmul_weights;
@@ -153,7 +155,7 @@ typedef struct clipvk_matmul_weights {
 uint64_t clipvk_matmul_packed_bytes(uint32_t n, uint32_t k, clipvk_precision prec);
 void clipvk_matmul_pack(const float *w_nk, uint32_t n, uint32_t k, clipvk_precision prec, void *dst);
 
-/* Packs w_nk [N, K] (and bias [N], or NULL) and uploads them to new buffers. */
+/* Packs w_nk [N, K] (and bias [N], or NULL) and uploads them to a new buffer. */
 clipvk_status clipvk_matmul_weights_upload(clipvk_runtime *rt, const float *w_nk, const float *bias, uint32_t n,
                                            uint32_t k, clipvk_precision prec, clipvk_matmul_weights *out,
                                            clipvk_error *err);
@@ -185,7 +187,7 @@ clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const cli
 /* Records one dispatch of the coop shader (for matmul.c, which checked the
  * arguments and made the bindings); epilogue: XVEC, HAS_BIAS, ACT, HAS_RES. */
 clipvk_status clipvk_matmul_coop_run(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_matmul_coop *c,
-                                     const clipvk_binding b[5], const void *push, uint32_t push_size, uint32_t m,
+                                     const clipvk_binding b[4], const void *push, uint32_t push_size, uint32_t m,
                                      uint32_t n, const uint32_t epilogue[4], clipvk_error *err);
 
 /* How matmul tiles the work (see shaders/matmul.comp). */
