@@ -108,11 +108,19 @@ clipvk_attention_params clipvk_attention_fused(uint32_t batch, uint32_t len, uin
 typedef struct clipvk_attention_tiling {
     uint32_t workgroup; /* invocations per workgroup */
     uint32_t key_block; /* keys per block of the online softmax (1..32) */
-    uint32_t split;     /* invocations per query, a power of 2; > 1 needs subgroup shuffles */
+    uint32_t split;     /* invocations per query, a power of 2 dividing head_dim and workgroup */
     uint32_t shared_kv; /* 1: stage K/V blocks in shared memory (GPUs); 0: read them directly (CPUs) */
     uint32_t dim_chunk; /* head dims unrolled per loop step; 0: all */
     uint32_t vec4;      /* read K/V as vec4s (direct reads, split 1) when rows and columns allow */
+    uint32_t subgroups; /* split > 1: 1 = partial scores meet through subgroup shuffles in pipelines
+                         * with a pinned subgroup width (needs caps.subgroup_size_control); 0 = through
+                         * shared memory, whatever the width */
 } clipvk_attention_tiling;
+
+/* The subgroup width attention pins for tiling t (subgroups = 1), or 0 when
+ * the device cannot pin one that fits (no subgroup size control, shuffles,
+ * or a width >= split dividing the workgroup). */
+uint32_t clipvk_attention_pinned_width(const clipvk_device_caps *caps, const clipvk_attention_tiling *t);
 
 /* The tiling for this device and head dim: per device class, see attention.c. */
 clipvk_status clipvk_attention_tiling_for(const clipvk_device_caps *caps, uint32_t head_dim,
