@@ -13,8 +13,10 @@
  *          strides are multiples of 4). With SUBGROUP (a variant for devices
  *          with subgroup arithmetic) the partial sums meet through
  *          subgroupAdd, and shared memory only joins the subgroups when the
- *          workgroup has several: with WG = the subgroup size there is no
- *          barrier at all, which is what makes this fast on CPU devices.
+ *          workgroup has several (gl_NumSubgroups, whatever width the driver
+ *          runs: nothing here assumes the reported one). GPUs get 128
+ *          invocations; CPU devices one subgroup, so there is no barrier at
+ *          all, which is what makes this fast there.
  *          With TEXEL (CPU devices, VEC4 only) X, gamma and beta are read as
  *          RGBA32F uniform texel buffers, which lavapipe fetches 8 lanes at
  *          a time where storage-buffer loads become a loop over the lanes.

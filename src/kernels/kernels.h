@@ -39,6 +39,10 @@ clipvk_status clipvk_run_pinned(clipvk_runtime *rt, clipvk_cmd *cmd, const char 
 clipvk_status clipvk_layernorm(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
                                const clipvk_buffer *gamma, const clipvk_buffer *beta, const clipvk_buffer *y,
                                uint32_t y_stride, uint32_t rows, uint32_t n, float eps, clipvk_error *err);
+/* The workgroup size layernorm uses on this device for rows of n (subgroup:
+ * the subgroup-reduction variant): one subgroup on CPU devices, else up to 128
+ * invocations, independent of the reported subgroup width. */
+uint32_t clipvk_layernorm_workgroup(const clipvk_device_caps *caps, uint32_t n, int subgroup);
 /* The same with the shader variant forced (tests): -1 the device's choice,
  * 0 shared-memory reduction, 1 subgroup reduction, 2 subgroup + texel reads
  * (needs n and the strides multiples of 4). */
