@@ -19,8 +19,18 @@
  * Tiling:  one workgroup per (b, h, block of QPG = WG / DSPLIT queries),
  *          spread over x and y. DSPLIT invocations share a query, each
  *          holding the HD / DSPLIT dims d = e * DSPLIT + part of q and of the
- *          accumulator in registers; with DSPLIT > 1 (SUBGROUP_SPLIT variant
- *          only) the partial dot products meet via subgroup xor-shuffles.
+ *          accumulator in registers (HD / DSPLIT <= 16 keeps q + acc within
+ *          32 floats: small-register GPUs). With DSPLIT > 1 the partial dot
+ *          products of a key block meet
+ *          - SUBGROUP_SPLIT variant: through subgroup xor-shuffles. The
+ *            DSPLIT lanes of a query must share a subgroup, so the lane is
+ *            gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID,
+ *            which is right only when the pipeline pins the width with full
+ *            subgroups (attention.c does): unpinned, Intel can report 32 and
+ *            run 16, AMD and Adreno vary. SIMULATE_WIDTH (tests) replaces
+ *            gl_SubgroupSize by REPORTED_WIDTH, to reproduce such a driver.
+ *          - otherwise: through shared memory (red[], KB * WG floats, two
+ *            barriers per block), which assumes no subgroup width at all.
  *          SHARED_KV = 1 (GPUs): each key block of K and V is first copied
  *          into shared memory by the whole workgroup (2 barriers per block).
  *          SHARED_KV = 0 (CPU devices such as lavapipe): no shared memory
@@ -51,12 +61,23 @@ layout(constant_id = 3) const uint DSPLIT = 1;    /* invocations per query (powe
 layout(constant_id = 4) const uint SHARED_KV = 0; /* stage K/V blocks in shared memory */
 layout(constant_id = 5) const uint DCHUNK = 0;    /* dims unrolled per chunk; 0: all */
 layout(constant_id = 6) const uint VEC4 = 0;      /* K/V rows 16-byte aligned: load vec4s (direct reads only) */
+#ifdef SIMULATE_WIDTH
+layout(constant_id = 7) const uint REPORTED_WIDTH = 32; /* tests: the gl_SubgroupSize a driver reports */
+#define SG_WIDTH REPORTED_WIDTH
+#else
+#define SG_WIDTH gl_SubgroupSize
+#endif
 
 const uint QPG = WG / DSPLIT; /* queries per workgroup */
 const uint DPL = HD / DSPLIT; /* dims per invocation */
 const uint DC = DCHUNK == 0u ? DPL : DCHUNK;
 /* One float when unused (array sizes must be spec-constant expressions). */
 const uint TILE = KB * HD * SHARED_KV + 1u;
+#ifdef SUBGROUP_SPLIT
+const uint RED = 1u;
+#else
+const uint RED = (DSPLIT > 1u ? KB * WG : 0u) + 1u;
+#endif
 
 layout(std430, binding = 0) readonly buffer QBuf { float qbuf[]; };
 layout(std430, binding = 1) readonly buffer KBuf { float kbuf[]; };
@@ -81,6 +102,7 @@ layout(push_constant) uniform Push {
 
 shared float ks[TILE];
 shared float vs[TILE];
+shared float red[RED]; /* partial scores, key jj of lane l at jj * WG + l */
 
 /* Masked scores and the initial maximum: far below any real score, but
  * finite, so m_old - m_new never becomes inf - inf. */
@@ -97,7 +119,7 @@ void main()
 #ifdef SUBGROUP_SPLIT
     /* Group invocations by subgroup so the DSPLIT lanes of one query are
      * always in the same subgroup, whatever order the driver packs them. */
-    uint lane = gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID;
+    uint lane = gl_SubgroupID * SG_WIDTH + gl_SubgroupInvocationID;
 #else
     uint lane = gl_LocalInvocationID.x;
 #endif
@@ -163,6 +185,19 @@ void main()
 #ifdef SUBGROUP_SPLIT
         [[unroll]] for (uint w = 1; w < DSPLIT; w <<= 1)
             [[unroll]] for (uint jj = 0; jj < KB; jj++) s[jj] += subgroupShuffleXor(s[jj], w);
+#else
+        if (DSPLIT > 1u) {
+            /* Every lane of a query sums the same partials in the same
+             * order, so all hold the same scores (and m, l, corr). */
+            barrier(); /* the previous block's partials are read */
+            [[unroll]] for (uint jj = 0; jj < KB; jj++) red[jj * WG + lane] = s[jj];
+            barrier();
+            [[unroll]] for (uint jj = 0; jj < KB; jj++) {
+                float t = 0.0;
+                for (uint p = 0; p < DSPLIT; p++) t += red[jj * WG + slot * DSPLIT + p];
+                s[jj] = t;
+            }
+        }
 #endif
 
         float mnew = m;

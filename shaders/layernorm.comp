@@ -13,12 +13,17 @@
  *          strides are multiples of 4). With SUBGROUP (a variant for devices
  *          with subgroup arithmetic) the partial sums meet through
  *          subgroupAdd, and shared memory only joins the subgroups when the
- *          workgroup has several: with WG = the subgroup size there is no
- *          barrier at all, which is what makes this fast on CPU devices.
+ *          workgroup has several (gl_NumSubgroups, whatever width the driver
+ *          runs: nothing here assumes the reported one). GPUs get 128
+ *          invocations; CPU devices one subgroup, so there is no barrier at
+ *          all, which is what makes this fast there.
  *          With TEXEL (CPU devices, VEC4 only) X, gamma and beta are read as
  *          RGBA32F uniform texel buffers, which lavapipe fetches 8 lanes at
  *          a time where storage-buffer loads become a loop over the lanes.
  */
+/* texelFetch on a textureBuffer (no sampler): a samplerBuffer is an
+ * OpTypeSampledImage of Dim Buffer, which Mesa 25's SPIR-V front end rejects. */
+#extension GL_EXT_samplerless_texture_functions : require
 #ifdef SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -28,9 +33,9 @@ layout(constant_id = 0) const uint WG = 128;
 layout(constant_id = 1) const bool VEC4 = false;
 
 #ifdef TEXEL
-layout(binding = 0) uniform samplerBuffer xt;
-layout(binding = 1) uniform samplerBuffer gt;
-layout(binding = 2) uniform samplerBuffer bt;
+layout(binding = 0) uniform textureBuffer xt;
+layout(binding = 1) uniform textureBuffer gt;
+layout(binding = 2) uniform textureBuffer bt;
 #define X4(i) texelFetch(xt, int(i))
 #define G4(i) texelFetch(gt, int(i))
 #define B4(i) texelFetch(bt, int(i))

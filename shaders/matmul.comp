@@ -7,8 +7,9 @@
  *          1 W packed by clipvk_matmul_weights_upload: row n of the Linear
  *            weight [N, K] at element n * KP, KP = K rounded up to 8, the
  *            padding zero. f32, or (WEIGHT_F16) IEEE halves, 8 per 16 bytes.
- *          2-4 bias, R and Y: see matmul_io.glsl (with the epilogue)
- *   With TEXEL, X and W are uniform texel buffers: X viewed as RGBA32F when
+ *            Then the bias [N] f32, at float bias_base (16-byte aligned).
+ *          2-3 R and Y: see matmul_io.glsl (with the epilogue)
+ *   With TEXEL, X and W are uniform texel buffers (textureBuffer): X viewed as RGBA32F when
  *   XVEC (x_base, x_stride and K multiples of 4) else R32F; W as RGBA32F
  *   (f32) or RGBA32UI (f16, unpacked with unpackHalf2x16, which needs no
  *   16-bit storage feature). Without TEXEL they are storage buffers.
@@ -33,6 +34,9 @@
  * writing, so any M, N, K works.
  */
 #extension GL_GOOGLE_include_directive : require
+/* texelFetch on a textureBuffer (no sampler): a samplerBuffer is an
+ * OpTypeSampledImage of Dim Buffer, which Mesa 25's SPIR-V front end rejects. */
+#extension GL_EXT_samplerless_texture_functions : require
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 8;       /* invocations per workgroup */
@@ -52,11 +56,11 @@ const uint BM = WGM * TM;
 const uint BN = WGN * TN;
 
 #ifdef TEXEL
-layout(binding = 0) uniform samplerBuffer xt;
+layout(binding = 0) uniform textureBuffer xt;
 #ifdef WEIGHT_F16
-layout(binding = 1) uniform usamplerBuffer wt;
+layout(binding = 1) uniform utextureBuffer wt;
 #else
-layout(binding = 1) uniform samplerBuffer wt;
+layout(binding = 1) uniform textureBuffer wt;
 #endif
 #else
 layout(std430, binding = 0) readonly buffer XBuf { float x[]; };
@@ -121,6 +125,18 @@ void w_block(uint e, out vec4 lo, out vec4 hi)
 }
 float w_at(uint e) { return w_raw(e >> 2)[e & 3u]; }
 #endif
+
+/* The bias is f32 after the packed weights, whatever their precision:
+ * f16 weights' 16-byte words are read as uints and reinterpreted. */
+float bias_at(uint n)
+{
+    uint i = pc.bias_base + n;
+#ifdef WEIGHT_F16
+    return uintBitsToFloat(w_raw(i >> 2)[i & 3u]);
+#else
+    return w_raw(i >> 2)[i & 3u];
+#endif
+}
 
 /* ---- SHARED = 0: register tiles */
 

@@ -8,8 +8,8 @@
  * Buffers: 0 X [M, K] f32 storage buffer, row m at x_base + m * x_stride.
  *          1 W packed by clipvk_matmul_weights_upload as fp16: row n at
  *            element n * KP (KP = K rounded up to 8, zero padding), read as
- *            uvec4 = 8 halves.
- *          2-4 bias, R and Y: see matmul_io.glsl (with the epilogue).
+ *            uvec4 = 8 halves. Then the bias [N] f32 at float bias_base.
+ *          2-3 R and Y: see matmul_io.glsl (with the epilogue).
  *
  * Tiling (specialization constants, chosen by matmul_coop.c):
  *   A fragment is a CM x CK block of X, CK x CN of W^T, CM x CN of the
@@ -68,6 +68,12 @@ layout(std430, binding = 0) readonly buffer XBuf { float x[]; };
 layout(std430, binding = 0) readonly buffer XBuf4 { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer WBuf { uvec4 w4[]; };
 #include "matmul_io.glsl"
+
+float bias_at(uint n)
+{
+    uint i = pc.bias_base + n;
+    return uintBitsToFloat(w4[i >> 2][i & 3u]);
+}
 
 shared float16_t xs[BM * BKP]; /* X tile, row-major: (m, k) at m * BKP + k */
 shared float16_t ws[BN * BKP]; /* W tile: (n, k) at n * BKP + k, i.e. W^T column-major */

@@ -12,6 +12,8 @@ clipvk_shader(gather_rows gather_rows.comp)
 clipvk_shader(l2norm l2norm.comp)
 clipvk_shader(attention attention.comp)
 clipvk_shader(attention_sg attention.comp SUBGROUP_SPLIT)
+# tests only: attention_sg believing gl_SubgroupSize is a specialization constant
+clipvk_shader(attention_sg_sim attention.comp SUBGROUP_SPLIT SIMULATE_WIDTH)
 # matmul: X and W as storage buffers (buf) or uniform texel buffers (tex),
 # weights f32 or f16; tiling and epilogue are specialization constants.
 clipvk_shader(matmul_buf_f32 matmul.comp)

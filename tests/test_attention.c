@@ -47,6 +47,26 @@ typedef struct tcase {
     const clipvk_attention_tiling *tiling;
 } tcase;
 
+/* The dispatch attention.c recorded for a split tiling before subgroups were
+ * pinned (no required width), with the shader's width simulated. */
+static void dispatch_unpinned_sim(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *q, const clipvk_buffer *o,
+                                  const clipvk_attention_params *p, const clipvk_attention_tiling *t, uint32_t width,
+                                  double scale)
+{
+    uint64_t d = (uint64_t)p->heads * p->head_dim, rows = (uint64_t)p->batch * p->len;
+    struct {
+        uint32_t batch, len, heads, in_stride, q_col, k_col, v_col, out_stride, causal;
+        float scale_log2;
+    } pc = {p->batch, p->len, p->heads, p->in_stride, p->q_col, p->k_col, p->v_col, p->out_stride ? p->out_stride : (uint32_t)d,
+            p->causal != 0, (float)(scale * 1.4426950408889634)};
+    uint32_t spec[8] = {t->workgroup, p->head_dim, t->key_block, t->split, t->shared_kv, t->dim_chunk, 0, width};
+    clipvk_binding b[4] = {clipvk_bind(q, rows * p->in_stride * 4, 0), clipvk_bind(q, rows * p->in_stride * 4, 0),
+                           clipvk_bind(q, rows * p->in_stride * 4, 0), clipvk_bind(o, rows * pc.out_stride * 4, 1)};
+    uint32_t qpg = t->workgroup / t->split, gx, gy;
+    clipvk_grid((uint64_t)p->batch * p->heads * ((p->len + qpg - 1) / qpg), &gx, &gy);
+    OK(clipvk_run(rt, cmd, "attention_sg_sim", spec, 8, b, 4, &pc, sizeof pc, gx, gy, 1, &test_err));
+}
+
 static double worst_err; /* largest |got - want| over the normal-logit cases */
 
 static void reference(const float *q, const float *k, const float *v, float *o, const clipvk_attention_params *p,
@@ -78,7 +98,11 @@ static void reference(const float *q, const float *k, const float *v, float *o, 
     free(s);
 }
 
-static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c)
+/* sim_width > 0 (tests of the subgroup-width bug): dispatches
+ * attention_sg_sim unpinned, as attention.c dispatched attention_sg before it
+ * pinned subgroups, with gl_SubgroupSize replaced by sim_width (the width a
+ * driver reports); expect_wrong: the output must then be wrong. */
+static void run_case_sim(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c, uint32_t sim_width, int expect_wrong)
 {
     uint32_t d = c->heads * c->hd;
     size_t rows = (size_t)c->batch * c->len;
@@ -115,7 +139,8 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c)
     if (c->layout == SEPARATE) bk = test_buffer(rt, k, nin), bv = test_buffer(rt, v, nin);
     double t0 = now_ms();
     OK(clipvk_cmd_begin(cmd, &test_err));
-    OK(clipvk_attention(rt, cmd, &bq, &bk, &bv, &bo, &p, c->tiling, &test_err));
+    if (sim_width) dispatch_unpinned_sim(rt, cmd, &bq, &bo, &p, c->tiling, sim_width, scale);
+    else OK(clipvk_attention(rt, cmd, &bq, &bk, &bv, &bo, &p, c->tiling, &test_err));
     OK(clipvk_cmd_end(cmd, &test_err));
     double t1 = now_ms();
     OK(clipvk_cmd_submit(cmd, &test_err));
@@ -124,11 +149,24 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c)
 
     char what[160];
     const clipvk_attention_tiling *t = c->tiling;
-    snprintf(what, sizeof what, "attention b=%u L=%u h=%u hd=%u%s%s%s scale=%g tiling=%u/%u/%u/%u/%u/%u", c->batch, c->len,
-             c->heads, c->hd, c->causal ? " causal" : "",
+    snprintf(what, sizeof what, "attention b=%u L=%u h=%u hd=%u%s%s%s scale=%g tiling=%u/%u/%u/%u/%u/%u/%u%s", c->batch,
+             c->len, c->heads, c->hd, c->causal ? " causal" : "",
              c->layout == SEPARATE ? " separate" : c->layout == STRIDED ? " strided" : "", c->range > 2 ? " big" : "",
-             scale, t ? t->workgroup : 0, t ? t->key_block : 0, t ? t->split : 0, t ? t->shared_kv : 0, t ? t->dim_chunk : 0, t ? t->vec4 : 0);
+             scale, t ? t->workgroup : 0, t ? t->key_block : 0, t ? t->split : 0, t ? t->shared_kv : 0, t ? t->dim_chunk : 0,
+             t ? t->vec4 : 0, t ? t->subgroups : 0, sim_width ? " unpinned" : "");
     double atol = c->scale != 0.0f ? 2e-3 : 2e-5, rtol = c->scale != 0.0f ? 0 : 1e-4, err = 0;
+    if (sim_width) {
+        size_t off = 0;
+        for (size_t r = 0; r < rows; r++)
+            for (uint32_t e = 0; e < d; e++) {
+                float g = got[r * ostride + e], w = want[r * ostride + e];
+                off += !(fabs((double)g - w) <= atol + rtol * fabs((double)w));
+            }
+        printf("  %-90s reported width %u: %zu of %zu outputs off\n", what, sim_width, off, rows * d);
+        if (expect_wrong) CHECK(off > 0, "%s: a reported width of %u went unnoticed", what, sim_width);
+        else CHECK(off == 0, "%s: wrong with the reported width equal to the real one", what);
+        rows = 0; /* compared */
+    }
     for (size_t r = 0; r < rows; r++) {
         if (test_compare(what, got + r * ostride, want + r * ostride, d, atol, rtol)) break;
         for (uint32_t e = 0; e < d; e++) {
@@ -145,7 +183,7 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c)
         }
     }
     if (c->scale == 0.0f && err > worst_err) worst_err = err;
-    printf("  %-90s max err %.2e (record %.0f ms, run %.0f ms)\n", what, err, t1 - t0, t2 - t1);
+    if (!sim_width) printf("  %-90s max err %.2e (record %.0f ms, run %.0f ms)\n", what, err, t1 - t0, t2 - t1);
 
     clipvk_free(rt->tensors, &bq);
     clipvk_free(rt->tensors, &bo);
@@ -153,6 +191,8 @@ static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c)
     if (k != q) free(k), free(v);
     free(q), free(want), free(got);
 }
+
+static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c) { run_case_sim(rt, cmd, c, 0, 0); }
 
 /* Arguments the kernel must refuse with a message rather than run. */
 static void test_errors(clipvk_runtime *rt, clipvk_cmd *cmd)
@@ -181,6 +221,15 @@ static void test_errors(clipvk_runtime *rt, clipvk_cmd *cmd)
     bad = (clipvk_attention_tiling){.workgroup = 12, .key_block = 8, .split = 3};
     CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, &bad, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
           "split 3 accepted");
+    bad = (clipvk_attention_tiling){.workgroup = 8, .key_block = 8, .split = 1, .dim_chunk = 5};
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, &bad, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "dim_chunk 5 with head_dim 64 accepted");
+    clipvk_device_caps saved = rt->dev->caps;
+    rt->dev->caps.subgroup_size_control = 0;
+    bad = (clipvk_attention_tiling){.workgroup = 64, .key_block = 8, .split = 4, .shared_kv = 1, .subgroups = 1};
+    CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, &bad, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "split over subgroups accepted without subgroup size control");
+    rt->dev->caps = saved;
     bad = (clipvk_attention_tiling){.workgroup = 8, .key_block = 8, .split = 1, .dim_chunk = 5};
     CHECK(clipvk_attention(rt, cmd, &b, &b, &b, &o, &p, &bad, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
           "dim_chunk 5 with head_dim 64 accepted");
@@ -228,31 +277,78 @@ int main(void)
     /* Other tilings forced on this device, so the GPU paths (shared-memory
      * K/V blocks, several invocations per query) are checked on lavapipe and
      * the CPU path on GPUs; odd key blocks check the block tails. */
-    /* {workgroup, key_block, split, shared_kv, dim_chunk, vec4} */
-    const clipvk_attention_tiling gpu4 = {64, 16, 4, 1, 0, 0}, gpu4_kb8 = {64, 8, 4, 1, 0, 0}, gpu1 = {32, 8, 1, 1, 4, 0}, cpu = {8, 8, 1, 0, 4, 1},
-                                  cpu_f32 = {8, 8, 1, 0, 8, 0}, odd = {16, 5, 2, 0, 3, 0}, odd_shared = {24, 3, 1, 1, 0, 0};
+    /* {workgroup, key_block, split, shared_kv, dim_chunk, vec4, subgroups} */
+    const clipvk_attention_tiling gpu4 = {64, 16, 4, 1, 0, 0, 1}, gpu4_kb8 = {64, 8, 4, 1, 0, 0, 1},
+                                  gpu4_smem = {64, 16, 4, 1, 0, 0, 0}, gpu1 = {32, 8, 1, 1, 4, 0, 0},
+                                  cpu = {8, 8, 1, 0, 4, 1, 0}, cpu_f32 = {8, 8, 1, 0, 8, 0, 0},
+                                  odd = {16, 5, 2, 0, 3, 0, 1}, odd_smem = {24, 5, 2, 0, 3, 0, 0},
+                                  odd_shared = {24, 3, 1, 1, 0, 0, 0},
+                                  /* small-register GPUs: 16 dims of q and acc per invocation */
+                                  regs16 = {128, 16, 8, 1, 0, 0, 0}, regs16_sg = {128, 16, 8, 1, 0, 0, 1};
     const tcase forced[] = {
         {1, 77, 3, 64, 1, FUSED, 2, 0, &gpu4},
         {3, 50, 2, 80, 0, STRIDED, 2, 0, &gpu4},
         {1, 100, 1, 128, 0, FUSED, 2, 0, &gpu4_kb8}, /* fully unrolled: a short key block compiles faster */
+        {1, 77, 3, 64, 1, FUSED, 2, 0, &gpu4_smem},
+        {3, 50, 2, 80, 0, STRIDED, 2, 0, &gpu4_smem},
         {1, 77, 3, 24, 1, SEPARATE, 2, 0, &gpu1},
         {1, 257, 2, 64, 0, FUSED, 1, 1250, &gpu4},
+        {1, 257, 2, 64, 0, FUSED, 1, 1250, &gpu4_smem},
         {1, 7, 2, 32, 1, FUSED, 2, 0, &cpu},
         {3, 50, 2, 64, 0, FUSED, 2, 0, &cpu},
         {1, 77, 3, 64, 1, FUSED, 2, 0, &cpu_f32},
         {1, 50, 2, 40, 0, STRIDED, 2, 0, &cpu},  /* vec4 requested but rows unaligned: float reads */
         {1, 77, 2, 48, 1, FUSED, 2, 0, &odd},
+        {1, 77, 2, 48, 1, FUSED, 2, 0, &odd_smem},
         {1, 50, 2, 40, 0, STRIDED, 2, 0, &odd_shared},
+        {1, 77, 2, 128, 1, FUSED, 2, 0, &regs16},
+        {3, 50, 1, 128, 0, SEPARATE, 2, 0, &regs16_sg},
     };
+    const clipvk_device_caps *caps = &rt->dev->caps;
     for (size_t i = 0; i < sizeof forced / sizeof forced[0]; i++) {
         const clipvk_attention_tiling *t = forced[i].tiling;
-        const clipvk_device_caps *caps = &rt->dev->caps;
-        if (t->split > 1 && (!(caps->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) || caps->subgroup_size < t->split ||
-                             t->workgroup % caps->subgroup_size)) {
-            printf("  (skipping split %u: no suitable subgroups here)\n", t->split);
+        if (t->split > 1 && t->subgroups && !clipvk_attention_pinned_width(caps, t)) {
+            printf("  (skipping split %u over subgroups: no pinnable subgroup width here)\n", t->split);
             continue;
         }
         run_case(rt, cmd, &forced[i]);
+    }
+
+    /* The GPU tilings this device would get as a GPU, with and without
+     * subgroup size control; and told a subgroup width it does not run
+     * (caps.subgroup_size 4x the real one: Intel ANV reports 32 and may run
+     * 16): pinned or through shared memory, the result must not depend on
+     * it. */
+    clipvk_device_caps saved = *caps;
+    rt->dev->caps.type = VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU;
+    for (int lie = 0; lie < 2; lie++)
+        for (int control = saved.subgroup_size_control; control >= 0; control--) {
+            rt->dev->caps.subgroup_size = lie ? 4 * saved.subgroup_size : saved.subgroup_size;
+            rt->dev->caps.subgroup_size_control = control;
+            clipvk_attention_tiling gt;
+            OK(clipvk_attention_tiling_for(&rt->dev->caps, 128, &gt, &test_err));
+            printf("  as a GPU (subgroup size %u%s, size control %d): hd 128 tiling split %u, subgroups %u, pinned %u\n",
+                   rt->dev->caps.subgroup_size, lie ? ", not the real one" : "", control, gt.split, gt.subgroups,
+                   clipvk_attention_pinned_width(&rt->dev->caps, &gt));
+            CHECK(2 * 128 / gt.split <= 32, "GPU tiling holds %u floats of q and acc per invocation", 2 * 128 / gt.split);
+            CHECK(gt.subgroups == (control && (saved.subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT)),
+                  "subgroup shuffles chosen without a pinnable width, or not chosen with one");
+            run_case(rt, cmd, &(tcase){1, 77, 2, 128, 1, FUSED, 2, 0, NULL});
+            run_case(rt, cmd, &(tcase){3, 50, 3, 64, 0, FUSED, 2, 0, NULL});
+        }
+    rt->dev->caps = saved;
+
+    /* The bug itself, simulated: the split shader dispatched unpinned as it
+     * was, believing the width the driver reports. Reported = real: right
+     * (the simulation is faithful). Reported = 4x real: queries are written
+     * by the wrong lanes and some never (an expected failure). */
+    if ((caps->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) && caps->subgroup_size >= 4) {
+        const clipvk_attention_tiling sim = {64, 8, 4, 1, 4, 0, 1}; /* dims in a loop: compiles fast */
+        uint32_t real = caps->subgroup_size;
+        run_case_sim(rt, cmd, &(tcase){1, 77, 3, 64, 1, FUSED, 2, 0, &sim}, real, 0);
+        run_case_sim(rt, cmd, &(tcase){1, 77, 3, 64, 1, FUSED, 2, 0, &sim}, 4 * real, 1);
+        run_case_sim(rt, cmd, &(tcase){3, 50, 2, 64, 0, FUSED, 2, 0, &sim}, 4 * real, 1);
+        run_case(rt, cmd, &(tcase){1, 77, 3, 64, 1, FUSED, 2, 0, &sim}); /* the same tiling, pinned: right */
     }
     printf("worst error at normal logits: %.2e\n", worst_err);
 

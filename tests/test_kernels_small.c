@@ -235,6 +235,27 @@ int main(void)
         test_layernorm(rt, cmd, 5, 513, 513, v);
         test_layernorm(rt, cmd, 3, 3072, 3072, v);
     }
+    /* As a GPU that reports a subgroup width other than the one it runs
+     * (Mali Bifrost: 4; a too-wide report: 64): the workgroup no longer
+     * follows the report (it was one reported subgroup: 4 invocations per
+     * row), and several real subgroups (here 16 of 8) combine their sums
+     * through shared memory. */
+    clipvk_device_caps saved = rt->dev->caps;
+    rt->dev->caps.type = VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU;
+    const uint32_t reported[] = {4, 64};
+    for (size_t i = 0; i < 2; i++) {
+        rt->dev->caps.subgroup_size = reported[i];
+        uint32_t wg = clipvk_layernorm_workgroup(&rt->dev->caps, 768, 1);
+        CHECK(wg >= 64 && wg <= saved.max_workgroup_invocations,
+              "layernorm on a GPU reporting subgroups of %u: workgroup %u, not 64..%u", reported[i], wg,
+              saved.max_workgroup_invocations);
+        for (int v = -1; v < 2; v++) {
+            test_layernorm(rt, cmd, 50, 768, 768, v);
+            test_layernorm(rt, cmd, 7, 48, 52, v);
+            test_layernorm(rt, cmd, 5, 513, 513, v);
+        }
+    }
+    rt->dev->caps = saved;
     test_add(rt, cmd, 1, 0);
     test_add(rt, cmd, 77 * 513, 0);
     test_add(rt, cmd, 400 * 768, 1);
@@ -244,6 +265,11 @@ int main(void)
     test_token_embed(rt, cmd, 1, 7, 100, 48, CLIPVK_PRECISION_FP32);
     test_token_embed(rt, cmd, 3, 77, 1000, 96, CLIPVK_PRECISION_FP16);
     test_token_embed(rt, cmd, 2, 77, 49408, 64, CLIPVK_PRECISION_FP32);
+    /* fp16 tables on a device without 16-bit storage: halves are read as
+     * uints and unpacked, which needs no feature. */
+    rt->dev->caps.storage_buffer_16bit = 0;
+    test_token_embed(rt, cmd, 2, 77, 49408, 64, CLIPVK_PRECISION_FP16);
+    rt->dev->caps.storage_buffer_16bit = saved.storage_buffer_16bit;
     test_gather_l2norm(rt, cmd, 1, 1, 1);
     test_gather_l2norm(rt, cmd, 5, 77, 512);
     test_gather_l2norm(rt, cmd, 8, 50, 768);

@@ -308,6 +308,43 @@ int main(void)
     run_case(rt, cmd, &(mm_case){9, 771, 66, CLIPVK_PRECISION_FP16, 1, 0, 0, 1, &reg_big, "registers 16x16", 0});
     section(rt, "16x16", t0);
 
+    /* 6. A device that allows 4 storage buffers per stage (the spec minimum;
+     * many Mali and older Android GPUs) and has no 16-bit storage: every
+     * matmul path binds at most 4 (the bias rides in the weights buffer),
+     * fp16 weights are read as uints, and a layout over the limit would fail
+     * in pipeline creation with the shader's name (a lower limit, below).
+     * The limits are lowered on this device's caps, which pipeline creation
+     * checks. */
+    clipvk_device_caps saved = rt->dev->caps;
+    rt->dev->caps.max_storage_buffers_per_stage = 4;
+    rt->dev->caps.storage_buffer_16bit = 0;
+    for (size_t c = 0; c < nconf; c++)
+        for (int p = 0; p < 2; p++)
+            run_case(rt, cmd, &(mm_case){37, 36, 70, (clipvk_precision)p, 1, CLIPVK_ACT_QUICK_GELU, 1 + p, (int)c % 2,
+                                         configs[c].c, configs[c].name, 0});
+    if (caps->shader_float16)
+        run_case(rt, cmd, &(mm_case){65, 64, 65, CLIPVK_PRECISION_FP16, 1, 0, 1, 0, &emu_sq, "emulated 16x16x16", 1});
+    rt->dev->caps.max_storage_buffers_per_stage = 3;
+    {
+        float w[6] = {1, 2, 3, 4, 5, 6};
+        clipvk_matmul_weights mw;
+        OK(clipvk_matmul_weights_upload(rt, w, w, 2, 3, CLIPVK_PRECISION_FP32, &mw, &test_err));
+        clipvk_buffer bx = test_buffer(rt, w, 6), by = test_buffer(rt, NULL, 4);
+        clipvk_error e;
+        OK(clipvk_cmd_begin(cmd, &test_err));
+        clipvk_matmul_args a = {.x = {&bx, 0, 0}, .w = &mw, .y = {&by, 0, 0}, .m = 2, .config = &reg_buf};
+        CHECK(clipvk_matmul(rt, cmd, &a, &e) == CLIPVK_ERROR_UNSUPPORTED && strstr(e.msg, "matmul_buf_f32") &&
+                  strstr(e.msg, "storage buffers"),
+              "4 storage buffers on a device allowing 3: refused naming the shader (got: %s)", e.msg);
+        OK(clipvk_cmd_end(cmd, &test_err));
+        CHECK(clipvk_cmd_dispatches(cmd) == 0, "a refused matmul recorded a dispatch");
+        clipvk_matmul_weights_free(rt, &mw);
+        clipvk_free(rt->tensors, &bx);
+        clipvk_free(rt->tensors, &by);
+    }
+    rt->dev->caps = saved;
+    section(rt, "4 bindings", t0);
+
     test_errors(rt, cmd);
     clipvk_cmd_destroy(cmd);
     printf("matmul test: %.1f s\n", wall() - t0);

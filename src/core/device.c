@@ -327,7 +327,7 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, const clipvk_device_
     c->max_push_constants = l->maxPushConstantsSize;
     c->max_memory_allocations = l->maxMemoryAllocationCount;
     c->max_storage_buffers_per_stage = l->maxPerStageDescriptorStorageBuffers;
-    c->max_texel_buffers_per_stage = l->maxPerStageDescriptorSampledImages;
+    c->max_sampled_images_per_stage = l->maxPerStageDescriptorSampledImages;
     c->max_allocation_size = m3.maxMemoryAllocationSize;
     c->subgroup_size = sub.subgroupSize;
     c->subgroup_ops = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sub.supportedOperations : 0;
@@ -350,6 +350,28 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, const clipvk_device_
     c->shader_int8 = has_f16i8 && f16.shaderInt8;
     c->storage_buffer_8bit = has_8bit && s8.storageBuffer8BitAccess;
     c->cooperative_matrix_khr = device_has_extension(ext, next, "VK_KHR_cooperative_matrix");
+    /* Subgroup size control through the extension, which 1.3 drivers list
+     * as well: the instance asks for at most 1.2, so the 1.3 core feature
+     * is not ours to use. Usable for compute when the width can be
+     * required there and subgroups can be required full (workgroup indices
+     * then map to lanes exactly). */
+    if (device_has_extension(ext, next, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME)) {
+        VkPhysicalDeviceSubgroupSizeControlFeaturesEXT scf = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT};
+        VkPhysicalDeviceFeatures2 sf2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &scf};
+        vkGetPhysicalDeviceFeatures2(pd, &sf2);
+        VkPhysicalDeviceSubgroupSizeControlPropertiesEXT scp = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
+        VkPhysicalDeviceProperties2 sp2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &scp};
+        vkGetPhysicalDeviceProperties2(pd, &sp2);
+        c->min_subgroup_size = scp.minSubgroupSize;
+        c->max_subgroup_size = scp.maxSubgroupSize;
+        c->max_workgroup_subgroups = scp.maxComputeWorkgroupSubgroups;
+        c->subgroup_size_control = scf.subgroupSizeControl && scf.computeFullSubgroups &&
+                                   (scp.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                                   scp.minSubgroupSize >= 1 && scp.minSubgroupSize <= scp.maxSubgroupSize;
+    }
+    if (!c->min_subgroup_size) c->min_subgroup_size = c->max_subgroup_size = c->subgroup_size;
     /* CLIPVK_COOPMAT=0 keeps cooperative matrices off (a way around a driver
      * that gets them wrong); =emulate asks for the emulated ones. */
     const char *coop_env = getenv("CLIPVK_COOPMAT");
@@ -567,6 +589,16 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
         chain = &cm;
         exts[nexts++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
         if (!v12) exts[nexts++] = VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME;
+    }
+    VkPhysicalDeviceSubgroupSizeControlFeaturesEXT scf = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT,
+        .subgroupSizeControl = VK_TRUE,
+        .computeFullSubgroups = VK_TRUE,
+    };
+    if (d->caps.subgroup_size_control) {
+        scf.pNext = chain;
+        chain = &scf;
+        exts[nexts++] = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
     }
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {

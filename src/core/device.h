@@ -46,8 +46,21 @@ typedef struct clipvk_device_caps {
     uint64_t min_texel_buffer_offset_alignment;
     uint32_t max_push_constants;
     uint32_t max_memory_allocations;
-    uint32_t subgroup_size;                  /* 0 when unknown */
+    /* Descriptors one shader stage may use: 4 storage buffers on many Mali
+     * and older Android devices (the spec minimum). Uniform texel buffers
+     * count as sampled images. Pipeline creation checks bindings against them. */
+    uint32_t max_storage_buffers_per_stage;
+    uint32_t max_sampled_images_per_stage;
+    uint32_t subgroup_size;                  /* 0 when unknown; a pipeline may run another width unless pinned */
     uint32_t subgroup_ops;                   /* VkSubgroupFeatureFlags */
+    /* Subgroup size control (core in 1.3, else VK_EXT_subgroup_size_control):
+     * subgroup_size_control = 1 when a compute pipeline can require a width
+     * in [min_subgroup_size, max_subgroup_size] with full subgroups (and
+     * the features are enabled); only then may a shader derive indices from
+     * gl_SubgroupSize (Intel can report 32 and run 16; AMD and Adreno vary). */
+    uint32_t min_subgroup_size, max_subgroup_size;
+    uint32_t max_workgroup_subgroups;        /* maxComputeWorkgroupSubgroups, when subgroup_size_control */
+    int subgroup_size_control;
     float timestamp_period;                  /* ns per tick; 0 = no timestamps */
     uint32_t timestamp_valid_bits;
 
@@ -67,8 +80,6 @@ typedef struct clipvk_device_caps {
      * tensor cores do to a model's results on a device without them. */
     int coopmat_emulated;
 
-    uint32_t max_storage_buffers_per_stage;  /* maxPerStageDescriptorStorageBuffers */
-    uint32_t max_texel_buffers_per_stage;    /* maxPerStageDescriptorSampledImages (texel buffers count here) */
     uint64_t max_allocation_size;            /* maxMemoryAllocationSize (Vulkan 1.1), bytes */
 
     /* Memory as clipvk sees it (a simulated device's, see device_profile.h).

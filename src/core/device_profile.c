@@ -358,7 +358,7 @@ void clipvk_device_profile_apply(const clipvk_device_profile *p, clipvk_device_c
     if (p->api_version && p->api_version < c->api_version) c->api_version = p->api_version;
 
     shrink32(&c->max_storage_buffers_per_stage, p->max_storage_buffers);
-    shrink32(&c->max_texel_buffers_per_stage, p->max_texel_buffers);
+    shrink32(&c->max_sampled_images_per_stage, p->max_texel_buffers);
     shrink32(&c->max_shared_memory, p->max_shared_memory);
     shrink32(&c->max_workgroup_invocations, p->max_workgroup_invocations);
     for (int i = 0; i < 3; i++) {
@@ -376,9 +376,17 @@ void clipvk_device_profile_apply(const clipvk_device_profile *p, clipvk_device_c
     /* The width the runtime is told; the shaders keep seeing the real one. */
     if (p->subgroup_size) c->subgroup_size = p->subgroup_size;
     c->subgroup_ops &= p->subgroup_ops;
-#ifdef CLIPVK_CAPS_HAVE_SUBGROUP_SIZE_CONTROL
-    if (!p->subgroup_size_control) c->subgroup_size_control = 0;
-#endif
+    /* A width can be pinned only where both the class and the real driver
+     * allow it, and only to a width the real driver has: the pinned width
+     * is then the one the shaders really see. */
+    uint32_t lo = c->min_subgroup_size > p->min_subgroup_size ? c->min_subgroup_size : p->min_subgroup_size;
+    uint32_t hi = c->max_subgroup_size < p->max_subgroup_size ? c->max_subgroup_size : p->max_subgroup_size;
+    if (!p->subgroup_size_control || !lo || lo > hi) {
+        c->subgroup_size_control = 0;
+    } else {
+        c->min_subgroup_size = lo;
+        c->max_subgroup_size = hi;
+    }
 
     uint32_t f = p->features;
     if (!(f & CLIPVK_SIM_STORAGE_16BIT)) c->storage_buffer_16bit = 0;

@@ -12,6 +12,7 @@ typedef struct entry {
     char shader[64];
     uint32_t spec[CLIPVK_MAX_SPEC];
     uint32_t nspec, nbindings, texel_mask, push_size;
+    uint32_t subgroup_size; /* required width, 0: the driver's choice */
     clipvk_pipeline p;
     struct entry *next;
 } entry;
@@ -182,10 +183,18 @@ static clipvk_status build(clipvk_pipelines *ps, const clipvk_shader_code *code,
         .dataSize = e->nspec * 4,
         .pData = e->spec,
     };
+    /* A pinned width comes with full subgroups, so that subgroup i holds
+     * exactly invocations i*width .. i*width + width-1 of the workgroup. */
+    VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT rs = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT,
+        .requiredSubgroupSize = e->subgroup_size,
+    };
     VkComputePipelineCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
         .stage = {
             .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+            .pNext = e->subgroup_size ? &rs : NULL,
+            .flags = e->subgroup_size ? VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT : 0,
             .stage = VK_SHADER_STAGE_COMPUTE_BIT,
             .module = mod,
             .pName = "main",
@@ -210,15 +219,50 @@ clipvk_status clipvk_pipeline_get_typed(clipvk_pipelines *ps, const char *shader
                                         uint32_t nbindings, uint32_t texel_mask, uint32_t push_size,
                                         const clipvk_pipeline **out, clipvk_error *err)
 {
+    return clipvk_pipeline_get_pinned(ps, shader, spec, nspec, nbindings, texel_mask, push_size, 0, out, err);
+}
+
+/* What the device cannot bind or pin fails here with the shader's name,
+ * not as an invalid pipeline layout or a wrong result later. */
+static clipvk_status check_limits(const clipvk_device_caps *c, const char *shader, uint32_t nbindings,
+                                  uint32_t texel_mask, uint32_t push_size, uint32_t subgroup_size, clipvk_error *err)
+{
+    uint32_t ntexel = 0;
+    for (uint32_t i = 0; i < nbindings; i++) ntexel += (texel_mask >> i) & 1;
+    uint32_t nstorage = nbindings - ntexel;
+    if (push_size > c->max_push_constants)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "pipeline %s needs %u bytes of push constants, device has %u",
+                           shader, push_size, c->max_push_constants);
+    if (nstorage > c->max_storage_buffers_per_stage)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                           "pipeline %s binds %u storage buffers; the device allows %u per shader stage", shader,
+                           nstorage, c->max_storage_buffers_per_stage);
+    if (ntexel > c->max_sampled_images_per_stage)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                           "pipeline %s binds %u uniform texel buffers; the device allows %u per shader stage", shader,
+                           ntexel, c->max_sampled_images_per_stage);
+    if (subgroup_size && (!c->subgroup_size_control || subgroup_size < c->min_subgroup_size ||
+                          subgroup_size > c->max_subgroup_size || (subgroup_size & (subgroup_size - 1))))
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                           "pipeline %s requires subgroups of %u; the device %s", shader, subgroup_size,
+                           c->subgroup_size_control ? "cannot run that width" : "has no subgroup size control");
+    return CLIPVK_OK;
+}
+
+clipvk_status clipvk_pipeline_get_pinned(clipvk_pipelines *ps, const char *shader, const uint32_t *spec,
+                                         uint32_t nspec, uint32_t nbindings, uint32_t texel_mask, uint32_t push_size,
+                                         uint32_t subgroup_size, const clipvk_pipeline **out, clipvk_error *err)
+{
     *out = NULL;
     if (nspec > CLIPVK_MAX_SPEC || nbindings > CLIPVK_MAX_BINDINGS || strlen(shader) >= 64)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "pipeline %s: too many bindings or constants", shader);
-    if (push_size > ps->dev->caps.max_push_constants)
-        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "pipeline %s needs %u bytes of push constants, device has %u",
-                           shader, push_size, ps->dev->caps.max_push_constants);
+    /* Before the lookup too: cheap, and tests lower the limits on a live device. */
+    clipvk_status ls = check_limits(&ps->dev->caps, shader, nbindings, texel_mask, push_size, subgroup_size, err);
+    if (ls) return ls;
     for (entry *e = ps->entries; e; e = e->next)
         if (!strcmp(e->shader, shader) && e->nspec == nspec && e->nbindings == nbindings &&
-            e->texel_mask == texel_mask && e->push_size == push_size && !memcmp(e->spec, spec, nspec * 4)) {
+            e->texel_mask == texel_mask && e->push_size == push_size && e->subgroup_size == subgroup_size &&
+            !memcmp(e->spec, spec, nspec * 4)) {
             *out = &e->p;
             return CLIPVK_OK;
         }
@@ -232,6 +276,7 @@ clipvk_status clipvk_pipeline_get_typed(clipvk_pipelines *ps, const char *shader
     e->nbindings = nbindings;
     e->texel_mask = texel_mask;
     e->push_size = push_size;
+    e->subgroup_size = subgroup_size;
     e->p.nbindings = nbindings;
     e->p.texel_mask = texel_mask;
     e->p.push_size = push_size;

@@ -40,11 +40,25 @@ clipvk_status clipvk_pipeline_get(clipvk_pipelines *p, const char *shader, const
                                   clipvk_error *err);
 
 /* The same, where the bindings whose bit is set in texel_mask are uniform
- * texel buffers (samplerBuffer / usamplerBuffer in the shader) instead of
+ * texel buffers (textureBuffer / utextureBuffer in the shader: a samplerBuffer would be
+ * an OpTypeSampledImage of Dim Buffer, which Mesa 25 rejects) instead of
  * storage buffers. */
 clipvk_status clipvk_pipeline_get_typed(clipvk_pipelines *p, const char *shader, const uint32_t *spec, uint32_t nspec,
                                         uint32_t nbindings, uint32_t texel_mask, uint32_t push_size,
                                         const clipvk_pipeline **out, clipvk_error *err);
+
+/* The same, with subgroups of exactly subgroup_size invocations, all full
+ * (0: the driver's choice, as above). Needs caps.subgroup_size_control and a
+ * width in [min_subgroup_size, max_subgroup_size]; the workgroup's x size
+ * must be a multiple of it. Shaders that derive indices from gl_SubgroupSize
+ * must be pinned: unpinned, a driver may report one width and run another. */
+clipvk_status clipvk_pipeline_get_pinned(clipvk_pipelines *p, const char *shader, const uint32_t *spec, uint32_t nspec,
+                                         uint32_t nbindings, uint32_t texel_mask, uint32_t push_size,
+                                         uint32_t subgroup_size, const clipvk_pipeline **out, clipvk_error *err);
+
+/* Every variant checks its bindings against the device's per-stage limits
+ * (storage buffers, texel buffers) and fails with CLIPVK_ERROR_UNSUPPORTED
+ * naming the shader, so a layout a device cannot bind is never created. */
 
 /* Number of pipelines created so far (for tests of the cache). */
 uint32_t clipvk_pipelines_count(const clipvk_pipelines *p);

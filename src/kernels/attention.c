@@ -25,6 +25,27 @@ static int has_shuffle(const clipvk_device_caps *caps)
     return (caps->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) != 0;
 }
 
+uint32_t clipvk_attention_pinned_width(const clipvk_device_caps *caps, const clipvk_attention_tiling *t)
+{
+    if (!has_shuffle(caps) || !caps->subgroup_size_control || !is_pow2(t->split)) return 0;
+    /* The device's usual width where it may be required, else the nearest. */
+    uint32_t w = caps->subgroup_size;
+    if (w < caps->min_subgroup_size) w = caps->min_subgroup_size;
+    if (w > caps->max_subgroup_size) w = caps->max_subgroup_size;
+    while (w < t->split && w * 2 <= caps->max_subgroup_size) w *= 2;
+    if (!is_pow2(w) || w < t->split || t->workgroup % w || t->workgroup / w > caps->max_workgroup_subgroups) return 0;
+    return w;
+}
+
+/* Shared memory of a tiling: the K/V blocks, and the partial scores when
+ * they meet there. */
+static uint64_t shared_bytes(const clipvk_attention_tiling *t, uint32_t head_dim)
+{
+    uint64_t kv = t->shared_kv ? 2ull * t->key_block * head_dim * 4 : 0;
+    uint64_t red = t->split > 1 && !t->subgroups ? (uint64_t)t->key_block * t->workgroup * 4 : 0;
+    return kv + red;
+}
+
 clipvk_status clipvk_attention_tiling_for(const clipvk_device_caps *caps, uint32_t head_dim,
                                           clipvk_attention_tiling *out, clipvk_error *err)
 {
@@ -46,20 +67,24 @@ clipvk_status clipvk_attention_tiling_for(const clipvk_device_caps *caps, uint32
             .workgroup = 8, .key_block = 8, .split = 1, .shared_kv = 0, .dim_chunk = 4, .vec4 = 1};
         return CLIPVK_OK;
     }
-    /* GPUs: 128 invocations; 4 per query where subgroup shuffles exist, so a
-     * query's q and accumulator take HD/4 registers each rather than HD; K/V
-     * blocks in shared memory, as many keys as fit in half of it (at most
-     * 16 KiB, so small-shared-memory phones keep two workgroups resident).
-     * Not yet measured on a GPU. */
+    /* GPUs: 128 invocations, several per query so that each holds at most
+     * 16 of the head dims of q and of the accumulator (32 floats: Mali,
+     * Adreno and Intel spill whole q/acc arrays of 64-128 floats), and key
+     * blocks of at most 16 (s[] holds a block's scores). The partial scores
+     * meet through subgroup shuffles where the subgroup width can be pinned
+     * (a width the driver reports but does not run would misplace lanes),
+     * else through shared memory. K/V blocks in shared memory, as many keys
+     * as fit in half of it (at most 16 KiB, so small-shared-memory phones
+     * keep two workgroups resident). Not yet measured on a GPU. */
     clipvk_attention_tiling t = {
-        .workgroup = 128, .key_block = MAX_KEY_BLOCK, .split = 1, .shared_kv = 1, .dim_chunk = 0, .vec4 = 0};
-    uint32_t sg = caps->subgroup_size;
-    if (has_shuffle(caps) && sg >= 4 && is_pow2(sg) && t.workgroup % sg == 0) t.split = 4;
+        .workgroup = 128, .key_block = 16, .split = 4, .shared_kv = 1, .dim_chunk = 0, .vec4 = 0, .subgroups = 1};
+    while (head_dim / t.split > 16) t.split *= 2;
     while (t.workgroup > caps->max_workgroup_invocations && t.workgroup > 32) t.workgroup /= 2;
+    if (!clipvk_attention_pinned_width(caps, &t)) t.subgroups = 0;
     uint32_t budget = caps->max_shared_memory / 2;
     if (budget > 16384) budget = 16384;
-    while (t.key_block > 1 && 2u * t.key_block * head_dim * 4u > budget) t.key_block /= 2;
-    if (2u * t.key_block * head_dim * 4u > caps->max_shared_memory) t.shared_kv = 0;
+    while (t.key_block > 1 && shared_bytes(&t, head_dim) > budget) t.key_block /= 2;
+    if (shared_bytes(&t, head_dim) > caps->max_shared_memory) t.shared_kv = 0;
     *out = t;
     return CLIPVK_OK;
 }
@@ -74,19 +99,19 @@ static clipvk_status check_tiling(const clipvk_device_caps *caps, uint32_t head_
         why = "key_block must be 1..32";
     else if (!is_pow2(t->split) || t->workgroup % t->split || head_dim % t->split)
         why = "split must be a power of 2 dividing the workgroup and head_dim";
-    else if (t->split > 1 && (!has_shuffle(caps) || caps->subgroup_size < t->split ||
-                              t->workgroup % caps->subgroup_size))
-        why = "split > 1 needs subgroup shuffles, subgroups of at least split and whole subgroups per workgroup";
+    else if (t->subgroups > 1 || (t->split > 1 && t->subgroups && !clipvk_attention_pinned_width(caps, t)))
+        why = "subgroups = 1 needs shuffles and a pinnable subgroup width of at least split dividing the workgroup";
     else if (t->dim_chunk && (head_dim / t->split) % t->dim_chunk)
         why = "dim_chunk must divide head_dim / split";
     else if (t->vec4 > 1)
         why = "vec4 must be 0 or 1";
-    else if (t->shared_kv > 1 || (t->shared_kv && 2ull * t->key_block * head_dim * 4 > caps->max_shared_memory))
-        why = "K/V blocks do not fit in shared memory";
+    else if (t->shared_kv > 1 || shared_bytes(t, head_dim) > caps->max_shared_memory)
+        why = "K/V blocks or partial scores do not fit in shared memory";
     if (why)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                           "attention: tiling (workgroup %u, key_block %u, split %u, shared_kv %u, dim_chunk %u): %s",
-                           t->workgroup, t->key_block, t->split, t->shared_kv, t->dim_chunk, why);
+                           "attention: tiling (workgroup %u, key_block %u, split %u, shared_kv %u, dim_chunk %u, "
+                           "subgroups %u): %s",
+                           t->workgroup, t->key_block, t->split, t->shared_kv, t->dim_chunk, t->subgroups, why);
     return CLIPVK_OK;
 }
 
@@ -140,10 +165,11 @@ clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk
     uint32_t vec4 = t.vec4 && !t.shared_kv && t.split == 1 && chunk % 4 == 0 && p->in_stride % 4 == 0 &&
                     p->k_col % 4 == 0 && p->v_col % 4 == 0 && k->offset % 16 == 0 && v->offset % 16 == 0;
     uint32_t spec[7] = {t.workgroup, hd, t.key_block, t.split, t.shared_kv, t.dim_chunk, vec4};
+    int sg = t.split > 1 && t.subgroups;
     uint32_t qpg = t.workgroup / t.split;
     clipvk_binding b[4] = {clipvk_bind(q, qb, 0), clipvk_bind(k, kb, 0), clipvk_bind(v, vb, 0), clipvk_bind(o, ob, 1)};
     uint32_t gx, gy;
     clipvk_grid((uint64_t)p->batch * p->heads * ((p->len + qpg - 1) / qpg), &gx, &gy);
-    return clipvk_run(rt, cmd, t.split > 1 ? "attention_sg" : "attention", spec, 7, b, 4, &pc, sizeof pc, gx, gy, 1,
-                      err);
+    return clipvk_run_pinned(rt, cmd, sg ? "attention_sg" : "attention", spec, 7,
+                             sg ? clipvk_attention_pinned_width(caps, &t) : 0, b, 4, &pc, sizeof pc, gx, gy, 1, err);
 }

@@ -29,6 +29,14 @@ clipvk_status clipvk_run(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader
                          uint32_t nspec, const clipvk_binding *b, uint32_t nb, const void *push, uint32_t push_size,
                          uint32_t gx, uint32_t gy, uint32_t gz, clipvk_error *err)
 {
+    return clipvk_run_pinned(rt, cmd, shader, spec, nspec, 0, b, nb, push, push_size, gx, gy, gz, err);
+}
+
+clipvk_status clipvk_run_pinned(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader, const uint32_t *spec,
+                                uint32_t nspec, uint32_t subgroup_size, const clipvk_binding *b, uint32_t nb,
+                                const void *push, uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz,
+                                clipvk_error *err)
+{
     for (uint32_t i = 0; i < nb; i++) {
         clipvk_status s = clipvk_check_size(b[i].buf, b[i].offset + b[i].size, shader, err);
         if (s) return s;
@@ -37,7 +45,8 @@ clipvk_status clipvk_run(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader
     for (uint32_t i = 0; i < nb; i++)
         if (b[i].texel_format != VK_FORMAT_UNDEFINED) texel_mask |= 1u << i;
     const clipvk_pipeline *p;
-    clipvk_status s = clipvk_pipeline_get_typed(rt->pipelines, shader, spec, nspec, nb, texel_mask, push_size, &p, err);
+    clipvk_status s = clipvk_pipeline_get_pinned(rt->pipelines, shader, spec, nspec, nb, texel_mask, push_size, subgroup_size,
+                                                 &p, err);
     if (s) return s;
     return clipvk_cmd_dispatch(cmd, p, b, nb, push, gx, gy, gz, shader, err);
 }

@@ -27,12 +27,22 @@ clipvk_status clipvk_check_size(const clipvk_buffer *buf, uint64_t bytes, const 
 clipvk_status clipvk_run(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader, const uint32_t *spec,
                          uint32_t nspec, const clipvk_binding *b, uint32_t nb, const void *push, uint32_t push_size,
                          uint32_t gx, uint32_t gy, uint32_t gz, clipvk_error *err);
+/* The same with subgroups pinned to subgroup_size (0: not pinned): see
+ * clipvk_pipeline_get_pinned. */
+clipvk_status clipvk_run_pinned(clipvk_runtime *rt, clipvk_cmd *cmd, const char *shader, const uint32_t *spec,
+                                uint32_t nspec, uint32_t subgroup_size, const clipvk_binding *b, uint32_t nb,
+                                const void *push, uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz,
+                                clipvk_error *err);
 
 /* ---- layernorm.comp: Y = LN(X) * gamma + beta over rows of n. X and Y have
  * row strides (in floats) x_stride and y_stride (0: n). */
 clipvk_status clipvk_layernorm(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
                                const clipvk_buffer *gamma, const clipvk_buffer *beta, const clipvk_buffer *y,
                                uint32_t y_stride, uint32_t rows, uint32_t n, float eps, clipvk_error *err);
+/* The workgroup size layernorm uses on this device for rows of n (subgroup:
+ * the subgroup-reduction variant): one subgroup on CPU devices, else up to 128
+ * invocations, independent of the reported subgroup width. */
+uint32_t clipvk_layernorm_workgroup(const clipvk_device_caps *caps, uint32_t n, int subgroup);
 /* The same with the shader variant forced (tests): -1 the device's choice,
  * 0 shared-memory reduction, 1 subgroup reduction, 2 subgroup + texel reads
  * (needs n and the strides multiples of 4). */
@@ -102,11 +112,19 @@ clipvk_attention_params clipvk_attention_fused(uint32_t batch, uint32_t len, uin
 typedef struct clipvk_attention_tiling {
     uint32_t workgroup; /* invocations per workgroup */
     uint32_t key_block; /* keys per block of the online softmax (1..32) */
-    uint32_t split;     /* invocations per query, a power of 2; > 1 needs subgroup shuffles */
+    uint32_t split;     /* invocations per query, a power of 2 dividing head_dim and workgroup */
     uint32_t shared_kv; /* 1: stage K/V blocks in shared memory (GPUs); 0: read them directly (CPUs) */
     uint32_t dim_chunk; /* head dims unrolled per loop step; 0: all */
     uint32_t vec4;      /* read K/V as vec4s (direct reads, split 1) when rows and columns allow */
+    uint32_t subgroups; /* split > 1: 1 = partial scores meet through subgroup shuffles in pipelines
+                         * with a pinned subgroup width (needs caps.subgroup_size_control); 0 = through
+                         * shared memory, whatever the width */
 } clipvk_attention_tiling;
+
+/* The subgroup width attention pins for tiling t (subgroups = 1), or 0 when
+ * the device cannot pin one that fits (no subgroup size control, shuffles,
+ * or a width >= split dividing the workgroup). */
+uint32_t clipvk_attention_pinned_width(const clipvk_device_caps *caps, const clipvk_attention_tiling *t);
 
 /* The tiling for this device and head dim: per device class, see attention.c. */
 clipvk_status clipvk_attention_tiling_for(const clipvk_device_caps *caps, uint32_t head_dim,
@@ -135,8 +153,11 @@ typedef enum clipvk_activation {
  * padding lets the kernel read 8 values of K (two 16-byte texels in f32, one
  * in f16) without a bounds check. */
 typedef struct clipvk_matmul_weights {
+    /* The packed W, then (has_bias) the bias [N] f32 at byte
+     * clipvk_matmul_packed_bytes(n, k, precision): one binding for both, so
+     * matmul fits the 4 storage buffers per stage some devices allow. */
     clipvk_buffer w;
-    clipvk_buffer bias;       /* [N] f32; bias.buffer is VK_NULL_HANDLE when the layer has none */
+    int has_bias;
     uint32_t n, k, kp;
     clipvk_precision precision;
 } clipvk_matmul_weights;
@@ -146,7 +167,7 @@ typedef struct clipvk_matmul_weights {
 uint64_t clipvk_matmul_packed_bytes(uint32_t n, uint32_t k, clipvk_precision prec);
 void clipvk_matmul_pack(const float *w_nk, uint32_t n, uint32_t k, clipvk_precision prec, void *dst);
 
-/* Packs w_nk [N, K] (and bias [N], or NULL) and uploads them to new buffers. */
+/* Packs w_nk [N, K] (and bias [N], or NULL) and uploads them to a new buffer. */
 clipvk_status clipvk_matmul_weights_upload(clipvk_runtime *rt, const float *w_nk, const float *bias, uint32_t n,
                                            uint32_t k, clipvk_precision prec, clipvk_matmul_weights *out,
                                            clipvk_error *err);
@@ -178,7 +199,7 @@ clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const cli
 /* Records one dispatch of the coop shader (for matmul.c, which checked the
  * arguments and made the bindings); epilogue: XVEC, HAS_BIAS, ACT, HAS_RES. */
 clipvk_status clipvk_matmul_coop_run(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_matmul_coop *c,
-                                     const clipvk_binding b[5], const void *push, uint32_t push_size, uint32_t m,
+                                     const clipvk_binding b[4], const void *push, uint32_t push_size, uint32_t m,
                                      uint32_t n, const uint32_t epilogue[4], clipvk_error *err);
 
 /* How matmul tiles the work (see shaders/matmul.comp). */

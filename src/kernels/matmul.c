@@ -34,25 +34,32 @@ void clipvk_matmul_pack(const float *w_nk, uint32_t n, uint32_t k, clipvk_precis
     }
 }
 
+/* The bias follows the packed weights (a multiple of 16 bytes, so it starts
+ * on a texel); the buffer ends on a whole 16-byte texel for texel views. */
+static uint64_t weights_bytes(uint32_t n, uint32_t k, clipvk_precision prec, int has_bias)
+{
+    return clipvk_matmul_packed_bytes(n, k, prec) + (has_bias ? ((uint64_t)n * 4 + 15) / 16 * 16 : 0);
+}
+
 clipvk_status clipvk_matmul_weights_upload(clipvk_runtime *rt, const float *w_nk, const float *bias, uint32_t n,
                                            uint32_t k, clipvk_precision prec, clipvk_matmul_weights *out,
                                            clipvk_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!n || !k || !w_nk) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul weights: empty [%u, %u]", n, k);
-    uint64_t bytes = clipvk_matmul_packed_bytes(n, k, prec);
-    void *packed = malloc(bytes);
+    uint64_t wbytes = clipvk_matmul_packed_bytes(n, k, prec), bytes = weights_bytes(n, k, prec, bias != NULL);
+    char *packed = calloc(1, bytes);
     if (!packed) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     clipvk_matmul_pack(w_nk, n, k, prec, packed);
+    if (bias) memcpy(packed + wbytes, bias, (size_t)n * 4);
     clipvk_status s = clipvk_alloc(rt->tensors, bytes, &out->w, err);
     if (!s) s = clipvk_upload(rt, &out->w, 0, packed, bytes, err);
     free(packed);
-    if (!s && bias && !(s = clipvk_alloc(rt->tensors, (uint64_t)n * 4, &out->bias, err)))
-        s = clipvk_upload(rt, &out->bias, 0, bias, (size_t)n * 4, err);
     if (s) {
         clipvk_matmul_weights_free(rt, out);
         return s;
     }
+    out->has_bias = bias != NULL;
     out->n = n;
     out->k = k;
     out->kp = padded_k(k);
@@ -63,7 +70,6 @@ clipvk_status clipvk_matmul_weights_upload(clipvk_runtime *rt, const float *w_nk
 void clipvk_matmul_weights_free(clipvk_runtime *rt, clipvk_matmul_weights *w)
 {
     if (w->w.block) clipvk_free(rt->tensors, &w->w);
-    if (w->bias.block) clipvk_free(rt->tensors, &w->bias);
     memset(w, 0, sizeof *w);
 }
 
@@ -197,18 +203,20 @@ clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_ma
     /* X can be read 4 floats at a time when every row starts on a multiple of 4. */
     uint32_t xvec = a->x.offset % 4 == 0 && xs % 4 == 0 && K % 4 == 0;
     int f16 = w->precision == CLIPVK_PRECISION_FP16;
-    uint64_t w_bytes = clipvk_matmul_packed_bytes(N, K, w->precision);
+    uint64_t w_bytes = weights_bytes(N, K, w->precision, w->has_bias); /* the binding: W and the bias */
     uint64_t x_elems = (uint64_t)(M - 1) * xs + K + 4; /* + the alignment remainder, at most */
     int coop = clipvk_matmul_coop_applies(&c.coop, w->precision, a->fp16_inputs);
     int texel = !coop && c.texel && w_bytes / 16 <= caps->max_texel_buffer_elements &&
                 (xvec ? x_elems / 4 : x_elems) <= caps->max_texel_buffer_elements;
 
-    struct { uint32_t M, N, K, KP, x_base, x_stride, y_base, y_stride, r_base, r_stride; } pc = {
-        M, N, K, w->kp, 0, xs, 0, ys, 0, rs};
+    struct { uint32_t M, N, K, KP, x_base, x_stride, y_base, y_stride, r_base, r_stride, bias_base; } pc = {
+        M, N, K, w->kp, 0, xs, 0, ys, 0, rs, (uint32_t)(clipvk_matmul_packed_bytes(N, K, w->precision) / 4)};
     uint64_t salign = caps->min_storage_buffer_offset_alignment;
     uint64_t talign = caps->min_texel_buffer_offset_alignment;
     if (talign < 16) talign = 16; /* RGBA texels: the view must start on a texel */
-    clipvk_binding b[5];
+    /* X, W (+ bias), R, Y: at most 4 storage buffers, the per-stage minimum
+     * every device allows (with texel buffers, 2). */
+    clipvk_binding b[4];
     if (texel) {
         b[0] = bind_matrix(&a->x, xs, M, K, xvec ? talign : caps->min_texel_buffer_offset_alignment, 0,
                            xvec ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT, &pc.x_base);
@@ -218,21 +226,20 @@ clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_ma
         b[0] = bind_matrix(&a->x, xs, M, K, salign, 0, VK_FORMAT_UNDEFINED, &pc.x_base);
         b[1] = clipvk_bind(&w->w, w_bytes, 0);
     }
-    /* Absent bias / residual: bind a few bytes of the weights; the shader never reads them. */
+    /* Absent residual: bind a few bytes of the weights; the shader never reads them. */
     clipvk_binding dummy = {.buf = &w->w, .size = 16};
-    b[2] = w->bias.buffer ? clipvk_bind(&w->bias, (uint64_t)N * 4, 0) : dummy;
-    b[3] = has_res ? bind_matrix(&a->residual, rs, M, N, salign, 0, VK_FORMAT_UNDEFINED, &pc.r_base) : dummy;
-    b[4] = bind_matrix(&a->y, ys, M, N, salign, 1, VK_FORMAT_UNDEFINED, &pc.y_base);
+    b[2] = has_res ? bind_matrix(&a->residual, rs, M, N, salign, 0, VK_FORMAT_UNDEFINED, &pc.r_base) : dummy;
+    b[3] = bind_matrix(&a->y, ys, M, N, salign, 1, VK_FORMAT_UNDEFINED, &pc.y_base);
 
     if (coop) {
-        uint32_t epilogue[4] = {xvec, w->bias.buffer != VK_NULL_HANDLE, (uint32_t)a->act, (uint32_t)has_res};
+        uint32_t epilogue[4] = {xvec, (uint32_t)w->has_bias, (uint32_t)a->act, (uint32_t)has_res};
         return clipvk_matmul_coop_run(rt, cmd, &c.coop, b, &pc, sizeof pc, M, N, epilogue, err);
     }
-    uint32_t spec[11] = {c.wg, c.tm, c.tn, c.shared, c.wgn, c.bk, xvec, w->bias.buffer != VK_NULL_HANDLE,
+    uint32_t spec[11] = {c.wg, c.tm, c.tn, c.shared, c.wgn, c.bk, xvec, (uint32_t)w->has_bias,
                          (uint32_t)a->act, (uint32_t)has_res, K % 8 != 0};
     uint32_t tile_m = c.shared ? (c.wg / c.wgn) * c.tm : c.tm;
     uint32_t tile_n = c.shared ? c.wgn * c.tn : c.wg * c.tn;
     uint32_t gx = (N + tile_n - 1) / tile_n, gy = (M + tile_m - 1) / tile_m;
     static const char *names[2][2] = {{"matmul_buf_f32", "matmul_buf_f16"}, {"matmul_tex_f32", "matmul_tex_f16"}};
-    return clipvk_run(rt, cmd, names[texel][f16], spec, 11, b, 5, &pc, sizeof pc, gx, gy, 1, err);
+    return clipvk_run(rt, cmd, names[texel][f16], spec, 11, b, 4, &pc, sizeof pc, gx, gy, 1, err);
 }

@@ -85,12 +85,12 @@ clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const cli
 }
 
 clipvk_status clipvk_matmul_coop_run(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_matmul_coop *c,
-                                     const clipvk_binding b[5], const void *push, uint32_t push_size, uint32_t m,
+                                     const clipvk_binding b[4], const void *push, uint32_t push_size, uint32_t m,
                                      uint32_t n, const uint32_t epilogue[4], clipvk_error *err)
 {
     uint32_t spec[13] = {c->lanes * c->warps_m * c->warps_n, c->lanes, c->m, c->n, c->k, c->warps_m, c->frags_m,
                          c->frags_n, c->bk, epilogue[0], epilogue[1], epilogue[2], epilogue[3]};
     uint32_t bm = c->warps_m * c->frags_m * c->m, bn = c->warps_n * c->frags_n * c->n;
     const char *shader = c->mode == CLIPVK_COOP_NV ? "matmul_coop_nv" : "matmul_coop_emu";
-    return clipvk_run(rt, cmd, shader, spec, 13, b, 5, push, push_size, (n + bn - 1) / bn, (m + bm - 1) / bm, 1, err);
+    return clipvk_run(rt, cmd, shader, spec, 13, b, 4, push, push_size, (n + bn - 1) / bn, (m + bm - 1) / bm, 1, err);
 }
