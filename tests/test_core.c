@@ -132,8 +132,61 @@ static void test_pipeline_cache(void)
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* The quirk table (ranges of driver versions, device-ID exceptions) and the
+ * device choice on made-up devices: no Vulkan needed. */
+static void test_quirks_and_choice(void)
+{
+    clipvk_device_caps c = {0};
+    c.vendor_id = 0x8086;
+    c.driver_id = VK_DRIVER_ID_INTEL_PROPRIETARY_WINDOWS;
+    c.api_version = VK_API_VERSION_1_3;
+    c.driver_version = VK_MAKE_API_VERSION(0, 0, 405, 100);
+    clipvk_device_quirks_apply(&c);
+    CHECK((c.quirks & CLIPVK_QUIRK_BROKEN_COMPUTE) && c.unusable, "Intel 0.405.100: broken compute");
+    c.unusable = NULL;
+    c.driver_version = VK_MAKE_API_VERSION(0, 0, 405, 286);
+    clipvk_device_quirks_apply(&c);
+    CHECK(c.quirks == 0 && !c.unusable, "Intel 0.405.286 is fixed");
+
+    clipvk_device_caps a = {0};
+    a.vendor_id = 0x5143;
+    a.device_id = 0x43050a01;
+    clipvk_device_quirks_apply(&a);
+    CHECK(a.quirks & CLIPVK_QUIRK_STORAGE_BUFFER_NO_L1, "Adreno 740: storage buffers without L1");
+    a.device_id = 0x6040001;
+    clipvk_device_quirks_apply(&a);
+    CHECK(!(a.quirks & CLIPVK_QUIRK_STORAGE_BUFFER_NO_L1), "Adreno 640 is ncnn's exception");
+    for (uint32_t i = 0; i < clipvk_device_quirk_count(); i++) {
+        const char *reason = NULL, *evidence = clipvk_device_quirk_evidence(i, &reason);
+        CHECK(evidence && *evidence && reason && *reason, "quirk %u states what and why", i);
+    }
+
+    /* Choice: skips the unusable discrete GPU, prefers the bigger of two. */
+    clipvk_device_caps d[4] = {0};
+    d[0].type = VK_PHYSICAL_DEVICE_TYPE_CPU;
+    d[1].type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, d[1].device_local_bytes = 4ull << 30;
+    d[2].type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, d[2].device_local_bytes = 16ull << 30;
+    d[3].type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, d[3].device_local_bytes = 24ull << 30;
+    d[3].unusable = "supports only Vulkan 1.0; clipvk needs 1.1";
+    for (int i = 0; i < 4; i++) {
+        snprintf(d[i].name, sizeof d[i].name, "device %d", i);
+        d[i].device_uuid[15] = (uint8_t)(0xA0 + i);
+    }
+    uint32_t chosen = 99;
+    clipvk_error err;
+    CHECK(clipvk_device_choose(d, 4, NULL, &chosen, &err) == CLIPVK_OK && chosen == 2, "best usable: %u", chosen);
+    CHECK(clipvk_device_choose(d, 4, "3", &chosen, &err) == CLIPVK_ERROR_NO_DEVICE && strstr(err.msg, "Vulkan 1.0"),
+          "an unusable device named by index says why");
+    CHECK(clipvk_device_choose(d, 4, "00000000-0000-0000-0000-0000000000a1", &chosen, &err) == CLIPVK_OK &&
+              chosen == 1, "by UUID");
+    CHECK(clipvk_device_choose(d, 4, "DEVICE 0", &chosen, &err) == CLIPVK_OK && chosen == 0, "by name");
+    d[0].unusable = d[1].unusable = d[2].unusable = "has no compute queue";
+    CHECK(clipvk_device_choose(d, 4, NULL, &chosen, &err) == CLIPVK_ERROR_NO_DEVICE, "none usable");
+}
+
 int main(void)
 {
+    test_quirks_and_choice();
     clipvk_runtime *rt = test_runtime();
     test_seed(7);
     test_allocator(rt);

@@ -226,7 +226,7 @@ static const clipvk_device_profile profiles[] = {
     {
         .name = "apple-moltenvk",
         .summary = "Apple M1 through MoltenVK: unified memory, 31 storage buffers per stage, portability subset, "
-                   "no aliased bindings",
+                   "subgroup width not pinnable",
         .source = "vulkan.gpuinfo.org report of an Apple M1, MoltenVK 1.4.1 (macOS 26.5.1), as exported in "
                   "KhronosGroup/Vulkan-Profiles profiles/LunarG/VP_LUNARG_desktop_baseline_2026/"
                   "vp_gpuinfo_apple_m1_0_2_2209_macos_26_5_1.json (commit 910ea356); heap layout: the unified "

@@ -99,8 +99,10 @@ clipvk_matmul_config clipvk_matmul_default_config(const clipvk_device_caps *caps
      * 64x64 tiles over 256 invocations (4x4 outputs each) staged in
      * 8 KiB of shared memory; 32x32 over 64 invocations where the device
      * allows fewer invocations or little shared memory. Storage buffers,
-     * which every GPU reads well and which have no texel-count limit. */
-    c.texel = 0;
+     * which most GPUs read well and which have no texel-count limit; texel
+     * buffers where the driver reads storage buffers without the L1 cache
+     * (Adreno: device_quirks.c). */
+    c.texel = (caps->quirks & CLIPVK_QUIRK_STORAGE_BUFFER_NO_L1) != 0;
     c.shared = 1;
     c.tm = c.tn = 4;
     c.bk = 16;
