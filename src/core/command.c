@@ -382,14 +382,32 @@ clipvk_status clipvk_cmd_copy(clipvk_cmd *c, const clipvk_buffer *src, VkDeviceS
 clipvk_status clipvk_cmd_end(clipvk_cmd *c, clipvk_error *err)
 {
     if (!c->recording) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "command not recording");
-    /* Make every write visible to the host, which reads mapped results after the fence. */
+    /* The dependency on everything that follows this submission. Later
+     * submissions are other recordings (a staged upload's copy, then the
+     * model's shaders; the shaders, then a staged readback's copy), and the
+     * fence wait between them is a host-side wait only: it makes the device's
+     * writes available but visible to no later device access. A pipeline
+     * barrier's second scope reaches commands later in submission order on
+     * this queue, in later submissions too, so this one barrier makes shader
+     * and copy writes visible to later shaders and copies (read-after-write,
+     * write-after-write) and to the host, which reads mapped results after
+     * the fence; its execution dependency orders this submission's reads
+     * before later writes (write-after-read). clipvk uses one queue, so
+     * submission order is all the order there is.
+     * The other direction needs no barrier: vkQueueSubmit makes every host
+     * write to host-coherent memory made before it (a staging buffer filled
+     * by memcpy, a mapped tensor) visible to the device (a host-to-device
+     * domain operation the spec defines for every submission). */
     VkMemoryBarrier mb = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                         VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT,
     };
     vkCmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
+                             VK_PIPELINE_STAGE_HOST_BIT,
+                         0, 1, &mb, 0, NULL, 0, NULL);
     VkResult r = vkEndCommandBuffer(c->cb);
     c->recording = 0;
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkEndCommandBuffer");
