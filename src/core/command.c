@@ -153,11 +153,16 @@ void clipvk_cmd_destroy(clipvk_cmd *c)
 {
     if (!c) return;
     VkDevice d = c->dev->device;
-    if (c->fence) clipvk_device_drop_pending(c->dev, c->fence); /* still running after a timeout: wait */
-    destroy_descriptor_pools(c);
-    if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
-    if (c->fence) vkDestroyFence(d, c->fence, NULL);
-    if (c->pool) vkDestroyCommandPool(d, c->pool, NULL);
+    /* Still running after a timeout: wait (bounded); if it still runs, the
+     * device is declared lost and the command buffer, its fence and
+     * descriptors are leaked rather than destroyed while in use. */
+    if (!c->fence || clipvk_device_drop_pending(c->dev, c->fence)) {
+        destroy_descriptor_pools(c);
+        if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
+        if (c->fence) vkDestroyFence(d, c->fence, NULL);
+        if (c->pool) vkDestroyCommandPool(d, c->pool, NULL);
+    }
+    free(c->dpools);
     free(c->views);
     free(c->reads.v);
     free(c->writes.v);
@@ -428,8 +433,13 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
         .commandBufferCount = 1,
         .pCommandBuffers = &c->cb,
     };
-    r = vkQueueSubmit(c->dev->queue, 1, &si, c->fence);
-    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkQueueSubmit");
+    if (c->dev->fault_lose_next_submit) { /* test hook (device.h): as if the GPU had been reset */
+        c->dev->fault_lose_next_submit = 0;
+        r = VK_ERROR_DEVICE_LOST;
+    } else {
+        r = vkQueueSubmit(c->dev->queue, 1, &si, c->fence);
+    }
+    if (r != VK_SUCCESS) return clipvk_device_vk_fail(c->dev, err, r, "vkQueueSubmit");
     r = vkWaitForFences(d, 1, &c->fence, VK_TRUE, c->dev->fence_timeout_ns);
     if (r == VK_TIMEOUT) {
         /* The work goes on: remember it so that nothing it uses is touched until it is done. */
@@ -438,7 +448,7 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
                            "the device did not finish within %.3g s (fence timeout); the next call waits for it",
                            c->dev->fence_timeout_ns / 1e9);
     }
-    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkWaitForFences");
+    if (r != VK_SUCCESS) return clipvk_device_vk_fail(c->dev, err, r, "vkWaitForFences");
     c->ntimings = 0;
     if (c->queries && c->ntimed) {
         uint64_t *ts = malloc(2 * c->ntimed * sizeof *ts);
@@ -447,7 +457,7 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
                                   VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
         if (r != VK_SUCCESS) {
             free(ts);
-            return clipvk_vk_fail(err, r, "vkGetQueryPoolResults");
+            return clipvk_device_vk_fail(c->dev, err, r, "vkGetQueryPoolResults");
         }
         uint64_t mask = c->dev->caps.timestamp_valid_bits >= 64 ? ~0ull
                                                                 : (1ull << c->dev->caps.timestamp_valid_bits) - 1;
