@@ -38,7 +38,10 @@ typedef enum clipvk_status {
     CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY = 6,
     CLIPVK_ERROR_NO_DEVICE = 7,          /* no Vulkan loader, driver or suitable device */
     CLIPVK_ERROR_DEVICE = 8,             /* a Vulkan call failed */
-    CLIPVK_ERROR_DEVICE_LOST = 9,
+    CLIPVK_ERROR_DEVICE_LOST = 9,        /* the Vulkan device was lost (a GPU reset, a driver crash, or work
+                                          * that never finished): final for the context, whose every later
+                                          * call that uses the device fails the same way at once; destroy
+                                          * the context and create a new one (see Threads and lifetime) */
     CLIPVK_ERROR_TIMEOUT = 10,           /* the device did not finish in time */
     CLIPVK_ERROR_VALIDATION = 11         /* the validation layer reported a problem */
 } clipvk_status;
@@ -53,10 +56,23 @@ CLIPVK_API const char *clipvk_status_string(clipvk_status status);
  * whose buffers could not exist (sizes that overflow) are refused. */
 
 /* ------------------------------------------------------------------------
- * Threads. A context and the models loaded in it are used by one thread at
- * a time (a model holds its activations and recorded command buffers, so it
- * is not read-only). Separate contexts are independent and may be used
- * from different threads at once. No function keeps global state.
+ * Threads and lifetime. A context and the models loaded in it are used by
+ * one thread at a time (a model holds its activations and recorded command
+ * buffers, so it is not read-only). Separate contexts are independent and
+ * may be used from different threads at once. No function keeps global
+ * state.
+ * Device loss: once a call returns CLIPVK_ERROR_DEVICE_LOST the context is
+ * lost for good (a lost VkDevice cannot be recovered). Every later call on
+ * it or its models that needs the device (loading, embedding, label
+ * embeddings) fails at once with the same status and message; calls that
+ * run on the host alone (tokenize, preprocess, classify, getters) still
+ * answer. Free its models and destroy it (neither hangs nor fails), then
+ * create a new context and load the models again: other contexts are not
+ * affected. No wait in clipvk is unbounded: when work the device was given
+ * is still running one fence timeout after its own timeout (fence_timeout_ms)
+ * and must finish (freeing the memory it uses, destroying the context), the
+ * device is declared lost too, and that memory (at worst the whole device)
+ * is leaked rather than freed while the device may still use it.
  * ------------------------------------------------------------------------ */
 
 typedef struct clipvk_context clipvk_context;
@@ -76,8 +92,9 @@ typedef struct clipvk_context_options {
                                      * 0: 60000. The device may still be running that work: later calls
                                      * on the context first wait for it (up to the same timeout, else
                                      * TIMEOUT again), and clipvk_model_free / clipvk_context_destroy
-                                     * wait for it without limit (a hung device is reported lost by the
-                                     * driver, which ends the wait) rather than free memory it uses. */
+                                     * wait for it up to the same timeout too; past that the device is
+                                     * declared lost and the memory that work uses is leaked, not freed
+                                     * under it (see Threads and lifetime). */
     int profile;                    /* 1: time every dispatch with GPU timestamps (for benchmarks) */
 } clipvk_context_options;
 

@@ -23,6 +23,11 @@ struct clipvk_model {
     char fingerprint[17];              /* "" until computed */
 };
 
+/* CLIPVK_ERROR_DEVICE_LOST (recorded in the last error) once the context's
+ * device is lost, else CLIPVK_OK: every call that would use the device
+ * checks it first, so it fails at once instead of touching a dead device. */
+clipvk_status clipvk_api_live(clipvk_context *ctx);
+
 /* Records a failure in the context's last error and returns its status. */
 clipvk_status clipvk_api_fail(clipvk_context *ctx, clipvk_status s, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -38,6 +38,8 @@ clipvk_status clipvk_label_embeddings(clipvk_model *m, const char *const *labels
                                       const char *const *templates, uint32_t n_templates, float *out)
 {
     if (!m || !m->ctx) return CLIPVK_ERROR_INVALID_ARGUMENT;
+    clipvk_status live = clipvk_api_live(m->ctx); /* it embeds texts: a lost device fails it at once */
+    if (live) return live;
     static const char *const default_template[1] = {CLIPVK_DEFAULT_TEMPLATE};
     if (!templates || !n_templates) {
         templates = default_template;

@@ -18,6 +18,11 @@ clipvk_status clipvk_api_fail(clipvk_context *ctx, clipvk_status s, const char *
     return s;
 }
 
+clipvk_status clipvk_api_live(clipvk_context *ctx)
+{
+    return ctx && ctx->rt ? clipvk_device_check(ctx->rt->dev, &ctx->err) : CLIPVK_OK;
+}
+
 void clipvk_context_options_init(clipvk_context_options *o)
 {
     if (!o) return;

@@ -19,6 +19,12 @@
     do {                                                                                        \
         if (!(m) || !(m)->ctx) return CLIPVK_ERROR_INVALID_ARGUMENT;                            \
     } while (0)
+/* A lost device fails every call that would use it, before any work. */
+#define CHECK_LIVE(m)                                                                           \
+    do {                                                                                        \
+        clipvk_status live_ = clipvk_api_live((m)->ctx);                                        \
+        if (live_) return live_;                                                                \
+    } while (0)
 #define CHECK_ARG(m, cond, ...)                                                                 \
     do {                                                                                        \
         if (!(cond)) return clipvk_api_fail((m)->ctx, CLIPVK_ERROR_INVALID_ARGUMENT, __VA_ARGS__); \
@@ -42,6 +48,8 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
     if (!ctx || !out) return CLIPVK_ERROR_INVALID_ARGUMENT;
     *out = NULL;
     if (!ctx->rt) return clipvk_api_fail(ctx, CLIPVK_ERROR_NO_DEVICE, "the context has no device: %s", ctx->err.msg);
+    clipvk_status s = clipvk_api_live(ctx);
+    if (s) return s;
     if (!dir) return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_model_load: no folder");
     clipvk_model_options defaults;
     clipvk_model_options_init(&defaults);
@@ -62,7 +70,7 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
     }
     clipvk_net_options no = {.towers = o->towers, .precision = o->precision, .max_batch = o->max_batch,
                              .fp16_inputs = o->tensor_cores};
-    clipvk_status s = clipvk_net_load(ctx->rt, dir, &no, &m->net, &ctx->err);
+    s = clipvk_net_load(ctx->rt, dir, &no, &m->net, &ctx->err);
     char path[4096];
     int towers = s ? 0 : clipvk_net_towers(m->net);
     if (!s && (towers & CLIPVK_TOWERS_TEXT)) {
@@ -201,6 +209,7 @@ static size_t image_floats(const clipvk_model *m)
 clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out)
 {
     CHECK_MODEL(m);
+    CHECK_LIVE(m);
     CHECK_ARG(m, (pixels && out) || n == 0, "clipvk_embed_pixels: NULL pixels or out");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
     /* NaN or infinity would come out as an embedding of NaNs, silently */
@@ -215,6 +224,7 @@ clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t
 clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out)
 {
     CHECK_MODEL(m);
+    CHECK_LIVE(m);
     CHECK_ARG(m, (images && out) || n == 0, "clipvk_embed_rgb8: NULL images or out");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
     if (s) return s;
@@ -253,6 +263,7 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
                                  clipvk_status *status)
 {
     CHECK_MODEL(m);
+    CHECK_LIVE(m);
     CHECK_ARG(m, (paths && out) || n == 0, "clipvk_embed_files: NULL paths or out");
     for (uint32_t i = 0; i < n; i++) CHECK_ARG(m, paths[i], "clipvk_embed_files: path %u is NULL", i);
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
@@ -299,6 +310,7 @@ clipvk_status clipvk_embed_tokens(clipvk_model *m, const int32_t *ids, uint32_t 
                                   float *out)
 {
     CHECK_MODEL(m);
+    CHECK_LIVE(m);
     CHECK_ARG(m, (ids && out) || n == 0, "clipvk_embed_tokens: NULL ids or out");
     clipvk_status s = need(m, CLIPVK_TOWERS_TEXT);
     return s ? s : clipvk_net_encode_texts(m->net, ids, n, len, normalize, out, &m->ctx->err);
@@ -307,6 +319,7 @@ clipvk_status clipvk_embed_tokens(clipvk_model *m, const int32_t *ids, uint32_t 
 clipvk_status clipvk_embed_texts(clipvk_model *m, const char *const *texts, uint32_t n, int normalize, float *out)
 {
     CHECK_MODEL(m);
+    CHECK_LIVE(m);
     CHECK_ARG(m, (texts && out) || n == 0, "clipvk_embed_texts: NULL texts or out");
     for (uint32_t i = 0; i < n; i++) CHECK_ARG(m, texts[i], "clipvk_embed_texts: text %u is NULL", i);
     clipvk_status s = need(m, CLIPVK_TOWERS_TEXT);

@@ -221,9 +221,27 @@ fail:
     return s;
 }
 
+/* Whether memory may be freed. Work that timed out may still use it: wait
+ * for that work (one more fence timeout, so never without limit) before a
+ * range is reused or released. Work still running after that must have
+ * hung: the device is declared lost and the memory leaked (with the device,
+ * see clipvk_device_destroy), never freed under it. */
+static int device_idle(clipvk_device *dev)
+{
+    if (clipvk_device_settle(dev, dev->fence_timeout_ns, NULL) == CLIPVK_ERROR_TIMEOUT)
+        clipvk_device_lose(dev, CLIPVK_LOST_HUNG, "work still ran a fence timeout after it timed out", NULL);
+    return !clipvk_device_busy(dev);
+}
+
 void clipvk_allocator_destroy(clipvk_allocator *a)
 {
     if (!a) return;
+    /* Work the device may still run can use any block: leak them all (with
+     * the device, see clipvk_device_destroy) rather than free them under it. */
+    if (!device_idle(a->dev)) {
+        free(a);
+        return;
+    }
     while (a->blocks) {
         clipvk_block *b = a->blocks;
         a->blocks = b->next;
@@ -253,6 +271,8 @@ static int block_take(clipvk_block *b, VkDeviceSize size, VkDeviceSize *offset)
 clipvk_status clipvk_alloc(clipvk_allocator *a, VkDeviceSize size, clipvk_buffer *out, clipvk_error *err)
 {
     memset(out, 0, sizeof *out);
+    clipvk_status s = clipvk_device_check(a->dev, err); /* a lost device fails fast */
+    if (s) return s;
     if (size == 0) size = 1;
     VkDeviceSize rounded = (size + a->alignment - 1) / a->alignment * a->alignment;
     if (rounded < size) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "allocation size overflows");
@@ -267,8 +287,7 @@ clipvk_status clipvk_alloc(clipvk_allocator *a, VkDeviceSize size, clipvk_buffer
         const clipvk_device *dev = a->dev;
         if (dev->memory_budget && bs > rounded && dev->budget_used + bs > dev->memory_budget)
             bs = dev->memory_budget > dev->budget_used + rounded ? dev->memory_budget - dev->budget_used : rounded;
-        clipvk_status s = block_create(a, bs, &b, err);
-        if (s) return s;
+        if ((s = block_create(a, bs, &b, err))) return s;
         b->next = a->blocks;
         a->blocks = b;
         block_take(b, rounded, &off);
@@ -285,8 +304,10 @@ void clipvk_free(clipvk_allocator *a, clipvk_buffer *buf)
 {
     clipvk_block *b = buf->block;
     if (!a || !b) return;
-    /* work that timed out may still use this range: wait for it before it is reused or released */
-    clipvk_device_settle(a->dev, UINT64_MAX, NULL);
+    if (!device_idle(a->dev)) { /* leaked: see device_idle */
+        memset(buf, 0, sizeof *buf);
+        return;
+    }
     VkDeviceSize size = (buf->size + a->alignment - 1) / a->alignment * a->alignment;
     VkDeviceSize off = buf->offset;
     memset(buf, 0, sizeof *buf);

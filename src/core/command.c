@@ -153,11 +153,16 @@ void clipvk_cmd_destroy(clipvk_cmd *c)
 {
     if (!c) return;
     VkDevice d = c->dev->device;
-    if (c->fence) clipvk_device_drop_pending(c->dev, c->fence); /* still running after a timeout: wait */
-    destroy_descriptor_pools(c);
-    if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
-    if (c->fence) vkDestroyFence(d, c->fence, NULL);
-    if (c->pool) vkDestroyCommandPool(d, c->pool, NULL);
+    /* Still running after a timeout: wait (bounded); if it still runs, the
+     * device is declared lost and the command buffer, its fence and
+     * descriptors are leaked rather than destroyed while in use. */
+    if (!c->fence || clipvk_device_drop_pending(c->dev, c->fence)) {
+        destroy_descriptor_pools(c);
+        if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
+        if (c->fence) vkDestroyFence(d, c->fence, NULL);
+        if (c->pool) vkDestroyCommandPool(d, c->pool, NULL);
+    }
+    free(c->dpools);
     free(c->views);
     free(c->reads.v);
     free(c->writes.v);
@@ -382,14 +387,32 @@ clipvk_status clipvk_cmd_copy(clipvk_cmd *c, const clipvk_buffer *src, VkDeviceS
 clipvk_status clipvk_cmd_end(clipvk_cmd *c, clipvk_error *err)
 {
     if (!c->recording) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "command not recording");
-    /* Make every write visible to the host, which reads mapped results after the fence. */
+    /* The dependency on everything that follows this submission. Later
+     * submissions are other recordings (a staged upload's copy, then the
+     * model's shaders; the shaders, then a staged readback's copy), and the
+     * fence wait between them is a host-side wait only: it makes the device's
+     * writes available but visible to no later device access. A pipeline
+     * barrier's second scope reaches commands later in submission order on
+     * this queue, in later submissions too, so this one barrier makes shader
+     * and copy writes visible to later shaders and copies (read-after-write,
+     * write-after-write) and to the host, which reads mapped results after
+     * the fence; its execution dependency orders this submission's reads
+     * before later writes (write-after-read). clipvk uses one queue, so
+     * submission order is all the order there is.
+     * The other direction needs no barrier: vkQueueSubmit makes every host
+     * write to host-coherent memory made before it (a staging buffer filled
+     * by memcpy, a mapped tensor) visible to the device (a host-to-device
+     * domain operation the spec defines for every submission). */
     VkMemoryBarrier mb = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                         VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT,
     };
     vkCmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
+                             VK_PIPELINE_STAGE_HOST_BIT,
+                         0, 1, &mb, 0, NULL, 0, NULL);
     VkResult r = vkEndCommandBuffer(c->cb);
     c->recording = 0;
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkEndCommandBuffer");
@@ -410,8 +433,13 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
         .commandBufferCount = 1,
         .pCommandBuffers = &c->cb,
     };
-    r = vkQueueSubmit(c->dev->queue, 1, &si, c->fence);
-    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkQueueSubmit");
+    if (c->dev->fault_lose_next_submit) { /* test hook (device.h): as if the GPU had been reset */
+        c->dev->fault_lose_next_submit = 0;
+        r = VK_ERROR_DEVICE_LOST;
+    } else {
+        r = vkQueueSubmit(c->dev->queue, 1, &si, c->fence);
+    }
+    if (r != VK_SUCCESS) return clipvk_device_vk_fail(c->dev, err, r, "vkQueueSubmit");
     r = vkWaitForFences(d, 1, &c->fence, VK_TRUE, c->dev->fence_timeout_ns);
     if (r == VK_TIMEOUT) {
         /* The work goes on: remember it so that nothing it uses is touched until it is done. */
@@ -420,7 +448,7 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
                            "the device did not finish within %.3g s (fence timeout); the next call waits for it",
                            c->dev->fence_timeout_ns / 1e9);
     }
-    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkWaitForFences");
+    if (r != VK_SUCCESS) return clipvk_device_vk_fail(c->dev, err, r, "vkWaitForFences");
     c->ntimings = 0;
     if (c->queries && c->ntimed) {
         uint64_t *ts = malloc(2 * c->ntimed * sizeof *ts);
@@ -429,7 +457,7 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
                                   VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
         if (r != VK_SUCCESS) {
             free(ts);
-            return clipvk_vk_fail(err, r, "vkGetQueryPoolResults");
+            return clipvk_device_vk_fail(c->dev, err, r, "vkGetQueryPoolResults");
         }
         uint64_t mask = c->dev->caps.timestamp_valid_bits >= 64 ? ~0ull
                                                                 : (1ull << c->dev->caps.timestamp_valid_bits) - 1;

@@ -660,48 +660,18 @@ uint64_t clipvk_device_heap_available(const clipvk_device *d, uint32_t heap)
     return size > used ? size - used : 0;
 }
 
-clipvk_status clipvk_device_settle(clipvk_device *d, uint64_t timeout_ns, clipvk_error *err)
-{
-    if (!d || !d->npending) return CLIPVK_OK;
-    VkResult r = vkWaitForFences(d->device, d->npending, d->pending, VK_TRUE, timeout_ns);
-    if (r == VK_TIMEOUT)
-        return clipvk_fail(err, CLIPVK_ERROR_TIMEOUT,
-                           "the device is still running work that timed out earlier (waited another %.3g s)",
-                           timeout_ns / 1e9);
-    if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkWaitForFences (work that timed out earlier)");
-    d->npending = 0;
-    return CLIPVK_OK;
-}
-
-void clipvk_device_add_pending(clipvk_device *d, VkFence fence)
-{
-    for (uint32_t i = 0; i < d->npending; i++)
-        if (d->pending[i] == fence) return;
-    if (d->npending == sizeof d->pending / sizeof d->pending[0]) {
-        /* full: wait for the oldest rather than lose track of it */
-        vkWaitForFences(d->device, 1, &d->pending[0], VK_TRUE, UINT64_MAX);
-        memmove(d->pending, d->pending + 1, (d->npending - 1) * sizeof *d->pending);
-        d->npending--;
-    }
-    d->pending[d->npending++] = fence;
-}
-
-void clipvk_device_drop_pending(clipvk_device *d, VkFence fence)
-{
-    for (uint32_t i = 0; i < d->npending; i++)
-        if (d->pending[i] == fence) {
-            vkWaitForFences(d->device, 1, &fence, VK_TRUE, UINT64_MAX);
-            memmove(d->pending + i, d->pending + i + 1, (d->npending - i - 1) * sizeof *d->pending);
-            d->npending--;
-            return;
-        }
-}
-
 void clipvk_device_destroy(clipvk_device *d)
 {
     if (!d) return;
     if (d->device) {
-        vkDeviceWaitIdle(d->device);
+        /* A bounded stand-in for vkDeviceWaitIdle: only pending work can
+         * still run (see device_loss.c). If it does not finish, the device, the
+         * instance and this struct (the validation messenger's user data)
+         * are leaked: destroying a device that still executes can hang or
+         * crash the driver, and a leak cannot. */
+        if (clipvk_device_settle(d, d->fence_timeout_ns, NULL) == CLIPVK_ERROR_TIMEOUT)
+            clipvk_device_lose(d, CLIPVK_LOST_HUNG, "work did not finish before the device was destroyed", NULL);
+        if (clipvk_device_busy(d)) return;
         vkDestroyDevice(d->device, NULL);
     }
     if (d->messenger) vkDestroyDebugUtilsMessengerEXT(d->instance, d->messenger, NULL);

@@ -126,6 +126,15 @@ typedef struct clipvk_device {
      * clipvk_device_settle sees them finish. */
     VkFence pending[8];
     uint32_t npending;
+    /* Sticky once set (CLIPVK_LOST_*): every later call fails with
+     * CLIPVK_ERROR_DEVICE_LOST, since a lost VkDevice cannot be recovered;
+     * lost_why says what happened, for the message. */
+    int lost;
+    char lost_why[160];
+    /* Test-only fault (tests include this header; not public API): the next
+     * clipvk_cmd_submit reports VK_ERROR_DEVICE_LOST without submitting,
+     * as a driver does after a GPU reset. */
+    int fault_lose_next_submit;
     int validation;
     /* Counted by the debug messenger; tests fail when either is non-zero. */
     unsigned validation_errors, validation_warnings;
@@ -155,17 +164,44 @@ uint32_t clipvk_device_quirk_count(void);
  * device's allocators hold. */
 uint64_t clipvk_device_heap_available(const clipvk_device *dev, uint32_t heap);
 
+/* How a device came to be lost (clipvk_device.lost). */
+enum {
+    /* The driver said VK_ERROR_DEVICE_LOST: it runs nothing of ours any
+     * more, so objects and memory can be destroyed (Vulkan allows that on a
+     * lost device). */
+    CLIPVK_LOST_REPORTED = 1,
+    /* A bounded wait for work that had to finish expired: the device may
+     * still run it, so what it may use is leaked, never freed under it. */
+    CLIPVK_LOST_HUNG = 2,
+};
+
+/* Marks the device lost (sticky; the first reason is kept) and returns
+ * CLIPVK_ERROR_DEVICE_LOST with the message every later call repeats. */
+clipvk_status clipvk_device_lose(clipvk_device *dev, int how, const char *why, clipvk_error *err);
+/* CLIPVK_ERROR_DEVICE_LOST with that message once the device is lost, else
+ * CLIPVK_OK: how calls on a lost device fail fast. */
+clipvk_status clipvk_device_check(const clipvk_device *dev, clipvk_error *err);
+/* clipvk_vk_fail, which also marks the device lost on VK_ERROR_DEVICE_LOST. */
+clipvk_status clipvk_device_vk_fail(clipvk_device *dev, clipvk_error *err, VkResult r, const char *call);
+/* Whether the device may still run work of ours (a timed-out submission
+ * not yet seen to finish, or a hung device): then device memory and the
+ * objects that work uses must be leaked rather than freed. */
+int clipvk_device_busy(clipvk_device *dev);
+
 /* Waits (at most timeout_ns) for submissions that timed out earlier.
  * CLIPVK_OK once the device has finished them (or there were none);
- * CLIPVK_ERROR_TIMEOUT if it still runs them; CLIPVK_ERROR_DEVICE_LOST if
- * the device was lost. Everything that writes, records or frees device
- * memory calls it first. */
+ * CLIPVK_ERROR_TIMEOUT if it still runs them (not lost: the caller may
+ * retry); CLIPVK_ERROR_DEVICE_LOST if the device is lost, at once, without
+ * waiting. Everything that writes, records or frees device memory calls it
+ * first. */
 clipvk_status clipvk_device_settle(clipvk_device *dev, uint64_t timeout_ns, clipvk_error *err);
 /* Remembers a fence whose wait timed out (see clipvk_device_settle). */
 void clipvk_device_add_pending(clipvk_device *dev, VkFence fence);
-/* Forgets a fence about to be destroyed, waiting for it first (without
- * limit: freeing memory the device still reads would be worse). */
-void clipvk_device_drop_pending(clipvk_device *dev, VkFence fence);
+/* Forgets a fence about to be destroyed, waiting for it first for at most
+ * the fence timeout. Returns 1 when the fence may be destroyed, 0 when the
+ * work is still running after that wait: the device is then declared lost
+ * (CLIPVK_LOST_HUNG) and the caller leaks the fence and what the work uses. */
+int clipvk_device_drop_pending(clipvk_device *dev, VkFence fence);
 
 /* Turns a failed VkResult into a status and message naming the call. */
 clipvk_status clipvk_vk_fail(clipvk_error *err, VkResult r, const char *call);

@@ -32,7 +32,9 @@ void clipvk_runtime_destroy(clipvk_runtime *rt)
     if (!rt) return;
     if (rt->stage.block) clipvk_free(rt->staging, &rt->stage);
     clipvk_cmd_destroy(rt->transfer);
-    clipvk_pipelines_destroy(rt->pipelines);
+    /* A hung device (see device_loss.c) may still run these pipelines: they
+     * are leaked with it. */
+    if (rt->dev && !clipvk_device_busy(rt->dev)) clipvk_pipelines_destroy(rt->pipelines);
     clipvk_allocator_destroy(rt->staging);
     clipvk_allocator_destroy(rt->tensors);
     clipvk_device_destroy(rt->dev);
