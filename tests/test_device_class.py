@@ -82,7 +82,7 @@ def main():
 
     def run(args):
         r = subprocess.run([clipvk] + args, capture_output=True, text=True, env=env)
-        noise = [l for l in r.stderr.splitlines() if "validation" in l]
+        noise = [l for l in r.stderr.splitlines() if l.startswith("clipvk: validation")]
         if r.returncode != 0 or noise:
             raise RuntimeError("clipvk %s -> %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
         return r.stdout
