@@ -30,10 +30,12 @@ CMAKE
 cmake -S "$work/consumer" -B "$work/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/consumer/build" >/dev/null
 
-# run both (the installed library, not the build tree's)
+# run both (the installed library, not the build tree's). The test's own
+# LD_LIBRARY_PATH stays behind it: it carries the libraries of the Vulkan
+# driver the suite is pinned to (CLIPVK_TEST_LD_LIBRARY_PATH).
 /usr/bin/python3 "$src/tools/gen_model.py" --out "$work/model" --preset tiny --seed 2 >/dev/null
 for exe in "$work/classify_pc" "$work/consumer/build/classify_cmake"; do
-    out=$(LD_LIBRARY_PATH="$libdir" CLIPVK_VALIDATION=1 "$exe" "$work/model" "$src/samples/chelsea.jpg")
+    out=$(LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" CLIPVK_VALIDATION=1 "$exe" "$work/model" "$src/samples/chelsea.jpg")
     echo "$out"
     [ "$(echo "$out" | grep -c '%')" = 3 ] || { echo "FAIL: $exe printed no probabilities"; exit 1; }
 done
