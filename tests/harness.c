@@ -10,7 +10,12 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 clipvk_runtime *test_runtime(void)
 {
-    clipvk_runtime_options opt = {.device = {.validation = 1}, .cache_dir = ""};
+    /* A long fence timeout: lavapipe compiles a pipeline when it is first
+     * dispatched, inside the submission clipvk waits for, and Mesa 25's
+     * compiles are slow (LLVM's coroutine passes; one forced attention tiling
+     * took over 60 s, the runtime's default, on a busy 2-core machine). A
+     * hang is still caught, by ctest's timeout. */
+    clipvk_runtime_options opt = {.device = {.validation = 1, .fence_timeout_ns = 600000000000ull}, .cache_dir = ""};
     clipvk_runtime *rt;
     clipvk_status s = clipvk_runtime_create(&opt, &rt, &test_err);
     if (s) {

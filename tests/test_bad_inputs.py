@@ -239,7 +239,8 @@ def text_cases(clipvk, work, model):
     good(clipvk, "classify 1 MB label", L + ["--labels-file", lf, img])
     # Many labels against one image, under a 3 GiB address-space limit. Encoding them is the
     # text tower's work (linear in the count: 100,000 took 30-40 s on lavapipe with 2 cores);
-    # the sanitizer build, several times slower, runs 10,000. CLIPVK_TEST_LABELS overrides.
+    # the sanitizer build, several times slower, runs 10,000. CLIPVK_TEST_LABELS overrides (set
+    # per build by CMake's CLIPVK_TEST_LABELS: 10,000 on SwiftShader, docs/DRIVERS.md).
     count = int(os.environ.get("CLIPVK_TEST_LABELS", "10000" if "ASAN_OPTIONS" in os.environ else "100000"))
     lf = write(os.path.join(d, "many.txt"), "".join("label number %d\n" % i for i in range(count)).encode())
     t0 = time.time()

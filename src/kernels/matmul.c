@@ -152,20 +152,23 @@ static uint32_t shared_bytes(const clipvk_matmul_config *c)
 clipvk_status clipvk_matmul_check_config(const clipvk_device_caps *caps, const clipvk_matmul_config *c,
                                          clipvk_error *err)
 {
-    if (!c->wg || c->wg > caps->max_workgroup_invocations || c->wg > caps->max_workgroup_size[0])
-        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: workgroup of %u invocations exceeds the device's %u",
-                           c->wg, caps->max_workgroup_invocations);
+    /* The config's own shape before the device's limits, so a malformed
+     * config is INVALID_ARGUMENT on every device and UNSUPPORTED means a
+     * well-formed one this device cannot run (clipvk_matmul_coop_check orders
+     * the cooperative-matrix part the same way). */
+    if (!c->wg) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: a workgroup of 0 invocations");
     if (c->tm < 1 || c->tm > 16 || c->tn < 1 || c->tn > 16)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: tile %ux%u per invocation outside 1..16", c->tm,
                            c->tn);
-    if (c->shared) {
-        if (!c->wgn || c->wg % c->wgn || !c->bk || c->bk % 8)
-            return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                               "matmul: wgn %u must divide wg %u and bk %u be a multiple of 8", c->wgn, c->wg, c->bk);
-        if (shared_bytes(c) > caps->max_shared_memory)
-            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: tiles need %u bytes of shared memory, device has %u",
-                               shared_bytes(c), caps->max_shared_memory);
-    }
+    if (c->shared && (!c->wgn || c->wg % c->wgn || !c->bk || c->bk % 8))
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "matmul: wgn %u must divide wg %u and bk %u be a multiple of 8", c->wgn, c->wg, c->bk);
+    if (c->wg > caps->max_workgroup_invocations || c->wg > caps->max_workgroup_size[0])
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: workgroup of %u invocations exceeds the device's %u",
+                           c->wg, caps->max_workgroup_invocations);
+    if (c->shared && shared_bytes(c) > caps->max_shared_memory)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: tiles need %u bytes of shared memory, device has %u",
+                           shared_bytes(c), caps->max_shared_memory);
     return clipvk_matmul_coop_check(caps, &c->coop, err);
 }
 

@@ -51,6 +51,19 @@ int clipvk_matmul_coop_applies(const clipvk_matmul_coop *c, clipvk_precision wei
 clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const clipvk_matmul_coop *c, clipvk_error *err)
 {
     if (c->mode == CLIPVK_COOP_OFF) return CLIPVK_OK;
+    if (c->mode != CLIPVK_COOP_NV && c->mode != CLIPVK_COOP_EMULATED)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: unknown cooperative-matrix mode %u", c->mode);
+    /* The tiling's own shape before what the device has: a malformed tiling
+     * is wrong on every device (INVALID_ARGUMENT), and the answer must not
+     * turn into UNSUPPORTED on a device without fp16 math or NV fragments. */
+    if (!c->lanes || !c->m || !c->n || !c->k || (c->m * c->n) % c->lanes || !c->warps_m || !c->warps_n ||
+        !c->frags_m || !c->frags_n || c->frags_m * c->frags_n > 64)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "matmul: bad fragment tiling (%ux%ux%u, %u lanes, %ux%u subgroups of %ux%u fragments)", c->m,
+                           c->n, c->k, c->lanes, c->warps_m, c->warps_n, c->frags_m, c->frags_n);
+    if (!c->bk || c->bk % c->k || c->bk % 8)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: K per stage %u must be a multiple of %u and 8",
+                           c->bk, c->k);
     if (c->mode == CLIPVK_COOP_NV) {
         if (!caps->cooperative_matrix_nv)
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
@@ -60,20 +73,9 @@ clipvk_status clipvk_matmul_coop_check(const clipvk_device_caps *caps, const cli
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
                                "matmul: fragments %ux%ux%u over %u lanes; the device has %ux%ux%u over %u", c->m, c->n,
                                c->k, c->lanes, caps->coopmat_m, caps->coopmat_n, caps->coopmat_k, caps->subgroup_size);
-    } else if (c->mode == CLIPVK_COOP_EMULATED) {
-        if (!caps->shader_float16)
-            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: emulated fragments need fp16 arithmetic");
-    } else {
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: unknown cooperative-matrix mode %u", c->mode);
+    } else if (!caps->shader_float16) {
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: emulated fragments need fp16 arithmetic");
     }
-    if (!c->lanes || !c->m || !c->n || !c->k || (c->m * c->n) % c->lanes || !c->warps_m || !c->warps_n ||
-        !c->frags_m || !c->frags_n || c->frags_m * c->frags_n > 64)
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                           "matmul: bad fragment tiling (%ux%ux%u, %u lanes, %ux%u subgroups of %ux%u fragments)", c->m,
-                           c->n, c->k, c->lanes, c->warps_m, c->warps_n, c->frags_m, c->frags_n);
-    if (!c->bk || c->bk % c->k || c->bk % 8)
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: K per stage %u must be a multiple of %u and 8",
-                           c->bk, c->k);
     uint32_t wg = c->lanes * c->warps_m * c->warps_n;
     if (wg > caps->max_workgroup_invocations || wg > caps->max_workgroup_size[0])
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "matmul: workgroup of %u invocations exceeds the device's %u",
