@@ -82,9 +82,18 @@ const uint RED = (DSPLIT > 1u ? KB * WG : 0u) + 1u;
 layout(std430, binding = 0) readonly buffer QBuf { float qbuf[]; };
 layout(std430, binding = 1) readonly buffer KBuf { float kbuf[]; };
 layout(std430, binding = 2) readonly buffer VBuf { float vbuf[]; };
+#ifdef NO_ALIAS
+/* One declaration a binding (Metal through MoltenVK and old Mali drivers
+ * reject two): VEC4's vec4s gathered from the floats. */
+#define KBUF4(i) vec4(kbuf[4u * (i)], kbuf[4u * (i) + 1u], kbuf[4u * (i) + 2u], kbuf[4u * (i) + 3u])
+#define VBUF4(i) vec4(vbuf[4u * (i)], vbuf[4u * (i) + 1u], vbuf[4u * (i) + 2u], vbuf[4u * (i) + 3u])
+#else
 /* The same K and V bindings seen as vec4s, for VEC4. */
 layout(std430, binding = 1) readonly buffer KBuf4 { vec4 kbuf4[]; };
 layout(std430, binding = 2) readonly buffer VBuf4 { vec4 vbuf4[]; };
+#define KBUF4(i) kbuf4[i]
+#define VBUF4(i) vbuf4[i]
+#endif
 layout(std430, binding = 3) writeonly buffer OBuf { float obuf[]; };
 
 layout(push_constant) uniform Push {
@@ -163,7 +172,7 @@ void main()
             [[unroll]] for (uint u = 0; u < DC; u += 4) {
                 uint e = c + u;
                 [[unroll]] for (uint jj = 0; jj < KB; jj++) {
-                    vec4 kv = kbuf4[(kro[jj] + kcol + e) >> 2];
+                    vec4 kv = KBUF4((kro[jj] + kcol + e) >> 2);
                     s[jj] = fma(q[e], kv.x, fma(q[e + 1], kv.y, fma(q[e + 2], kv.z, fma(q[e + 3], kv.w, s[jj]))));
                 }
             }
@@ -222,7 +231,7 @@ void main()
             [[unroll]] for (uint u = 0; u < DC; u += 4) {
                 uint e = c + u;
                 vec4 a = vec4(acc[e], acc[e + 1], acc[e + 2], acc[e + 3]) * corr;
-                [[unroll]] for (uint jj = 0; jj < KB; jj++) a = fma(vec4(s[jj]), vbuf4[(kro[jj] + vcol + e) >> 2], a);
+                [[unroll]] for (uint jj = 0; jj < KB; jj++) a = fma(vec4(s[jj]), VBUF4((kro[jj] + vcol + e) >> 2), a);
                 acc[e] = a.x, acc[e + 1] = a.y, acc[e + 2] = a.z, acc[e + 3] = a.w;
             }
         } else

@@ -43,22 +43,41 @@ layout(binding = 2) uniform textureBuffer bt;
 #define G1(i) texelFetch(gt, int((i) >> 2))[(i) & 3u]
 #define B1(i) texelFetch(bt, int((i) >> 2))[(i) & 3u]
 #else
-/* Each buffer is seen as floats and, for the VEC4 path, as vec4s. */
 layout(std430, binding = 0) readonly buffer XBuf { float x[]; };
-layout(std430, binding = 0) readonly buffer XBuf4 { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer GBuf { float gamma[]; };
-layout(std430, binding = 1) readonly buffer GBuf4 { vec4 gamma4[]; };
 layout(std430, binding = 2) readonly buffer BBuf { float beta[]; };
+#ifdef NO_ALIAS
+/* One declaration a binding (Metal through MoltenVK and old Mali drivers
+ * reject two): VEC4's vec4s gathered from the floats. */
+#define GATHER4(a, i) vec4(a[4u * (i)], a[4u * (i) + 1u], a[4u * (i) + 2u], a[4u * (i) + 3u])
+#define X4(i) GATHER4(x, i)
+#define G4(i) GATHER4(gamma, i)
+#define B4(i) GATHER4(beta, i)
+#else
+/* Each buffer is seen as floats and, for the VEC4 path, as vec4s. */
+layout(std430, binding = 0) readonly buffer XBuf4 { vec4 x4[]; };
+layout(std430, binding = 1) readonly buffer GBuf4 { vec4 gamma4[]; };
 layout(std430, binding = 2) readonly buffer BBuf4 { vec4 beta4[]; };
 #define X4(i) x4[i]
 #define G4(i) gamma4[i]
 #define B4(i) beta4[i]
+#endif
 #define X1(i) x[i]
 #define G1(i) gamma[i]
 #define B1(i) beta[i]
 #endif
 layout(std430, binding = 3) writeonly buffer YBuf { float y[]; };
+#ifdef NO_ALIAS
+#define STORE4(i, v)                                                        \
+    {                                                                       \
+        vec4 v_ = (v);                                                      \
+        y[4u * (i)] = v_.x, y[4u * (i) + 1u] = v_.y, y[4u * (i) + 2u] = v_.z; \
+        y[4u * (i) + 3u] = v_.w;                                            \
+    }
+#else
 layout(std430, binding = 3) writeonly buffer YBuf4 { vec4 y4[]; };
+#define STORE4(i, v) y4[i] = (v)
+#endif
 
 layout(push_constant) uniform Push {
     uint rows;
@@ -125,7 +144,7 @@ void main()
 
     if (VEC4) {
         for (uint i = t; i < pc.n / 4; i += WG)
-            y4[yo / 4 + i] = (X4(xo / 4 + i) - mean) * rstd * G4(i) + B4(i);
+            STORE4(yo / 4 + i, (X4(xo / 4 + i) - mean) * rstd * G4(i) + B4(i));
     } else {
         for (uint i = t; i < pc.n; i += WG) y[yo + i] = (X1(xo + i) - mean) * rstd * G1(i) + B1(i);
     }

@@ -3,6 +3,10 @@
 clipvk_shader(layernorm layernorm.comp)
 clipvk_shader(layernorm_sg layernorm.comp SUBGROUP)
 clipvk_shader(layernorm_sg_tex layernorm.comp SUBGROUP TEXEL)
+# _na: one declaration per binding, for drivers that reject aliased views
+# (CLIPVK_QUIRK_NO_BINDING_ALIAS: MoltenVK, Mali Midgard)
+clipvk_shader(layernorm_na layernorm.comp NO_ALIAS)
+clipvk_shader(layernorm_sg_na layernorm.comp SUBGROUP NO_ALIAS)
 clipvk_shader(add add.comp)
 clipvk_shader(patchify patchify.comp)
 clipvk_shader(vision_embed vision_embed.comp)
@@ -12,6 +16,8 @@ clipvk_shader(gather_rows gather_rows.comp)
 clipvk_shader(l2norm l2norm.comp)
 clipvk_shader(attention attention.comp)
 clipvk_shader(attention_sg attention.comp SUBGROUP_SPLIT)
+clipvk_shader(attention_na attention.comp NO_ALIAS)
+clipvk_shader(attention_sg_na attention.comp SUBGROUP_SPLIT NO_ALIAS)
 # tests only: attention_sg believing gl_SubgroupSize is a specialization constant
 clipvk_shader(attention_sg_sim attention.comp SUBGROUP_SPLIT SIMULATE_WIDTH)
 # matmul: X and W as storage buffers (buf) or uniform texel buffers (tex),

@@ -338,6 +338,18 @@ int main(void)
         }
     rt->dev->caps = saved;
 
+    /* A driver that rejects aliased bindings (MoltenVK, Mali Midgard): the
+     * _na variants (vec4 reads gathered from floats) on this device's own
+     * tiling, which reads K and V as vec4s, and a split GPU tiling. */
+    rt->dev->caps.quirks |= CLIPVK_QUIRK_NO_BINDING_ALIAS;
+    run_case(rt, cmd, &(tcase){3, 50, 3, 64, 0, FUSED, 2, 0, NULL});
+    run_case(rt, cmd, &(tcase){1, 77, 2, 32, 1, FUSED, 2, 0, NULL});
+    {
+        const clipvk_attention_tiling split = {64, 8, 4, 1, 4, 0, 0};
+        run_case(rt, cmd, &(tcase){2, 20, 2, 64, 1, FUSED, 2, 0, &split});
+    }
+    rt->dev->caps = saved;
+
     /* The bug itself, simulated: the split shader dispatched unpinned as it
      * was, believing the width the driver reports. Reported = real: right
      * (the simulation is faithful). Reported = 4x real: queries are written

@@ -256,6 +256,14 @@ int main(void)
         }
     }
     rt->dev->caps = saved;
+    /* A driver that rejects aliased bindings (MoltenVK, Mali Midgard): the
+     * _na variants, whose vec4 reads and writes go through the floats. */
+    rt->dev->caps.quirks |= CLIPVK_QUIRK_NO_BINDING_ALIAS;
+    for (int v = -1; v < 2; v++) {
+        test_layernorm(rt, cmd, 50, 768, 768, v);
+        test_layernorm(rt, cmd, 5, 513, 513, v);
+    }
+    rt->dev->caps = saved;
     test_add(rt, cmd, 1, 0);
     test_add(rt, cmd, 77 * 513, 0);
     test_add(rt, cmd, 400 * 768, 1);

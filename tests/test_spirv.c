@@ -11,6 +11,7 @@
  * really runs it, cannot pass. Needs no Vulkan device. Skips (77) when
  * spirv-val is not on PATH (Debian package spirv-tools).
  */
+#include "core/pipeline.h"
 #include "core/shaders.h"
 
 #include <stdio.h>
@@ -150,6 +151,12 @@ static uint32_t find_sampled_buffer(const uint32_t *w, size_t nwords)
     return 0;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
 int main(void)
 {
     char spirv_val[1024];
@@ -193,6 +200,11 @@ int main(void)
               s->name, sb);
         valid += rc == 0;
         remove(file);
+        unsigned aliased = clipvk_spirv_aliased_bindings(s->code, s->size / 4);
+        if (ends_with(s->name, "_na"))
+            CHECK(aliased == 0, "%s: %u aliased binding(s) in a variant meant to have none", s->name, aliased);
+        if (!strcmp(s->name, "attention") || !strcmp(s->name, "layernorm_sg"))
+            CHECK(aliased > 0, "%s: the alias check finds no alias where the shader has two (is it live?)", s->name);
     }
 
     /* The check is live: the first module with its addressing model made

@@ -20,6 +20,9 @@ enum {
     CLIPVK_QUIRK_NO_FP16_MATH = 1u << 1,
     /* Storage-buffer reads bypass the L1 cache: read big operands as texel buffers. */
     CLIPVK_QUIRK_STORAGE_BUFFER_NO_L1 = 1u << 2,
+    /* Two declarations of one binding (a float and a vec4 view) break the
+     * shader: kernels take their _na variants. */
+    CLIPVK_QUIRK_NO_BINDING_ALIAS = 1u << 3,
 };
 
 typedef struct clipvk_device_caps {

@@ -46,6 +46,21 @@ static const quirk_entry table[] = {
                     "Snapdragon 855/865)",
     },
     {
+        .vendor_id = 0x13B5,
+        .device_ids = {0x7500001, 0x8602000, 0x8800020},
+        .quirks = CLIPVK_QUIRK_NO_BINDING_ALIAS,
+        .reason = "Mali Midgard-era drivers mishandle two declarations of one binding: attention and layernorm "
+                  "take their variants without aliased views",
+        .evidence = "ncnn src/gpu.cpp, bug_layout_binding_id_alias (Mali T760/T860/T880)",
+    },
+    {
+        .driver_id = VK_DRIVER_ID_MOLTENVK,
+        .quirks = CLIPVK_QUIRK_NO_BINDING_ALIAS,
+        .reason = "Metal (through MoltenVK) rejects two declarations of one binding: attention and layernorm "
+                  "take their variants without aliased views",
+        .evidence = "ncnn src/gpu.cpp: 'metal shader never accept binding id alias' (__APPLE__)",
+    },
+    {
         .driver_id = VK_DRIVER_ID_IMAGINATION_PROPRIETARY,
         .quirks = CLIPVK_QUIRK_NO_FP16_MATH,
         .reason = "PowerVR fp16 arithmetic loses accuracy: products and sums stay fp32 (no cooperative "

@@ -222,6 +222,23 @@ clipvk_status clipvk_pipeline_get_typed(clipvk_pipelines *ps, const char *shader
     return clipvk_pipeline_get_pinned(ps, shader, spec, nspec, nbindings, texel_mask, push_size, 0, out, err);
 }
 
+unsigned clipvk_spirv_aliased_bindings(const uint32_t *w, size_t nwords)
+{
+    enum { HEADER_WORDS = 5, OP_DECORATE = 71, DECORATION_BINDING = 33 };
+    uint32_t bindings[64], n = 0;
+    unsigned aliased = 0;
+    for (size_t i = HEADER_WORDS; i < nwords;) {
+        uint32_t count = w[i] >> 16, op = w[i] & 0xffff;
+        if (count == 0 || i + count > nwords) break;
+        if (op == OP_DECORATE && count >= 4 && w[i + 2] == DECORATION_BINDING) {
+            for (uint32_t k = 0; k < n; k++) aliased += bindings[k] == w[i + 3];
+            if (n < 64) bindings[n++] = w[i + 3];
+        }
+        i += count;
+    }
+    return aliased;
+}
+
 /* What the device cannot bind or pin fails here with the shader's name,
  * not as an invalid pipeline layout or a wrong result later. */
 static clipvk_status check_limits(const clipvk_device_caps *c, const char *shader, uint32_t nbindings,
@@ -259,6 +276,13 @@ clipvk_status clipvk_pipeline_get_pinned(clipvk_pipelines *ps, const char *shade
     /* Before the lookup too: cheap, and tests lower the limits on a live device. */
     clipvk_status ls = check_limits(&ps->dev->caps, shader, nbindings, texel_mask, push_size, subgroup_size, err);
     if (ls) return ls;
+    /* A driver known to reject two views of one binding would fail to
+     * compile the module, or miscompile it: say so by name instead. */
+    const clipvk_shader_code *aliased = ps->dev->caps.quirks & CLIPVK_QUIRK_NO_BINDING_ALIAS ? find_shader(shader) : NULL;
+    if (aliased && clipvk_spirv_aliased_bindings(aliased->code, aliased->size / 4))
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                           "pipeline %s declares one binding twice, which this driver rejects (device_quirks.c)",
+                           shader);
     for (entry *e = ps->entries; e; e = e->next)
         if (!strcmp(e->shader, shader) && e->nspec == nspec && e->nbindings == nbindings &&
             e->texel_mask == texel_mask && e->push_size == push_size && e->subgroup_size == subgroup_size &&

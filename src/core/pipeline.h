@@ -63,4 +63,9 @@ clipvk_status clipvk_pipeline_get_pinned(clipvk_pipelines *p, const char *shader
 /* Number of pipelines created so far (for tests of the cache). */
 uint32_t clipvk_pipelines_count(const clipvk_pipelines *p);
 
+/* How many variables of a SPIR-V module share a binding number with an
+ * earlier one (clipvk's shaders use set 0 only): aliased views, which Metal
+ * (MoltenVK) and old Mali drivers reject. */
+unsigned clipvk_spirv_aliased_bindings(const uint32_t *words, size_t nwords);
+
 #endif

@@ -170,6 +170,10 @@ clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk
     clipvk_binding b[4] = {clipvk_bind(q, qb, 0), clipvk_bind(k, kb, 0), clipvk_bind(v, vb, 0), clipvk_bind(o, ob, 1)};
     uint32_t gx, gy;
     clipvk_grid((uint64_t)p->batch * p->heads * ((p->len + qpg - 1) / qpg), &gx, &gy);
-    return clipvk_run_pinned(rt, cmd, sg ? "attention_sg" : "attention", spec, 7,
+    /* Drivers that reject two views of one binding get the variant with
+     * one declaration per binding (its vec4 reads gather floats). */
+    static const char *const names[2][2] = {{"attention", "attention_na"}, {"attention_sg", "attention_sg_na"}};
+    int na = (caps->quirks & CLIPVK_QUIRK_NO_BINDING_ALIAS) != 0;
+    return clipvk_run_pinned(rt, cmd, names[sg][na], spec, 7,
                              sg ? clipvk_attention_pinned_width(caps, &t) : 0, b, 4, &pc, sizeof pc, gx, gy, 1, err);
 }

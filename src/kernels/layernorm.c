@@ -49,6 +49,10 @@ clipvk_status clipvk_layernorm_variant(clipvk_runtime *rt, clipvk_cmd *cmd, cons
         sg = variant >= 1;
         tex = variant == 2;
     }
+    /* Drivers that reject two views of one binding: the variants with one
+     * declaration per binding (the texel one, for CPU devices, views Y twice). */
+    int na = (c->quirks & CLIPVK_QUIRK_NO_BINDING_ALIAS) != 0;
+    if (na) tex = 0;
     uint32_t spec[2] = {clipvk_layernorm_workgroup(c, n, sg), vec4};
     uint64_t xb = ((uint64_t)(rows - 1) * x_stride + n) * 4, yb = ((uint64_t)(rows - 1) * y_stride + n) * 4;
     clipvk_binding b[4] = {clipvk_bind(x, xb, 0), clipvk_bind(gamma, n * 4ull, 0), clipvk_bind(beta, n * 4ull, 0),
@@ -56,6 +60,7 @@ clipvk_status clipvk_layernorm_variant(clipvk_runtime *rt, clipvk_cmd *cmd, cons
     for (int i = 0; tex && i < 3; i++) b[i].texel_format = VK_FORMAT_R32G32B32A32_SFLOAT;
     uint32_t gx, gy;
     clipvk_grid(rows, &gx, &gy);
-    return clipvk_run(rt, cmd, tex ? "layernorm_sg_tex" : sg ? "layernorm_sg" : "layernorm", spec, 2, b, 4, &pc, sizeof pc,
-                      gx, gy, 1, err);
+    const char *name = tex ? "layernorm_sg_tex" : sg ? (na ? "layernorm_sg_na" : "layernorm_sg")
+                                                     : (na ? "layernorm_na" : "layernorm");
+    return clipvk_run(rt, cmd, name, spec, 2, b, 4, &pc, sizeof pc, gx, gy, 1, err);
 }
