@@ -331,7 +331,11 @@ int main(void)
                    rt->dev->caps.subgroup_size, lie ? ", not the real one" : "", control, gt.split, gt.subgroups,
                    clipvk_attention_pinned_width(&rt->dev->caps, &gt));
             CHECK(2 * 128 / gt.split <= 32, "GPU tiling holds %u floats of q and acc per invocation", 2 * 128 / gt.split);
-            CHECK(gt.subgroups == (control && (saved.subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT)),
+            clipvk_attention_tiling with_sg = gt;
+            with_sg.subgroups = 1;
+            int pinnable = control && (saved.subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) &&
+                           clipvk_attention_pinned_width(&rt->dev->caps, &with_sg) != 0;
+            CHECK(gt.subgroups == (uint32_t)pinnable,
                   "subgroup shuffles chosen without a pinnable width, or not chosen with one");
             run_case(rt, cmd, &(tcase){1, 77, 2, 128, 1, FUSED, 2, 0, NULL});
             run_case(rt, cmd, &(tcase){3, 50, 3, 64, 0, FUSED, 2, 0, NULL});

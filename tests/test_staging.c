@@ -32,7 +32,9 @@ int main(void)
     CHECK(!rt->dev->uma && !clipvk_allocator_mapped(rt->tensors), "amd-rdna tensors are host-visible: nothing staged");
 
     /* 5.5 Mi floats (22 MiB): two staging chunks, the second partial */
-    const size_t n = (11u << 20) / 2, off = 1000; /* off: floats before the data in a */
+    /* off: floats before the data in a; 4 KiB, so a view there meets any
+     * device's storage-buffer offset alignment (at most 256 bytes) */
+    const size_t n = (11u << 20) / 2, off = 1024;
     float *x = malloc(n * 4), *y = malloc(n * 4), *got = malloc(n * 4), *want = malloc(n * 4);
     test_seed(11);
     test_fill(x, n, -1, 1);
