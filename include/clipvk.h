@@ -123,7 +123,7 @@ enum {
 /* How weights are stored on the device; arithmetic is fp32 either way
  * (unless clipvk_model_options.tensor_cores allows fp16 inputs). */
 typedef enum clipvk_precision {
-    CLIPVK_PRECISION_AUTO = -1,    /* fp16 where the device has 16-bit storage, else fp32 */
+    CLIPVK_PRECISION_AUTO = -1,    /* fp16 on every device (no 16-bit storage feature needed) */
     CLIPVK_PRECISION_FP32 = 0,
     CLIPVK_PRECISION_FP16 = 1,     /* IEEE halves */
 } clipvk_precision;

@@ -12,7 +12,8 @@ so each check takes seconds once the pipelines exist; the cost is compiling
 the class's kernel variants (GPU tilings compile slowly on lavapipe), paid
 once per profile thanks to the pipeline cache kept in WORKDIR.
   - embed-image on the preprocessed golden pixels, fp32 and fp16 weights
-    (fp16 also on classes without 16-bit storage: halves packed in uints)
+    (fp16 also on classes without 16-bit storage: halves packed in uints),
+    and the default precision being fp16 on every class
   - embed-text on the golden token ids, fp32 and fp16
   - embed-image on the golden photos (decode + preprocess + tower)
   - classify the photos against the first 8 golden texts: probabilities
@@ -110,6 +111,13 @@ def main():
              "--raw", "--precision", precision])
         c = cosines(np.load(o), txt64).min()
         check("text tower, %s weights" % precision, c >= min_cos, "min cosine %.9f" % c)
+
+    # the default precision: fp16 weights on every class, with or without
+    # 16-bit storage (the kernels unpack halves themselves)
+    o = os.path.join(work, "img_default.npy")
+    run(["embed-image", "--model", model, "--pixels", os.path.join(golden, "pixels.npy"), "--out", o, "--raw"])
+    same = np.array_equal(np.load(o), np.load(os.path.join(work, "img_fp16.npy")))
+    check("default precision is fp16", same, "identical to --precision fp16" if same else "differs from fp16")
 
     o = os.path.join(work, "photos.npy")
     run(["embed-image", "--model", model, "--out", o, "--raw", "--precision", "fp32"] + photos)

@@ -78,8 +78,8 @@ void cli_model_usage(FILE *f, const char *model)
                   : "  --model DIR        Hugging Face CLIPModel folder; default: $CLIPVK_MODEL, else the first\n"
                     "                     folder in ./models with a config.json (see models/README.md), else a\n"
                     "                     small random-weight demo model (its answers mean nothing)\n");
-    fprintf(f, "  --precision P      weight storage fp32 or fp16 (default: fp16 where the device has\n"
-               "                     16-bit storage, else fp32); arithmetic is fp32 unless --tensor-cores\n"
+    fprintf(f, "  --precision P      weight storage fp32 or fp16 (default fp16, on any device);\n"
+               "                     arithmetic is fp32 unless --tensor-cores\n"
                "  --tensor-cores     with fp16 weights, run matrix products on cooperative matrices\n"
                "                     (tensor cores) where the device has them: inputs rounded to fp16,\n"
                "                     sums in fp32, results within about 1e-3 (default: off)\n"

@@ -13,7 +13,7 @@
 
 typedef struct clipvk_net_options {
     int towers;            /* CLIPVK_TOWERS_*; 0: both */
-    clipvk_precision precision; /* CLIPVK_PRECISION_AUTO: fp16 where the device has 16-bit storage */
+    clipvk_precision precision; /* CLIPVK_PRECISION_AUTO: fp16 (no device feature needed) */
     uint32_t max_batch;    /* largest batch one submission runs; 0: 8 */
     int fp16_inputs;       /* matmuls may round their inputs to fp16 (clipvk_matmul_args) */
 } clipvk_net_options;

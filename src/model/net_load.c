@@ -243,9 +243,11 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
     m->towers = opt->towers ? opt->towers : CLIPVK_TOWERS_BOTH;
     m->max_batch = opt->max_batch ? opt->max_batch : 8;
     m->fp16_inputs = opt->fp16_inputs;
-    m->precision = opt->precision >= 0 ? (clipvk_precision)opt->precision
-                   : rt->dev->caps.storage_buffer_16bit ? CLIPVK_PRECISION_FP16
-                                                        : CLIPVK_PRECISION_FP32;
+    /* fp16 weights on every device: the kernels read halves as uints and
+     * unpack them (unpackHalf2x16), which needs no 16-bit storage feature,
+     * so Adreno 5xx, older Mali and PowerVR halve their weight memory and
+     * bandwidth too. */
+    m->precision = opt->precision >= 0 ? (clipvk_precision)opt->precision : CLIPVK_PRECISION_FP16;
     char path[4096];
     loader L = {.m = m};
     clipvk_status s;
