@@ -79,6 +79,37 @@ int main(void)
     for (size_t i = 0; i < 200; i++) want[i] = x[mid + i] + y[mid + i];
     test_compare("c across the chunk boundary", got, want, 200, 0, 0);
 
+    /* 4: memory-type choice. The device heap full (by what this device has
+     * taken of it): a new block falls back to another heap (the host-visible
+     * BAR heap or system memory) instead of failing; and blocks never exceed
+     * the largest allocation the device allows. */
+    clipvk_device *dev = rt->dev;
+    uint64_t saved_used = dev->heap_used[0], saved_max = dev->caps.max_allocation_size;
+    CHECK(dev->caps.memory.memoryHeaps[0].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT, "heap 0 is not device-local");
+    dev->heap_used[0] = dev->caps.memory.memoryHeaps[0].size;
+    clipvk_buffer big;
+    OK(clipvk_alloc(rt->tensors, 80u << 20, &big, &test_err)); /* larger than a block: a block of its own */
+    CHECK(big.host != NULL, "with the device heap full, the block came from the unmapped device heap");
+    float probe[4] = {1, 2, 3, 4}, back[4];
+    OK(clipvk_upload(rt, &big, 0, probe, sizeof probe, &test_err));
+    OK(clipvk_download(rt, &big, 0, back, sizeof back, &test_err));
+    test_compare("fallback block round trip", back, probe, 4, 0, 0);
+    clipvk_free(rt->tensors, &big);
+    dev->heap_used[0] = saved_used;
+    dev->caps.max_allocation_size = 8u << 20;
+    clipvk_allocator *fresh; /* no blocks yet, so every request makes one */
+    OK(clipvk_allocator_create(dev, CLIPVK_MEMORY_DEVICE, 0, &fresh, &test_err));
+    clipvk_buffer small;
+    OK(clipvk_alloc(fresh, 1u << 20, &small, &test_err));
+    CHECK(clipvk_allocator_bytes(fresh) == 8u << 20, "block of %llu bytes under an 8 MiB allocation limit",
+          (unsigned long long)clipvk_allocator_bytes(fresh));
+    CHECK(clipvk_alloc(fresh, 9u << 20, &big, &test_err) == CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY &&
+              strstr(test_err.msg, "largest allocation"),
+          "a tensor over maxMemoryAllocationSize: %s", test_err.msg);
+    clipvk_free(fresh, &small);
+    clipvk_allocator_destroy(fresh);
+    dev->caps.max_allocation_size = saved_max;
+
     clipvk_cmd_destroy(cmd);
     clipvk_free(rt->tensors, &a);
     clipvk_free(rt->tensors, &b);

@@ -282,6 +282,10 @@ clipvk_status clipvk_alloc(clipvk_allocator *a, VkDeviceSize size, clipvk_buffer
         if (block_take(b, rounded, &off)) break;
     if (!b) {
         VkDeviceSize bs = rounded > a->block_size ? rounded : a->block_size;
+        /* Never a block larger than the device allows in one allocation when
+         * the request itself fits in one (1 GiB on some Adreno drivers). */
+        VkDeviceSize most = a->dev->caps.max_allocation_size;
+        if (most && bs > most && rounded <= most) bs = most;
         /* Under a budget, a block as large as what is left of it (but never
          * smaller than the request) lets the budget be used to the end. */
         const clipvk_device *dev = a->dev;
