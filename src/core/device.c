@@ -385,16 +385,22 @@ static void query_caps(VkPhysicalDevice pd, uint32_t index, const clipvk_device_
     uint32_t nq = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, NULL);
     VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
-    int has_compute = 0;
+    /* The queue family clipvk submits to: one with compute, preferably
+     * without graphics (async compute). Timestamps are its property. */
+    c->queue_family = UINT32_MAX;
     if (qf) {
         vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, qf);
-        for (uint32_t i = 0; i < nq && !has_compute; i++)
-            if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
+        for (uint32_t i = 0; i < nq; i++) {
+            if (!(qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT)) continue;
+            if (c->queue_family == UINT32_MAX || !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) {
+                c->queue_family = i;
                 c->timestamp_valid_bits = qf[i].timestampValidBits;
-                has_compute = 1;
             }
+            if (!(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) break;
+        }
         free(qf);
     }
+    int has_compute = c->queue_family != UINT32_MAX;
     if (!c->timestamp_valid_bits) c->timestamp_period = 0.0f;
     c->memory_budget = device_has_extension(ext, next, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
     c->portability_subset = device_has_extension(ext, next, "VK_KHR_portability_subset");
@@ -522,26 +528,9 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
     d->physical = pds[chosen];
     d->caps = caps[chosen];
 
-    /* A queue family with compute; prefer one without graphics (async compute). */
-    uint32_t nq = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(d->physical, &nq, NULL);
-    VkQueueFamilyProperties qf[32];
-    if (nq > 32) nq = 32;
-    vkGetPhysicalDeviceQueueFamilyProperties(d->physical, &nq, qf);
-    uint32_t family = UINT32_MAX;
-    for (uint32_t i = 0; i < nq; i++) {
-        if (!(qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT)) continue;
-        if (family == UINT32_MAX || !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) family = i;
-        if (!(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) break;
-    }
-    if (family == UINT32_MAX) {
-        s = clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "device '%s' has no compute queue", d->caps.name);
-        goto fail;
-    }
+    /* Chosen devices have a compute queue family (query_caps picked it). */
+    uint32_t family = d->caps.queue_family;
     d->queue_family = family;
-    /* Timestamps are a property of the queue family clipvk submits to. */
-    d->caps.timestamp_valid_bits = d->caps.timestamp_period > 0.0f ? qf[family].timestampValidBits : 0;
-    if (!d->caps.timestamp_valid_bits) d->caps.timestamp_period = 0.0f;
 
     /* Enable each optional feature the device has; kernels check caps. */
     const char *exts[8];

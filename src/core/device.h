@@ -97,6 +97,7 @@ typedef struct clipvk_device_caps {
     /* Set when clipvk cannot use the device, saying why (too old, no
      * compute queue, a driver known to be broken); choice skips it. */
     const char *unusable;
+    uint32_t queue_family;                   /* the compute family clipvk submits to (timestamps are its) */
     const clipvk_device_profile *profile;    /* the simulated class, or NULL */
 
     uint32_t quirks;                         /* CLIPVK_QUIRK_* */

@@ -250,7 +250,6 @@ static const clipvk_device_profile profiles[] = {
         .subgroup_size_control = 0, /* requiredSubgroupSizeStages is empty: a width cannot be pinned */
         .features = CLIPVK_SIM_STORAGE_16BIT | CLIPVK_SIM_FLOAT16 | CLIPVK_SIM_INT8 | CLIPVK_SIM_STORAGE_8BIT |
                     CLIPVK_SIM_TIMESTAMPS | CLIPVK_SIM_MEMORY_BUDGET,
-        .portability_subset = 1,
     },
 };
 
@@ -404,7 +403,4 @@ void clipvk_device_profile_apply(const clipvk_device_profile *p, clipvk_device_c
     }
     if (p->memory != CLIPVK_SIM_MEMORY_REAL) simulate_memory(p, c);
     if (!(f & CLIPVK_SIM_MEMORY_BUDGET)) c->memory_budget = 0;
-    /* MoltenVK's subset is a promise to stay inside it; the real device
-     * cannot enable an extension it does not list, so this only marks it. */
-    (void)p->portability_subset;
 }

@@ -97,7 +97,6 @@ typedef struct clipvk_device_profile {
     uint32_t min_subgroup_size, max_subgroup_size; /* the widths the device can pin */
 
     uint32_t features;               /* CLIPVK_SIM_* */
-    int portability_subset;          /* MoltenVK: VK_KHR_portability_subset must be enabled */
 } clipvk_device_profile;
 
 struct clipvk_device_caps;
