@@ -39,6 +39,14 @@ struct clipvk_allocator {
     clipvk_block *blocks;
 };
 
+/* Whether clipvk maps memory of these flags: the host sees it and needs
+ * no flushes. */
+static int mappable(VkMemoryPropertyFlags f)
+{
+    const VkMemoryPropertyFlags HV = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    return (f & HV) == HV;
+}
+
 /* The memory types (indices into caps.memory) a block of this kind may take,
  * best first. Each preference is a pair of flags a type must have and must
  * not have; a buffer accepts the types of real_allowed (its requirements,
@@ -188,8 +196,7 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
     b->heap_bytes = req.size;
     a->dev->heap_used[b->heap] += req.size;
     VkMemoryPropertyFlags flags = caps->memory.memoryTypes[type].propertyFlags;
-    const VkMemoryPropertyFlags HV = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    int mapped = (flags & HV) == HV;
+    int mapped = mappable(flags);
     b->cached = mapped && (flags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
     r = vkBindBufferMemory(d, b->buffer, b->memory, 0);
     if (r != VK_SUCCESS) {
@@ -359,8 +366,7 @@ int clipvk_allocator_mapped(const clipvk_allocator *a)
     /* Before the first block: predict from the best memory type. */
     uint32_t cand[VK_MAX_MEMORY_TYPES];
     if (!memory_candidates(a->dev, a->kind, ~0u, cand)) return 0;
-    const VkMemoryPropertyFlags HV = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    return (a->dev->caps.memory.memoryTypes[cand[0]].propertyFlags & HV) == HV;
+    return mappable(a->dev->caps.memory.memoryTypes[cand[0]].propertyFlags);
 }
 
 int clipvk_buffer_cached(const clipvk_buffer *b) { return b->block && b->block->cached; }
