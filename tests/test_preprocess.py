@@ -17,7 +17,6 @@ import os
 import struct
 import subprocess
 import sys
-import time
 import warnings
 import zlib
 
@@ -341,25 +340,13 @@ check(p.returncode == 0 and "--crop" in p.stdout and "reference" in p.stdout, "-
 rc, err, _ = clipvk("--config", cfg224, "--crop", "floor", good)
 check(rc == 2, f"--crop floor: exit 2 ({err})")
 
-# ---- 7. Timing: decode and preprocess of a 4000x3000 JPEG, separately.
+# ---- 7. A 12-megapixel JPEG (4000x3000), exactly as Pillow preprocesses it. How
+# long it takes is not asserted here (a shared or sanitized machine makes a
+# bound flaky or meaningless): `clipvk preprocess --time` prints the decode
+# and preprocess times, and docs/PERF.md has the measurements; a
+# pathologically slow resize still fails, by running past ctest's TIMEOUT.
 big = save("big.jpg", (Image.fromarray(photo_like(4000, 3000, 11)), {"quality": 90}))
-best = None
-for _ in range(3):
-    p = subprocess.run([CLIPVK, "preprocess", "--config", cfg224, "--out", os.path.join(WORK, "t.npy"), "--time", big],
-                       capture_output=True, text=True)
-    t = [float(s.split()[0]) for s in p.stderr.split("decode ")[1].split(", preprocess ")]
-    best = t if best is None or t[1] < best[1] else best
-t0 = time.perf_counter()
-for _ in range(3):
-    Image.open(big).convert("RGB").resize((298, 224), Image.BICUBIC)
-t_pil = None
-im = Image.open(big).convert("RGB")
-t0 = time.perf_counter()
-im.resize((298, 224), Image.BICUBIC)
-t_pil = (time.perf_counter() - t0) * 1e3
-print(f"timing 4000x3000 JPEG: clipvk decode {best[0]:.1f} ms, preprocess (resize+crop+normalise) {best[1]:.1f} ms; "
-      f"Pillow's resize alone {t_pil:.1f} ms")
-check(best[1] < 500, "4000x3000 preprocess under 500 ms (target: well under 100 ms)")
+compare("synthetic 4000x3000 JPEG q90", big, cfg224, 224)
 
 print("\n%-52s %-10s %-5s %9s %s" % ("image", "size", "mode", "identical", "max diff"))
 for r in report:

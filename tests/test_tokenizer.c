@@ -2,7 +2,7 @@
  * The CLIP tokenizer against the reference: every text of the golden set (shared/golden/
  * refs.json, made by OpenAI's own code), the extra cases in tests/data/tokenizer_cases.json
  * (ids from tools/clip_tokenizer_ref.py), invalid UTF-8, malformed vocabulary files, and
- * speed. Needs no Vulkan. Skips (77) when ../shared is absent: the vocabulary lives there.
+ * very long inputs. Needs no Vulkan. Skips (77) when ../shared is absent: the vocabulary lives there.
  */
 #include "check.h"
 #include "text/tokenizer.h"
@@ -226,7 +226,12 @@ static void malformed_files(void)
           "missing file: %s", err.msg);
 }
 
-static void speed(clipvk_tokenizer *tok)
+/* Many prompts and very long inputs. Their times are printed for the log,
+ * not asserted: a shared or sanitized machine makes any bound either flaky
+ * or meaningless (performance is measured by benchmarks: tools/, `clipvk
+ * bench`). A pathologically slow tokenizer (quadratic BPE over the 1 MB word)
+ * still fails, by running past the test's ctest TIMEOUT. */
+static void long_inputs(clipvk_tokenizer *tok)
 {
     static const char *labels[] = {"dog", "cat", "bird", "truck", "airplane", "horse", "ship", "frog", "deer",
                                    "automobile", "golden retriever", "tabby cat", "fire truck", "hot air balloon",
@@ -237,14 +242,15 @@ static void speed(clipvk_tokenizer *tok)
     char text[128];
     double t0 = now();
     size_t total = 0;
-    for (int i = 0; i < N; i++) {
-        int len = snprintf(text, sizeof text, "a photo of a %s.", labels[i % 20]);
+    int done = 0;
+    for (; done < N; done++) {
+        int len = snprintf(text, sizeof text, "a photo of a %s.", labels[done % 20]);
         if (clipvk_tokenizer_encode(tok, text, (size_t)len, 77, ids, &n, &err)) break;
         total += n;
     }
     double dt = now() - t0;
-    printf("speed: %d prompts in %.3f s (%.2f us each, %zu ids)\n", N, dt, dt / N * 1e6, total);
-    CHECK(dt < 2.0, "100k prompts took %.3f s", dt);
+    CHECK(done == N, "prompt %d of %d failed: %s", done, N, err.msg);
+    printf("time: %d prompts in %.3f s (%.2f us each, %zu ids)\n", N, dt, dt / N * 1e6, total);
 
     /* 1 MB of prompts: truncation keeps the first 75 ids, the same as a short prefix gives. */
     size_t big = 1 << 20;
@@ -258,8 +264,7 @@ static void speed(clipvk_tokenizer *tok)
     clipvk_status st = clipvk_tokenizer_encode(tok, s, big, 77, ids, &n, &err);
     dt = now() - t0;
     CHECK(!st && n == 77 && wn == 77 && !memcmp(ids, want, sizeof ids), "1 MB of prompts");
-    printf("speed: 1 MB of prompts in %.3f s\n", dt);
-    CHECK(dt < 1.0, "1 MB of prompts took %.3f s", dt);
+    printf("time: 1 MB of prompts in %.3f s\n", dt);
 
     /* 1 MB in one word (no spaces): BPE over a million symbols. */
     for (size_t i = 0; i < big; i++) s[i] = "abcdefghijklmnopqrstuvwxyz"[(i * 7 + i / 26) % 26];
@@ -267,8 +272,7 @@ static void speed(clipvk_tokenizer *tok)
     st = clipvk_tokenizer_encode(tok, s, big, 77, ids, &n, &err);
     dt = now() - t0;
     CHECK(!st && n == 77 && ids[76] == 49407, "1 MB word: %s", err.msg);
-    printf("speed: 1 MB single word in %.3f s\n", dt);
-    CHECK(dt < 2.0, "1 MB word took %.3f s", dt);
+    printf("time: 1 MB single word in %.3f s\n", dt);
     free(s);
 }
 
@@ -295,7 +299,7 @@ int main(void)
     unicode15(tok);
     invalid_utf8(tok);
     malformed_files();
-    speed(tok);
+    long_inputs(tok);
     clipvk_tokenizer_destroy(tok);
     printf("%s\n", test_failures ? "FAILED" : "all tokenizer checks passed");
     return test_failures ? 1 : 0;
