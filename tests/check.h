@@ -5,8 +5,29 @@
 #define CLIPVK_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 extern int test_failures;
+
+#ifdef CLIPVK_TEST_DATA_DIR
+/* The test data folder (golden set, CLIP vocabulary): $CLIPVK_TEST_DATA_DIR,
+ * which ctest sets from the CMake cache variable of that name, else that
+ * variable's value at build time (tests/CMakeLists.txt defines it), so a
+ * test run by hand finds it too. */
+static inline const char *test_data_dir(void)
+{
+    const char *d = getenv("CLIPVK_TEST_DATA_DIR");
+    return d && *d ? d : CLIPVK_TEST_DATA_DIR;
+}
+
+/* Exits 77 (ctest: skipped) saying which file of the test data is missing. */
+#define TEST_DATA_SKIP(path)                                                                          \
+    do {                                                                                              \
+        printf("SKIP: %s not found (test data folder: %s; CMake's CLIPVK_TEST_DATA_DIR)\n", (path),    \
+               test_data_dir());                                                                      \
+        exit(77);                                                                                     \
+    } while (0)
+#endif
 
 #define CHECK(cond, ...)                                                        \
     do {                                                                        \

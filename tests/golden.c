@@ -1,4 +1,5 @@
 #include "golden.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +10,9 @@ char test_golden_model[1024], test_golden_image[1024];
 void test_golden_require(void)
 {
     struct stat st;
-    snprintf(test_golden_model, sizeof test_golden_model, "%s/golden/model", CLIPVK_SHARED_DIR);
-    snprintf(test_golden_image, sizeof test_golden_image, "%s/golden/images/chelsea.png", CLIPVK_SHARED_DIR);
-    if (stat(test_golden_model, &st) != 0) {
-        printf("skipped: %s not found\n", test_golden_model);
-        exit(77);
-    }
+    snprintf(test_golden_model, sizeof test_golden_model, "%s/golden/model", test_data_dir());
+    snprintf(test_golden_image, sizeof test_golden_image, "%s/golden/images/chelsea.png", test_data_dir());
+    if (stat(test_golden_model, &st) != 0) TEST_DATA_SKIP(test_golden_model);
 }
 
 clipvk_context *test_context(uint64_t budget, uint32_t fence_timeout_ms)

@@ -1,5 +1,5 @@
 /*
- * The golden model (../shared/golden, made by OpenAI's reference code) for
+ * The golden model (<test data>/golden, made by OpenAI's reference code) for
  * the tests of the public API: test_api and test_faults see clipvk only as
  * an embedding program does, through clipvk.h, so this uses nothing else.
  */
@@ -13,8 +13,9 @@
 /* The model folder and a photo of the golden set (set by test_golden_require). */
 extern char test_golden_model[1024], test_golden_image[1024];
 
-/* Finds the golden set beside the source tree; without it (../shared is not
- * part of the repository) says so and exits 77, which ctest counts as a skip. */
+/* Finds the golden set in the test data folder (check.h: test_data_dir);
+ * without it (the test data is not part of the repository) says so and exits
+ * 77, which ctest counts as a skip. */
 void test_golden_require(void);
 
 /* A context with validation on (any message fails the test) and no pipeline

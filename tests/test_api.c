@@ -3,7 +3,7 @@
  * through it; NULL pointers and out-of-range sizes return an error status
  * with a message instead of crashing; and two contexts used from two
  * threads at once give exactly the results each gives alone (the header's
- * thread-safety statement). Skips (77) without ../shared.
+ * thread-safety statement). Skips (77) without the test data (CLIPVK_TEST_DATA_DIR).
  */
 #include "check.h"
 #include "golden.h"

@@ -17,6 +17,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TOOLS = os.path.join(ROOT, "tools")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, HERE)
+import testdata  # noqa: E402
 PY = sys.executable
 failures = []
 
@@ -39,7 +42,7 @@ def images(work):
     d = os.path.join(work, "photos")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(os.path.join(d, "more"))
-    sources = [os.path.join(ROOT, "..", "shared", "golden", "images"), "/usr/lib/python3/dist-packages/skimage/data"]
+    sources = [testdata.path("golden", "images"), "/usr/lib/python3/dist-packages/skimage/data"]
     picked = []
     for s in sources:
         if os.path.isdir(s):

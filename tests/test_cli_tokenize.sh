@@ -1,9 +1,11 @@
 #!/bin/sh
-# clipvk tokenize: output formats and exit codes. Usage: test_cli_tokenize.sh CLIPVK SHARED_DIR
-# Skips (77) without ../shared, where the CLIP vocabulary lives.
+# clipvk tokenize: output formats and exit codes. Usage: test_cli_tokenize.sh CLIPVK
+# The CLIP vocabulary is in the test data, $CLIPVK_TEST_DATA_DIR (ctest sets it
+# from CMake's CLIPVK_TEST_DATA_DIR); skips (77) without it.
 clipvk=$1
-model=$2/golden/model
-[ -r "$model/vocab.json" ] || { echo "SKIP: $model not found"; exit 77; }
+[ -n "${CLIPVK_TEST_DATA_DIR:-}" ] || { echo "SKIP: CLIPVK_TEST_DATA_DIR is not set (ctest sets it)"; exit 77; }
+model=$CLIPVK_TEST_DATA_DIR/golden/model
+[ -r "$model/vocab.json" ] || { echo "SKIP: $model/vocab.json not found (test data: CLIPVK_TEST_DATA_DIR)"; exit 77; }
 fail=0
 check() { # name, expected, actual
     if [ "$2" != "$3" ]; then echo "FAIL $1: got '$3', want '$2'"; fail=1; fi

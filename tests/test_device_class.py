@@ -3,9 +3,9 @@
 search through the command-line program, under CLIPVK_DEVICE_PROFILE=PROFILE
 (src/core/device_profile.c), with the validation layer and synchronization
 validation on (any message fails), checked against the outputs of OpenAI's
-own code in ../shared/golden (independent of clipvk's own reference).
+own code in <test data>/golden (CLIPVK_TEST_DATA_DIR) (independent of clipvk's own reference).
 
-    test_device_class.py CLIPVK_BINARY WORKDIR PROFILE [SHARED_DIR]
+    test_device_class.py CLIPVK_BINARY WORKDIR PROFILE   (test data: $CLIPVK_TEST_DATA_DIR)
 
 What runs, and why this much: the golden model is small (3 layers a tower),
 so each check takes seconds once the pipelines exist; the cost is compiling
@@ -21,7 +21,7 @@ once per profile thanks to the pipeline cache kept in WORKDIR.
   - index + search the photos by a text: scores and order against the
     golden cosines
 For android-baseline-2022 the Khronos profiles layer is loaded below
-validation when ../shared/vk-profiles has it, so validation itself enforces
+validation when <test data>/vk-profiles has it, so validation itself enforces
 the class's limits (4 storage buffers, 16 KiB shared memory, 128 invocations).
 """
 import json
@@ -31,6 +31,10 @@ import subprocess
 import sys
 
 import numpy as np
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testdata  # noqa: E402
 
 failures = []
 
@@ -57,18 +61,15 @@ def main():
         print(__doc__)
         return 2
     clipvk, work, profile = sys.argv[1:4]
-    shared = sys.argv[4] if len(sys.argv) > 4 else os.path.join(os.path.dirname(__file__), "..", "..", "shared")
-    golden = os.path.join(shared, "golden")
-    if not os.path.isfile(os.path.join(golden, "refs.json")):
-        print("SKIP: %s not found (the golden set lives in ../shared)" % golden)
-        return 77
+    golden = testdata.path("golden")
+    testdata.require(os.path.join(golden, "refs.json"))
     os.makedirs(work, exist_ok=True)
     model = os.path.join(golden, "model")
     env = dict(os.environ, CLIPVK_VALIDATION="1", CLIPVK_DEVICE_PROFILE=profile,
                XDG_CACHE_HOME=os.path.join(work, "cache"),
                # GPU tilings compile at first dispatch on lavapipe, slowly
                CLIPVK_FENCE_TIMEOUT="900")
-    layer = os.path.join(shared, "vk-profiles")
+    layer = testdata.path("vk-profiles")
     if profile == "android-baseline-2022" and os.path.isfile(os.path.join(layer, "VkLayer_khronos_profiles.json")):
         # The profiles layer must sit below validation. The loader puts layers
         # named by the environment above those the application enables, and

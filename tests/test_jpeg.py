@@ -33,9 +33,12 @@ except ImportError as e:
 CLIPVK, WORK = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "jpeg")
-GOLDEN = os.path.join(HERE, "..", "..", "shared", "golden")
-if not os.path.isdir(GOLDEN):
-    GOLDEN = "/work/shared/golden"
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, HERE)
+import testdata  # noqa: E402
+
+# The golden photos are more real JPEGs beside scikit-image's; without the test data the others still run.
+GOLDEN = testdata.path("golden")
 SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
 os.makedirs(WORK, exist_ok=True)
 failures = []

@@ -1,9 +1,9 @@
 /*
- * The model API on the golden model (../shared/golden, made by OpenAI's
+ * The model API on the golden model (<test data>/golden, made by OpenAI's
  * reference code): both towers in one submission give exactly what two
  * separate calls give, batches larger than one submission are split
  * correctly, and exp(logit_scale) * cos(image, text) reproduces the
- * reference's logits_per_image. Skips (77) when ../shared is absent.
+ * reference's logits_per_image. Skips (77) without the test data (CLIPVK_TEST_DATA_DIR).
  */
 #include "harness.h"
 #include "model/net.h"
@@ -14,14 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef CLIPVK_SHARED_DIR
-#define CLIPVK_SHARED_DIR "../shared"
-#endif
-
 static clipvk_npy load(const char *name)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/golden/%s", CLIPVK_SHARED_DIR, name);
+    snprintf(path, sizeof path, "%s/golden/%s", test_data_dir(), name);
     clipvk_npy a;
     OK(clipvk_npy_read(path, 1u << 30, &a, &test_err));
     return a;
@@ -31,11 +27,8 @@ int main(void)
 {
     struct stat st;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/golden/model", CLIPVK_SHARED_DIR);
-    if (stat(dir, &st) != 0) {
-        printf("skipped: %s not found\n", dir);
-        return 77;
-    }
+    snprintf(dir, sizeof dir, "%s/golden/model", test_data_dir());
+    if (stat(dir, &st) != 0) TEST_DATA_SKIP(dir);
     clipvk_runtime *rt = test_runtime();
     clipvk_npy pixels = load("pixels.npy"), tokens = load("text_tokens.npy"), logits = load("logits_per_image_f64.npy");
     CHECK(pixels.type == CLIPVK_NPY_F32 && tokens.type == CLIPVK_NPY_I32 && logits.type == CLIPVK_NPY_F64,

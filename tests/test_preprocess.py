@@ -7,7 +7,8 @@ the golden photos; and the error cases. Every format, JPEG included, must
 match exactly (JPEG's decode alone: test_jpeg.py).
 
 usage: test_preprocess.py CLIPVK_BINARY WORK_DIR
-Exit 0 pass, 1 fail, 77 skip (no NumPy/Pillow in this Python).
+Exit 0 pass, 1 fail, 77 skip (no NumPy/Pillow in this Python, or no test data:
+then the checks that need none run first, and a failure among them still fails).
 """
 import glob
 import io
@@ -29,9 +30,11 @@ except ImportError as e:
 
 CLIPVK, WORK = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
-GOLDEN = os.path.join(HERE, "..", "..", "shared", "golden")
-if not os.path.isdir(GOLDEN):
-    GOLDEN = "/work/shared/golden"
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, HERE)
+import testdata  # noqa: E402
+
+GOLDEN = testdata.path("golden")
 SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
 MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
 STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
@@ -240,6 +243,8 @@ if os.path.exists(rocket):
         check(same == 1.0, f"{label}: {same:.2%} identical")
     a_ref, a_hf = ref_u8(dec_im, 48, "reference"), ref_u8(dec_im, 48, "hf")
     check(not np.array_equal(a_ref, a_hf), "rocket: the reference and hf crops differ (as refs.json says)")
+else:
+    testdata.left_out("reference and hf crops of the golden rocket.jpg", rocket)
 
 p = save("syn_400x300_b.png", (Image.fromarray(photo_like(400, 300, 5)), {}))
 cfg = write_config("exact", size={"height": 100, "width": 150}, crop_size={"height": 120, "width": 90})
@@ -278,7 +283,7 @@ if os.path.isdir(os.path.join(GOLDEN, "images")):
         report.append((f"golden {ph['file']} vs photo_pre_u8", "x".join(map(str, ph["size_wh"])), ph["mode"], same, maxd))
         check(same == 1.0 and dn == 0.0, f"golden {ph['file']}: {same:.2%} identical to photo_pre_u8, photo_pixels max diff {dn:.3g}")
 else:
-    print(f"SKIP golden: {GOLDEN} not found (the shared golden set lives in ../shared/golden)")
+    testdata.left_out("golden photos", os.path.join(GOLDEN, "images"))
 
 # ---- 5. Threads and batches.
 batch = [os.path.join(WORK, f) for f in ["syn_7x5.png", "grey.png", "img.bmp", "img.tga", "rgba.png", "syn_225x224.png"]]
@@ -353,5 +358,6 @@ for r in report:
     print("%-52s %-10s %-5s %8.3f%% %s" % (r[0], r[1], r[2], 100 * r[3], "" if r[4] < 0 else r[4]))
 if failures:
     print(f"\n{len(failures)} FAILED:\n  " + "\n  ".join(failures))
-    sys.exit(1)
-print("\nall passed")
+else:
+    print("\nall passed")
+sys.exit(testdata.exit_code(failures))

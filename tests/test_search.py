@@ -22,7 +22,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PY = sys.executable
-GOLDEN_IMAGES = os.path.join(ROOT, "..", "shared", "golden", "images")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, HERE)
+import testdata  # noqa: E402
+
+GOLDEN_IMAGES = testdata.path("golden", "images")
 SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
 failures = []
 ENV = dict(os.environ, CLIPVK_VALIDATION="1")
@@ -80,7 +84,7 @@ def main():
     clipvk, work = sys.argv[1], sys.argv[2]
     files = sources()
     if len(files) < 7:
-        print("SKIP: fewer than 7 sample images (need ../shared/golden/images or python3-skimage)")
+        print("SKIP: fewer than 7 sample images (need %s or python3-skimage)" % GOLDEN_IMAGES)
         sys.exit(77)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)

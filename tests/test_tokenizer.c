@@ -1,8 +1,9 @@
 /*
- * The CLIP tokenizer against the reference: every text of the golden set (shared/golden/
+ * The CLIP tokenizer against the reference: every text of the golden set (<test data>/golden/
  * refs.json, made by OpenAI's own code), the extra cases in tests/data/tokenizer_cases.json
  * (ids from tools/clip_tokenizer_ref.py), invalid UTF-8, malformed vocabulary files, and
- * very long inputs. Needs no Vulkan. Skips (77) when ../shared is absent: the vocabulary lives there.
+ * very long inputs. Needs no Vulkan. Skips (77) without the test data (CLIPVK_TEST_DATA_DIR): the
+ * vocabulary lives there.
  */
 #include "check.h"
 #include "text/tokenizer.h"
@@ -278,14 +279,12 @@ static void long_inputs(clipvk_tokenizer *tok)
 
 int main(void)
 {
-    const char *shared = CLIPVK_SHARED_DIR;
+    const char *shared = test_data_dir();
     char vocab[4096], merges[4096];
     snprintf(vocab, sizeof vocab, "%s/golden/model/vocab.json", shared);
     snprintf(merges, sizeof merges, "%s/golden/model/merges.txt", shared);
-    if (access(vocab, R_OK) || access(merges, R_OK)) {
-        printf("SKIP: %s not found (the CLIP vocabulary and golden set live in ../shared)\n", vocab);
-        return 77;
-    }
+    if (access(vocab, R_OK)) TEST_DATA_SKIP(vocab);
+    if (access(merges, R_OK)) TEST_DATA_SKIP(merges);
     clipvk_tokenizer *tok;
     if (clipvk_tokenizer_create(vocab, merges, &tok, &err)) {
         fprintf(stderr, "FAIL: %s\n", err.msg);

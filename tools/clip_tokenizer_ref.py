@@ -34,7 +34,9 @@ import sys
 import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_BPE = os.path.join(HERE, "..", "..", "shared", "clip-tokenizer", "bpe_simple_vocab_16e6.txt.gz")
+# OpenAI's merges file, from the test data (CLIPVK_TEST_DATA_DIR, which ctest sets); --bpe otherwise.
+DEFAULT_BPE = os.path.join(os.environ.get("CLIPVK_TEST_DATA_DIR") or "<CLIPVK_TEST_DATA_DIR not set>",
+                           "clip-tokenizer", "bpe_simple_vocab_16e6.txt.gz")
 
 
 # ---- ftfy.fix_text, the subset (ftfy 6.x chardata/fixes) -------------------------------
