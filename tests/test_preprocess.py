@@ -159,7 +159,7 @@ cfg224 = write_config("pp224")
 photos = sorted(glob.glob(os.path.join(SKIMAGE, "*.png")) + glob.glob(os.path.join(SKIMAGE, "*.jpg")) +
                 glob.glob(os.path.join(SKIMAGE, "*.gif")))
 if not photos:
-    print(f"note: no scikit-image sample data in {SKIMAGE} (Debian python3-skimage); photo checks skipped")
+    testdata.left_out("scikit-image photo checks", SKIMAGE, f"no scikit-image sample data in {SKIMAGE} (Debian python3-skimage)")
 for p in photos:
     name = os.path.basename(p)
     try:

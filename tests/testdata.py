@@ -36,9 +36,10 @@ def require(p):
         sys.exit(SKIP)
 
 
-def left_out(what, p):
-    """Says that the checks `what` are left out because p is missing; exit_code then gives 77."""
-    print("SKIP %s: %s" % (what, _why(p)))
+def left_out(what, p, why=None):
+    """Says that the checks `what` are left out because p is missing (why: another reason than
+    the test data); exit_code then gives 77."""
+    print("SKIP %s: %s" % (what, why or _why(p)))
     _left_out.append(what)
 
 
@@ -46,6 +47,6 @@ def exit_code(failed):
     if failed:
         return 1
     if _left_out:
-        print("skipped for lack of the test data: " + ", ".join(_left_out))
+        print("left out (so the test counts as skipped): " + ", ".join(_left_out))
         return SKIP
     return 0
