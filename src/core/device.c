@@ -228,13 +228,12 @@ clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, cl
     clipvk_status s = clipvk_device_profile_resolve(NULL, &profile, err);
     if (s) return s;
     clipvk_vk vk;
-    void *loader;
-    if ((s = clipvk_vk_load(&vk, NULL, &loader, err))) return s;
+    if ((s = clipvk_vk_load(&vk, NULL, err))) return s;
     VkInstance inst;
     VkDebugUtilsMessengerEXT m;
     VkPhysicalDevice *pds = NULL;
     uint32_t n;
-    if ((s = create_instance(&vk, 0, NULL, &inst, &m, err))) goto done;
+    if ((s = create_instance(&vk, 0, NULL, &inst, &m, err))) return s;
     if (!(s = enumerate(&vk, inst, &pds, &n, err))) {
         *out = calloc(n, sizeof **out);
         if (!*out) s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -243,8 +242,6 @@ clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, cl
         free(pds);
     }
     vk.DestroyInstance(inst, NULL);
-done:
-    clipvk_vk_unload(loader);
     return s;
 }
 
@@ -375,7 +372,7 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
         return CLIPVK_OK;
     }
     d->validation = opt->validation >= 0 ? opt->validation : env_flag("CLIPVK_VALIDATION");
-    if ((s = clipvk_vk_load(&d->vk, NULL, &d->loader, err))) goto fail;
+    if ((s = clipvk_vk_load(&d->vk, NULL, err))) goto fail;
     if ((s = create_instance(&d->vk, d->validation, d, &d->instance, &d->messenger, err))) goto fail;
     VkPhysicalDevice *pds = NULL;
     clipvk_device_caps *caps = NULL;
@@ -437,6 +434,5 @@ void clipvk_device_destroy(clipvk_device *d)
     }
     if (d->messenger) d->vk.DestroyDebugUtilsMessengerEXT(d->instance, d->messenger, NULL);
     if (d->instance && !d->external) d->vk.DestroyInstance(d->instance, NULL);
-    clipvk_vk_unload(d->loader);
     free(d);
 }

@@ -119,7 +119,6 @@ typedef struct clipvk_device_options {
 
 typedef struct clipvk_device {
     clipvk_vk vk;              /* this instance's and device's entry points */
-    void *loader;              /* the dlopen'ed loader, or NULL when the application gave vkGetInstanceProcAddr */
     /* Adopted from the application (clipvk_vulkan_device): clipvk destroys
      * neither the device nor the instance, and brackets each submission
      * with queue_lock / queue_unlock when the queue is shared. */

@@ -124,7 +124,7 @@ clipvk_status clipvk_device_adopt(clipvk_device *d, const clipvk_vulkan_device *
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
                            "the application's instance was created for Vulkan 1.0 (instance_api_version); clipvk "
                            "needs 1.1: set VkApplicationInfo.apiVersion to VK_API_VERSION_1_1 or later");
-    clipvk_status s = clipvk_vk_load(&d->vk, x->get_instance_proc_addr, &d->loader, err);
+    clipvk_status s = clipvk_vk_load(&d->vk, x->get_instance_proc_addr, err);
     if (s || (s = clipvk_vk_load_instance(&d->vk, x->instance, err))) return s;
     d->instance = x->instance;
     d->physical = x->physical_device;

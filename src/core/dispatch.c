@@ -13,11 +13,14 @@
 static const char loader_hint[] = "install 'libvulkan1' and a driver ('mesa-vulkan-drivers' for the CPU "
                                   "fallback, or your GPU's driver)";
 
-clipvk_status clipvk_vk_load(clipvk_vk *vk, PFN_vkGetInstanceProcAddr gipa, void **handle, clipvk_error *err)
+clipvk_status clipvk_vk_load(clipvk_vk *vk, PFN_vkGetInstanceProcAddr gipa, clipvk_error *err)
 {
     *vk = (clipvk_vk){0};
-    *handle = NULL;
     if (!gipa) {
+        /* The loader stays loaded for the life of the process, as volk's
+         * did: unloading it would unmap what its layers and drivers still
+         * point to (their atexit handlers, the leak checker's roots), and
+         * opening a library already loaded only counts a reference. */
         /* $CLIPVK_VULKAN_LIBRARY names another loader (one built elsewhere;
          * the tests name a missing one to see what a machine without a
          * loader gets). RTLD_LOCAL: the loader's symbols stay out of the
@@ -36,7 +39,6 @@ clipvk_status clipvk_vk_load(clipvk_vk *vk, PFN_vkGetInstanceProcAddr gipa, void
             return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "no Vulkan loader found (%s): %s",
                                CLIPVK_VULKAN_LIBRARY, loader_hint);
         }
-        *handle = h;
     }
     vk->GetInstanceProcAddr = gipa;
     vk->EnumerateInstanceVersion =
@@ -54,16 +56,7 @@ clipvk_status clipvk_vk_load(clipvk_vk *vk, PFN_vkGetInstanceProcAddr gipa, void
         s = clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
                         "the Vulkan loader supports only Vulkan 1.0; clipvk needs 1.1 (on Android: 9, API 28, "
                         "or later)");
-    if (s) {
-        clipvk_vk_unload(*handle);
-        *handle = NULL;
-    }
     return s;
-}
-
-void clipvk_vk_unload(void *handle)
-{
-    if (handle) dlclose(handle);
 }
 
 uint32_t clipvk_vk_instance_version(const clipvk_vk *vk)

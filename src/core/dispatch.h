@@ -65,12 +65,10 @@ typedef struct clipvk_vk {
     CLIPVK_VK_DEVICE(CLIPVK_VK_FIELD)
 } clipvk_vk;
 
-/* The loader: dlopen'ed from $CLIPVK_VULKAN_LIBRARY or the system's
- * libvulkan (*handle receives it; give it to clipvk_vk_unload), or gipa when
- * the application passes its own (then *handle is NULL). Fills the global
+/* The loader: gipa when the application passes its own, else dlopen'ed
+ * from $CLIPVK_VULKAN_LIBRARY or the system's libvulkan. Fills the global
  * commands and checks the loader offers Vulkan 1.1. */
-clipvk_status clipvk_vk_load(clipvk_vk *vk, PFN_vkGetInstanceProcAddr gipa, void **handle, clipvk_error *err);
-void clipvk_vk_unload(void *handle);
+clipvk_status clipvk_vk_load(clipvk_vk *vk, PFN_vkGetInstanceProcAddr gipa, clipvk_error *err);
 /* The loader's instance version (VK_API_VERSION_1_0 when it cannot say). */
 uint32_t clipvk_vk_instance_version(const clipvk_vk *vk);
 /* Instance and device commands; a missing required one is an error naming it. */
