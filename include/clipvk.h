@@ -103,7 +103,11 @@ CLIPVK_API void clipvk_context_options_init(clipvk_context_options *o);
 
 /* Creates a context on a Vulkan device. On failure *out is still set (unless
  * out is NULL or memory ran out) so that clipvk_context_last_error can say
- * why; destroy it afterwards. */
+ * why; destroy it afterwards. The context creates and owns its instance and
+ * device; to run on the application's own VkInstance, VkDevice and queue
+ * instead (ownership stays the application's; the queue may be shared under
+ * the application's lock), see clipvk_context_create_vulkan in
+ * clipvk_vulkan.h. */
 CLIPVK_API clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out);
 CLIPVK_API void clipvk_context_destroy(clipvk_context *ctx);
 
