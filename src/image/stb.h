@@ -4,10 +4,11 @@
  * stbi_* symbol that could clash with an application's own copy of
  * stb_image, and the static library, which has no visibility to hide
  * behind, exports none either. stb's own code is not held to clipvk's
- * warning flags. JPEG is not among its formats: clipvk decodes JPEG
- * with its own libjpeg-exact decoder (jpeg.c), so stb's JPEG code — and
- * the out-of-bounds reads that Debian 12's stb 2.27 has in it, which
- * upstream fixed in 2.28 — is not compiled at all.
+ * warning flags. JPEG is not among its formats: clipvk decodes JPEG with
+ * libjpeg-turbo, as PIL does (jpeg.c), so stb's JPEG code — and the
+ * out-of-bounds reads that Debian 12's stb 2.27 has in it, which upstream
+ * fixed in 2.28 — is not compiled at all, except in a CLIPVK_JPEG=stb
+ * build (no libjpeg-turbo; use stb 2.28 or later there).
  */
 #ifndef CLIPVK_IMAGE_STB_H
 #define CLIPVK_IMAGE_STB_H
@@ -17,6 +18,9 @@
 #define STBI_ONLY_GIF
 #define STBI_ONLY_TGA
 #define STBI_ONLY_PNM
+#ifdef CLIPVK_JPEG_STB
+#define STBI_ONLY_JPEG
+#endif
 #define STBI_NO_STDIO
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
