@@ -6,8 +6,9 @@ writes at several qualities, subsamplings, progressive and optimised, grey,
 CMYK / YCCK and odd sizes, on cjpeg-made files PIL cannot write (restart
 markers, 4:4:0, 4:1:1, 3x1, RGB colourspace, arithmetic coding;
 tests/data/jpeg), and on damaged restart intervals libjpeg recovers from.
-Truncated, 12-bit and oversized files are refused with one line naming the file, and a few
-hundred corrupted files never crash (tools/fuzz_jpeg.py runs thousands).
+Truncated, 12-bit, oversized and 1,000-plus-scan files are refused with one
+line naming the file, and a few hundred corrupted files never crash and have
+PIL's outcome (tools/fuzz_jpeg.py runs thousands).
 
 usage: test_jpeg.py CLIPVK_BINARY WORK_DIR
 Exit 0 pass, 1 fail, 77 skip (no NumPy/Pillow in this Python).
@@ -196,6 +197,9 @@ for frac in (0.01, 0.3, 0.7, 0.99):
 refuse("EOI removed", write("no_eoi.jpg", jpg[:-2]), "truncated")
 prog = open(os.path.join(WORK, "q75_prog.jpg"), "rb").read()
 refuse("progressive cut after a scan", write("prog_cut.jpg", prog[:prog.rfind(b"\xff\xda")]), "truncated")
+small = open(os.path.join(WORK, "odd_17x33_prog.jpg"), "rb").read()  # its last scan 1,200 times more
+refuse("progressive with 1,200 scans (CPU-time guard)",
+       write("scans.jpg", small[:-2] + small[small.rfind(b"\xff\xda"):-2] * 1200 + b"\xff\xd9"), "scans")
 sof = jpg.find(b"\xff\xc0")
 refuse("12-bit", write("p12.jpg", jpg[:sof + 4] + b"\x0c" + jpg[sof + 5:]), "12-bit")
 huge = write("huge.jpg", jpg[:sof + 5] + struct.pack(">HH", 60000, 60000) + jpg[sof + 9:])
