@@ -209,6 +209,115 @@ CLIPVK_API clipvk_status clipvk_label_embeddings(clipvk_model *m, const char *co
 CLIPVK_API clipvk_status clipvk_classify(clipvk_model *m, const float *image_embeds, uint32_t n_images,
                               const float *label_embeds, uint32_t n_labels, float *probs, float *logits);
 
+
+/* The context a model was loaded in (its errors are reported there). */
+CLIPVK_API clipvk_context *clipvk_model_context(const clipvk_model *m);
+
+/* ------------------------------------------------------------------------
+ * Image search. An index holds image files' embeddings (L2-normalised, one
+ * row per file, in path order) with each file's size and modification time,
+ * the identity (fingerprint) of the model that embedded them and its folder.
+ * It lives in host memory; the scan that ranks it runs on the context's
+ * device. An index belongs to the context it was created or opened in:
+ * errors are reported there, it is used by the thread using that context,
+ * and it must be closed before the context is destroyed. Strings and
+ * pointers it hands out stay valid until the next clipvk_index_update or
+ * clipvk_index_close on it.
+ * ------------------------------------------------------------------------ */
+
+typedef struct clipvk_index clipvk_index;
+
+/* An empty index (no model yet: the first clipvk_index_update records its model). */
+CLIPVK_API clipvk_status clipvk_index_create(clipvk_context *ctx, clipvk_index **out);
+/* Reads an index file (written by clipvk_index_save or `clipvk index`); a
+ * missing, truncated or corrupt file is an error naming it. *out is NULL
+ * on failure. */
+CLIPVK_API clipvk_status clipvk_index_open(clipvk_context *ctx, const char *path, clipvk_index **out);
+/* Writes it to path atomically (a temporary file beside it, synced, renamed). */
+CLIPVK_API clipvk_status clipvk_index_save(clipvk_index *ix, const char *path);
+CLIPVK_API void clipvk_index_close(clipvk_index *ix);
+
+CLIPVK_API uint64_t clipvk_index_count(const clipvk_index *ix);      /* files indexed */
+CLIPVK_API uint32_t clipvk_index_dim(const clipvk_index *ix);        /* floats per embedding; 0 while empty and new */
+CLIPVK_API const char *clipvk_index_path(const clipvk_index *ix, uint64_t i);           /* absolute; NULL past the end */
+CLIPVK_API const float *clipvk_index_embedding(const clipvk_index *ix, uint64_t i);    /* [dim]; NULL past the end */
+/* The absolute folder of the model that made it ("" when unknown or new). */
+CLIPVK_API const char *clipvk_index_model_dir(const clipvk_index *ix);
+/* CLIPVK_OK when m is the model the index was made with (same fingerprint
+ * and embedding size, or the index has no model yet), else
+ * CLIPVK_ERROR_INVALID_ARGUMENT saying "... was made with another model". */
+CLIPVK_API clipvk_status clipvk_index_check_model(clipvk_index *ix, clipvk_model *m);
+
+/* What clipvk_index_update did. */
+typedef struct clipvk_index_stats {
+    uint64_t added;      /* files new to the index, embedded */
+    uint64_t changed;    /* files whose size or modification time changed, embedded again */
+    uint64_t unchanged;  /* files kept as they were (not decoded) */
+    uint64_t removed;    /* records of files that no longer exist, dropped */
+    uint64_t failed;     /* files that could not be read or decoded: left out of the index */
+} clipvk_index_stats;
+
+/* A file that failed; path and message stay valid until the next update or close. */
+typedef struct clipvk_index_failure {
+    const char *path;     /* as given (absolute once resolved) */
+    clipvk_status status;
+    const char *message;  /* one line naming the file and the problem */
+} clipvk_index_failure;
+
+typedef struct clipvk_index_update_options {
+    /* Called (on the calling thread) after each group of embedded files, and
+     * for each file that fails, as it happens; either may be NULL. */
+    void (*progress)(void *user, uint64_t embedded, uint64_t to_embed);
+    void (*failure)(void *user, const clipvk_index_failure *f);
+    void *user;
+} clipvk_index_update_options;
+
+/* Adds image files (any extension; folders are not walked) with model m,
+ * whose image tower must be loaded: new and changed files (size or
+ * modification time) are embedded, unchanged ones keep their embedding;
+ * records of files not named that still exist are kept (and re-embedded if
+ * they changed), those that vanished are dropped. Paths are stored absolute
+ * with symbolic links resolved; a path named twice counts once. A file
+ * that cannot be read or decoded does not fail the call: it is left out,
+ * counted in stats->failed and listed by clipvk_index_failures. The call
+ * fails (and the index is unchanged) for an index made with another model,
+ * a device failure or host memory. stats and o may be NULL. */
+CLIPVK_API clipvk_status clipvk_index_update(clipvk_index *ix, clipvk_model *m, const char *const *paths, uint32_t n,
+                                  const clipvk_index_update_options *o, clipvk_index_stats *stats);
+/* The files that failed in the last clipvk_index_update ([*n], NULL when none). */
+CLIPVK_API const clipvk_index_failure *clipvk_index_failures(const clipvk_index *ix, uint32_t *n);
+
+/* One ranked file. */
+typedef struct clipvk_search_hit {
+    uint64_t entry;    /* its position in the index (clipvk_index_path, clipvk_index_embedding) */
+    float score;       /* dot product of the normalised embeddings: the cosine similarity */
+    const char *path;  /* clipvk_index_path(ix, entry) */
+} clipvk_search_hit;
+
+/* Ranks the index against nq query embeddings [nq, dim] (dim must be the
+ * index's; give them L2-normalised for cosines) on the device: hits
+ * [nq, k] gets each query's best k, best first (ties: the lower entry
+ * first), found [nq] how many each got (min(k, count), less where scores
+ * are NaN). k >= 1. */
+CLIPVK_API clipvk_status clipvk_index_search(clipvk_index *ix, const float *queries, uint32_t nq, uint32_t dim, uint32_t k,
+                                  clipvk_search_hit *hits, uint32_t *found);
+/* One query embedded by m (which must be the index's model, see
+ * clipvk_index_check_model): a text, an image file, an RGB image. hits [k]. */
+CLIPVK_API clipvk_status clipvk_index_search_text(clipvk_index *ix, clipvk_model *m, const char *text, uint32_t k,
+                                       clipvk_search_hit *hits, uint32_t *found);
+CLIPVK_API clipvk_status clipvk_index_search_file(clipvk_index *ix, clipvk_model *m, const char *path, uint32_t k,
+                                       clipvk_search_hit *hits, uint32_t *found);
+CLIPVK_API clipvk_status clipvk_index_search_rgb8(clipvk_index *ix, clipvk_model *m, const clipvk_rgb8 *image, uint32_t k,
+                                       clipvk_search_hit *hits, uint32_t *found);
+
+/* The scan alone, on embeddings the caller holds: ranks n rows of emb
+ * [n, dim] against queries [nq, dim] by dot product on ctx's device; idx and
+ * scores [nq, k] get each query's best k (best first, ties: lower row
+ * first), found [nq] how many. */
+CLIPVK_API clipvk_status clipvk_search_embeddings(clipvk_context *ctx, const float *emb, uint64_t n, uint32_t dim,
+                                       const float *queries, uint32_t nq, uint32_t k, uint64_t *idx, float *scores,
+                                       uint32_t *found);
+
 #ifdef __cplusplus
 }
 #endif

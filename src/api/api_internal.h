@@ -35,4 +35,9 @@ clipvk_status clipvk_api_fail(clipvk_context *ctx, clipvk_status s, const char *
 #endif
     ;
 
+/* clipvk_embed_files, with each failed file's own message in file_errors[i]
+ * (n entries, may be NULL) where status[i] is not CLIPVK_OK. */
+clipvk_status clipvk_api_embed_files(clipvk_model *m, const char *const *paths, uint32_t n, int normalize, float *out,
+                                     clipvk_status *status, clipvk_error *file_errors);
+
 #endif

@@ -10,7 +10,6 @@
 #include "cli/label_cache.h"
 #include "text/utf8.h"
 #include "util/file.h"
-#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -207,11 +206,11 @@ static void print_result(const classify_opts *o, const char *path, const list *l
             }
     if (o->json) {
         fputs("{\"path\": ", stdout);
-        clipvk_json_write_string(stdout, path);
+        cli_json_write_string(stdout, path);
         fputs(", \"top\": [", stdout);
         for (uint32_t i = 0; i < k; i++) {
             fputs(i ? ", {\"label\": " : "{\"label\": ", stdout);
-            clipvk_json_write_string(stdout, labels->v[order[i]]);
+            cli_json_write_string(stdout, labels->v[order[i]]);
             printf(", \"probability\": %.6g, \"logit\": %.6g}", p[order[i]], logit[order[i]]);
         }
         fputs("]}\n", stdout);

@@ -160,8 +160,18 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     *m = NULL;
     char dir[4096];
     int code = resolve(o->model, dir, sizeof dir);
+    if (code || (code = cli_open_context(o, ctx))) return code;
+    cli_model_opts found = *o;
+    found.model = dir;
+    return cli_load_model(&found, towers, *ctx, m);
+}
+
+int cli_load_model(const cli_model_opts *o, int towers, clipvk_context *ctx, clipvk_model **m)
+{
+    *m = NULL;
+    char dir[4096];
+    int code = resolve(o->model, dir, sizeof dir);
     if (code) return code;
-    if ((code = cli_open_context(o, ctx))) return code;
     clipvk_model_options mo;
     clipvk_model_options_init(&mo);
     mo.towers = o->towers ? o->towers : towers;
@@ -169,7 +179,7 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     mo.max_image_pixels = o->max_pixels;
     if (o->precision) mo.precision = !strcmp(o->precision, "fp16") ? CLIPVK_PRECISION_FP16 : CLIPVK_PRECISION_FP32;
     mo.tensor_cores = o->tensor_cores;
-    if (clipvk_model_load(*ctx, dir, &mo, m)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
+    if (clipvk_model_load(ctx, dir, &mo, m)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(ctx));
     return CLI_OK;
 }
 
