@@ -1,7 +1,5 @@
 /* The model options shared by the commands, and finding the model folder. */
 #include "cli/cli.h"
-#include "model/demo_model.h"
-#include "util/file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -130,10 +128,10 @@ static int resolve(const char *given, char *out, size_t n)
     else if (env && *env) snprintf(out, n, "%s", env);
     else if (!find_local(out, n)) {
         char dir[4096];
-        if (clipvk_cache_dir(NULL, "demo-model", dir, sizeof dir) != 0)
+        if (clipvk_cache_folder("demo-model", dir, sizeof dir) != CLIPVK_OK)
             snprintf(dir, sizeof dir, "/tmp/clipvk-demo-model-%ld", (long)getuid());
-        clipvk_error err = {0};
-        if (!has_config(dir) && clipvk_demo_model_write(dir, NULL, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+        char msg[512];
+        if (!has_config(dir) && clipvk_write_demo_model(dir, NULL, msg, sizeof msg)) return cli_error(CLI_FAIL, "%s", msg);
         fprintf(stderr, "clipvk: warning: no model given and none in ./models: using a random-weight demo model;\n"
                         "clipvk: warning: its answers mean nothing until real weights are present (see models/README.md)\n");
         snprintf(out, n, "%s", dir);
