@@ -21,6 +21,7 @@ struct clipvk_model {
     uint64_t max_pixels;               /* image files larger than this are refused (0: the default) */
     char *dir;                         /* the folder it came from */
     char fingerprint[17];              /* "" until computed */
+    char *profile;                     /* clipvk_model_profile's text, malloc'ed */
 };
 
 /* CLIPVK_ERROR_DEVICE_LOST (recorded in the last error) once the context's

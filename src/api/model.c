@@ -110,6 +110,7 @@ void clipvk_model_free(clipvk_model *m)
     clipvk_tokenizer_destroy(m->tok);
     clipvk_net_destroy(m->net);
     free(m->dir);
+    free(m->profile);
     free(m);
 }
 

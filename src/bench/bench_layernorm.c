@@ -5,7 +5,7 @@
  * read and one write of the rows (the kernel reads them twice; the second
  * read hits the cache).
  */
-#include "cli/bench.h"
+#include "bench/bench.h"
 
 #include <stdlib.h>
 

@@ -5,7 +5,7 @@
  * fp32 and fp16 weights, bias on, no activation; on devices with cooperative
  * matrices also "fp16x": fp16 weights and fp16 inputs on them (--tensor-cores).
  */
-#include "cli/bench.h"
+#include "bench/bench.h"
 
 #include <stdlib.h>
 

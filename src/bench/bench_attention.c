@@ -6,7 +6,7 @@
  * multiply-add), halved for causal shapes, whose masked half is skipped, so
  * causal and full figures measure the same work rate.
  */
-#include "cli/bench.h"
+#include "bench/bench.h"
 
 #include <stdlib.h>
 

@@ -1,12 +1,12 @@
 /*
- * clipvk bench: shared by the benchmark driver (bench.c) and the kernel
- * families it runs (bench_<family>.c). A family records its kernel into a
- * clipvk_cmd, times it with bench_time and prints one line per case with
- * bench_report; adding a family is one function and one row of the table
- * in bench.c.
+ * The kernel benchmarks behind clipvk_bench_kernels (`clipvk bench
+ * --kernels`): shared by the driver (bench.c) and the kernel families it
+ * runs (bench_<family>.c). A family records its kernel into a clipvk_cmd,
+ * times it with bench_time and hands each case to bench_report; adding a
+ * family is one function and one row of the table in bench.c.
  */
-#ifndef CLIPVK_CLI_BENCH_H
-#define CLIPVK_CLI_BENCH_H
+#ifndef CLIPVK_BENCH_H
+#define CLIPVK_BENCH_H
 
 #include "kernels/kernels.h"
 
@@ -15,19 +15,12 @@ typedef struct bench_ctx {
     clipvk_cmd *cmd;      /* created with profiling on: per-dispatch GPU timestamps */
     uint32_t iters;       /* timed submissions per case */
     uint32_t reps;        /* dispatches per submission */
-    int json;
-    int reported;         /* cases printed so far */
+    void (*report)(void *user, const clipvk_bench_result *r);
+    void *user;
     const char *config;   /* --config KEY=VALUE,...: overrides each family parses (NULL: defaults) */
 } bench_ctx;
 
-typedef struct bench_result {
-    const char *kernel;   /* family, e.g. "matmul" */
-    char shape[64];       /* e.g. "400x768->3072" (rows x in -> out) */
-    const char *precision;
-    double flops;         /* per dispatch */
-    double ms;            /* median GPU time of one dispatch (timestamps; wall clock if none) */
-    double wall_ms;       /* median wall-clock time of a submission / reps */
-} bench_result;
+typedef clipvk_bench_result bench_result; /* include/clipvk.h */
 
 /* Records one dispatch of the case into ctx->cmd (called reps times per recording). */
 typedef clipvk_status (*bench_record_fn)(bench_ctx *ctx, void *state, clipvk_error *err);
@@ -36,7 +29,7 @@ typedef clipvk_status (*bench_record_fn)(bench_ctx *ctx, void *state, clipvk_err
  * and fills r->ms and r->wall_ms with medians. */
 clipvk_status bench_time(bench_ctx *ctx, bench_record_fn record, void *state, bench_result *r, clipvk_error *err);
 
-/* Prints one result: a text line or a JSON object, with GFLOP/s. */
+/* Hands one result to the caller's report function. */
 void bench_report(bench_ctx *ctx, const bench_result *r);
 
 /* Reads KEY=VALUE from ctx->config into *value; returns 1 if present. */
