@@ -380,8 +380,8 @@ CLIPVK_API int clipvk_utf8_valid(const char *s, size_t n, size_t *bad_offset, co
 CLIPVK_API const char *const *clipvk_templates(const char *name, uint32_t *n);
 
 /* The CLIP tokenizer alone, from a vocab.json and merges.txt: no context,
- * no weights. Safe to use from several threads at once except for the last
- * error, which is the last failed call's on this tokenizer. A failed open
+ * no weights. One thread at a time per tokenizer (it keeps the last error);
+ * separate tokenizers are independent. A failed open
  * still sets *out (unless out is NULL or memory ran out): read the error,
  * then close it. */
 typedef struct clipvk_text_tokenizer clipvk_text_tokenizer;
