@@ -14,11 +14,11 @@
 
 static const struct {
     const char *name;
-    clipvk_status (*run)(bench_ctx *ctx, clipvk_error *err);
+    clipvk_status (*run)(clipvk_bench_ctx *ctx, clipvk_error *err);
 } families[] = {
-    {"matmul", bench_matmul},
-    {"attention", bench_attention},
-    {"layernorm", bench_layernorm},
+    {"matmul", clipvk_bench_matmul},
+    {"attention", clipvk_bench_attention},
+    {"layernorm", clipvk_bench_layernorm},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 
@@ -41,7 +41,7 @@ static double median(double *v, uint32_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-clipvk_status bench_time(bench_ctx *ctx, bench_record_fn record, void *state, bench_result *r, clipvk_error *err)
+clipvk_status clipvk_bench_time(clipvk_bench_ctx *ctx, clipvk_bench_record_fn record, void *state, clipvk_bench_case *r, clipvk_error *err)
 {
     clipvk_status s = clipvk_cmd_begin(ctx->cmd, err);
     for (uint32_t i = 0; !s && i < ctx->reps; i++) s = record(ctx, state, err);
@@ -68,12 +68,12 @@ clipvk_status bench_time(bench_ctx *ctx, bench_record_fn record, void *state, be
     return s;
 }
 
-void bench_report(bench_ctx *ctx, const bench_result *r)
+void clipvk_bench_report(clipvk_bench_ctx *ctx, const clipvk_bench_case *r)
 {
     if (ctx->report) ctx->report(ctx->user, r);
 }
 
-int bench_config_value(const bench_ctx *ctx, const char *key, uint32_t *value)
+int clipvk_bench_config_value(const clipvk_bench_ctx *ctx, const char *key, uint32_t *value)
 {
     size_t n = strlen(key);
     for (const char *p = ctx->config; p && *p;) {
@@ -114,7 +114,7 @@ clipvk_status clipvk_bench_kernels(clipvk_context *ctx, const clipvk_bench_optio
             return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "bench: no kernel family '%s'",
                                    o->families[i] ? o->families[i] : "(NULL)");
     }
-    bench_ctx b = {.rt = ctx->rt, .iters = o->iters ? o->iters : 5, .reps = o->reps ? o->reps : 4,
+    clipvk_bench_ctx b = {.rt = ctx->rt, .iters = o->iters ? o->iters : 5, .reps = o->reps ? o->reps : 4,
                    .report = o->report, .user = o->user, .config = o->config};
     if ((s = clipvk_cmd_create(ctx->rt->dev, 1, &b.cmd, &ctx->err))) return s;
     for (size_t i = 0; i < NFAMILIES && !s; i++)
