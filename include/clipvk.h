@@ -103,7 +103,11 @@ CLIPVK_API void clipvk_context_options_init(clipvk_context_options *o);
 
 /* Creates a context on a Vulkan device. On failure *out is still set (unless
  * out is NULL or memory ran out) so that clipvk_context_last_error can say
- * why; destroy it afterwards. */
+ * why; destroy it afterwards. The context creates and owns its instance and
+ * device; to run on the application's own VkInstance, VkDevice and queue
+ * instead (ownership stays the application's; the queue may be shared under
+ * the application's lock), see clipvk_context_create_vulkan in
+ * clipvk_vulkan.h. */
 CLIPVK_API clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out);
 CLIPVK_API void clipvk_context_destroy(clipvk_context *ctx);
 
@@ -208,6 +212,296 @@ CLIPVK_API clipvk_status clipvk_label_embeddings(clipvk_model *m, const char *co
  * values before the softmax. Embeddings must be normalised. */
 CLIPVK_API clipvk_status clipvk_classify(clipvk_model *m, const float *image_embeds, uint32_t n_images,
                               const float *label_embeds, uint32_t n_labels, float *probs, float *logits);
+
+
+/* The context a model was loaded in (its errors are reported there). */
+CLIPVK_API clipvk_context *clipvk_model_context(const clipvk_model *m);
+
+/* ------------------------------------------------------------------------
+ * Image search. An index holds image files' embeddings (L2-normalised, one
+ * row per file, in path order) with each file's size and modification time,
+ * the identity (fingerprint) of the model that embedded them and its folder.
+ * It lives in host memory; the scan that ranks it runs on the context's
+ * device. An index belongs to the context it was created or opened in:
+ * errors are reported there, it is used by the thread using that context,
+ * and it must be closed before the context is destroyed. Strings and
+ * pointers it hands out stay valid until the next clipvk_index_update or
+ * clipvk_index_close on it.
+ * ------------------------------------------------------------------------ */
+
+typedef struct clipvk_index clipvk_index;
+
+/* An empty index (no model yet: the first clipvk_index_update records its model). */
+CLIPVK_API clipvk_status clipvk_index_create(clipvk_context *ctx, clipvk_index **out);
+/* Reads an index file (written by clipvk_index_save or `clipvk index`); a
+ * missing, truncated or corrupt file is an error naming it. *out is NULL
+ * on failure. */
+CLIPVK_API clipvk_status clipvk_index_open(clipvk_context *ctx, const char *path, clipvk_index **out);
+/* Writes it to path atomically (a temporary file beside it, synced, renamed). */
+CLIPVK_API clipvk_status clipvk_index_save(clipvk_index *ix, const char *path);
+CLIPVK_API void clipvk_index_close(clipvk_index *ix);
+
+CLIPVK_API uint64_t clipvk_index_count(const clipvk_index *ix);      /* files indexed */
+CLIPVK_API uint32_t clipvk_index_dim(const clipvk_index *ix);        /* floats per embedding; 0 while empty and new */
+CLIPVK_API const char *clipvk_index_path(const clipvk_index *ix, uint64_t i);           /* absolute; NULL past the end */
+CLIPVK_API const float *clipvk_index_embedding(const clipvk_index *ix, uint64_t i);    /* [dim]; NULL past the end */
+/* The absolute folder of the model that made it ("" when unknown or new). */
+CLIPVK_API const char *clipvk_index_model_dir(const clipvk_index *ix);
+/* CLIPVK_OK when m is the model the index was made with (same fingerprint
+ * and embedding size, or the index has no model yet), else
+ * CLIPVK_ERROR_INVALID_ARGUMENT saying "... was made with another model". */
+CLIPVK_API clipvk_status clipvk_index_check_model(clipvk_index *ix, clipvk_model *m);
+
+/* What clipvk_index_update did. */
+typedef struct clipvk_index_stats {
+    uint64_t added;      /* files new to the index, embedded */
+    uint64_t changed;    /* files whose size or modification time changed, embedded again */
+    uint64_t unchanged;  /* files kept as they were (not decoded) */
+    uint64_t removed;    /* records of files that no longer exist, dropped */
+    uint64_t failed;     /* files that could not be read or decoded: left out of the index */
+} clipvk_index_stats;
+
+/* A file that failed; path and message stay valid until the next update or close. */
+typedef struct clipvk_index_failure {
+    const char *path;     /* as given (absolute once resolved) */
+    clipvk_status status;
+    const char *message;  /* one line naming the file and the problem */
+} clipvk_index_failure;
+
+typedef struct clipvk_index_update_options {
+    /* Called (on the calling thread) after each group of embedded files, and
+     * for each file that fails, as it happens; either may be NULL. */
+    void (*progress)(void *user, uint64_t embedded, uint64_t to_embed);
+    void (*failure)(void *user, const clipvk_index_failure *f);
+    void *user;
+} clipvk_index_update_options;
+
+/* Adds image files (any extension; folders are not walked) with model m,
+ * whose image tower must be loaded: new and changed files (size or
+ * modification time) are embedded, unchanged ones keep their embedding;
+ * records of files not named that still exist are kept (and re-embedded if
+ * they changed), those that vanished are dropped. Paths are stored absolute
+ * with symbolic links resolved; a path named twice counts once. A file
+ * that cannot be read or decoded does not fail the call: it is left out,
+ * counted in stats->failed and listed by clipvk_index_failures. The call
+ * fails (and the index is unchanged) for an index made with another model,
+ * a device failure or host memory. stats and o may be NULL. */
+CLIPVK_API clipvk_status clipvk_index_update(clipvk_index *ix, clipvk_model *m, const char *const *paths, uint32_t n,
+                                  const clipvk_index_update_options *o, clipvk_index_stats *stats);
+/* The files that failed in the last clipvk_index_update ([*n], NULL when none). */
+CLIPVK_API const clipvk_index_failure *clipvk_index_failures(const clipvk_index *ix, uint32_t *n);
+
+/* One ranked file. */
+typedef struct clipvk_search_hit {
+    uint64_t entry;    /* its position in the index (clipvk_index_path, clipvk_index_embedding) */
+    float score;       /* dot product of the normalised embeddings: the cosine similarity */
+    const char *path;  /* clipvk_index_path(ix, entry) */
+} clipvk_search_hit;
+
+/* Ranks the index against nq query embeddings [nq, dim] (dim must be the
+ * index's; give them L2-normalised for cosines) on the device: hits
+ * [nq, k] gets each query's best k, best first (ties: the lower entry
+ * first), found [nq] how many each got (min(k, count), less where scores
+ * are NaN). k >= 1. */
+CLIPVK_API clipvk_status clipvk_index_search(clipvk_index *ix, const float *queries, uint32_t nq, uint32_t dim, uint32_t k,
+                                  clipvk_search_hit *hits, uint32_t *found);
+/* One query embedded by m (which must be the index's model, see
+ * clipvk_index_check_model): a text, an image file, an RGB image. hits [k]. */
+CLIPVK_API clipvk_status clipvk_index_search_text(clipvk_index *ix, clipvk_model *m, const char *text, uint32_t k,
+                                       clipvk_search_hit *hits, uint32_t *found);
+CLIPVK_API clipvk_status clipvk_index_search_file(clipvk_index *ix, clipvk_model *m, const char *path, uint32_t k,
+                                       clipvk_search_hit *hits, uint32_t *found);
+CLIPVK_API clipvk_status clipvk_index_search_rgb8(clipvk_index *ix, clipvk_model *m, const clipvk_rgb8 *image, uint32_t k,
+                                       clipvk_search_hit *hits, uint32_t *found);
+
+/* The scan alone, on embeddings the caller holds: ranks n rows of emb
+ * [n, dim] against queries [nq, dim] by dot product on ctx's device; idx and
+ * scores [nq, k] get each query's best k (best first, ties: lower row
+ * first), found [nq] how many. */
+CLIPVK_API clipvk_status clipvk_search_embeddings(clipvk_context *ctx, const float *emb, uint64_t n, uint32_t dim,
+                                       const float *queries, uint32_t nq, uint32_t k, uint64_t *idx, float *scores,
+                                       uint32_t *found);
+
+
+/* ------------------------------------------------------------------------
+ * Devices, without a context: what `clipvk devices` lists. A device list
+ * is a snapshot taken when it is created; its strings live until it is
+ * destroyed. Like a context, a failed create still sets *out (unless out is
+ * NULL or memory ran out) so that clipvk_device_list_last_error can say why.
+ * ------------------------------------------------------------------------ */
+
+typedef enum clipvk_device_type {   /* as VkPhysicalDeviceType */
+    CLIPVK_DEVICE_OTHER = 0,
+    CLIPVK_DEVICE_INTEGRATED_GPU = 1,
+    CLIPVK_DEVICE_DISCRETE_GPU = 2,
+    CLIPVK_DEVICE_VIRTUAL_GPU = 3,
+    CLIPVK_DEVICE_CPU = 4,
+} clipvk_device_type;
+
+typedef struct clipvk_device_info {
+    uint32_t index;                  /* what clipvk_context_options.device takes ("0", "1", ...) */
+    const char *name;
+    clipvk_device_type type;
+    const char *type_name;           /* "discrete GPU", "CPU", ... */
+    uint32_t vendor_id, device_id;   /* PCI ids */
+    uint32_t api_version;            /* VK_MAKE_API_VERSION */
+    uint32_t driver_version;         /* the driver's own encoding */
+    const char *driver_name, *driver_info;
+    uint64_t device_local_bytes;     /* the largest device-local heap */
+    const char *unusable;            /* NULL, or why clipvk will not use it */
+} clipvk_device_info;
+
+typedef struct clipvk_device_list clipvk_device_list;
+
+/* Loads Vulkan and lists every physical device (no VkDevice is created). */
+CLIPVK_API clipvk_status clipvk_device_list_create(clipvk_device_list **out);
+CLIPVK_API void clipvk_device_list_destroy(clipvk_device_list *l);
+CLIPVK_API const char *clipvk_device_list_last_error(const clipvk_device_list *l);
+CLIPVK_API uint32_t clipvk_device_list_count(const clipvk_device_list *l);
+/* Device i (NULL past the end). */
+CLIPVK_API const clipvk_device_info *clipvk_device_list_get(const clipvk_device_list *l, uint32_t i);
+/* Everything clipvk knows of device i — limits, features, memory heaps,
+ * quirks — as `clipvk devices` prints it: text lines, or one JSON object
+ * when json is 1. NULL past the end or when memory ran out. */
+CLIPVK_API const char *clipvk_device_list_describe(clipvk_device_list *l, uint32_t i, int json);
+/* The context's device, as clipvk_device_list_get describes it; its
+ * strings live as long as the context. */
+CLIPVK_API clipvk_status clipvk_context_device_info(const clipvk_context *ctx, clipvk_device_info *out);
+
+/* ------------------------------------------------------------------------
+ * Text and image tools that need no device.
+ * ------------------------------------------------------------------------ */
+
+/* Whether s[0..n) is valid UTF-8 (what clipvk_tokenize accepts); if not,
+ * *bad_offset (may be NULL) gets the byte offset of the bad sequence and
+ * *why (may be NULL) a short constant reason. */
+CLIPVK_API int clipvk_utf8_valid(const char *s, size_t n, size_t *bad_offset, const char **why);
+
+/* Prompt template sets for clipvk_label_embeddings, by name: "default"
+ * (1: "a photo of a {}.") and "imagenet" (the CLIP authors' 80 ImageNet
+ * prompts, in their order). *n gets the count; NULL for an unknown name.
+ * The strings are constant. */
+CLIPVK_API const char *const *clipvk_templates(const char *name, uint32_t *n);
+
+/* The CLIP tokenizer alone, from a vocab.json and merges.txt: no context,
+ * no weights. One thread at a time per tokenizer (it keeps the last error);
+ * separate tokenizers are independent. A failed open
+ * still sets *out (unless out is NULL or memory ran out): read the error,
+ * then close it. */
+typedef struct clipvk_text_tokenizer clipvk_text_tokenizer;
+CLIPVK_API clipvk_status clipvk_text_tokenizer_open(const char *vocab_json, const char *merges_txt,
+                                         clipvk_text_tokenizer **out);
+CLIPVK_API void clipvk_text_tokenizer_close(clipvk_text_tokenizer *t);
+CLIPVK_API const char *clipvk_text_tokenizer_last_error(const clipvk_text_tokenizer *t);
+/* As clipvk_tokenize, for len bytes of text and a context of context_length
+ * (>= 2) tokens: ids has room for context_length values. */
+CLIPVK_API clipvk_status clipvk_text_tokenizer_encode(clipvk_text_tokenizer *t, const char *text, size_t len,
+                                           uint32_t context_length, int32_t *ids, uint32_t *n);
+
+/* CLIP's image preprocessing alone, from a preprocessor_config.json: no
+ * context, no weights. One thread at a time per preprocessor (it keeps the
+ * last call's per-file messages). A failed open still sets *out (unless out
+ * is NULL or memory ran out). */
+#define CLIPVK_DEFAULT_MAX_IMAGE_PIXELS (16384ull * 16384ull)
+typedef struct clipvk_image_preprocessor clipvk_image_preprocessor;
+typedef struct clipvk_image_preprocessor_options {
+    int crop_hf;          /* 1: floor the centre-crop offsets as Hugging Face does; 0: round half to even as
+                           * torchvision (OpenAI's reference) does */
+    int raw;              /* 1: the resized and cropped 0..255 values, not rescaled or normalised */
+    uint32_t threads;     /* decoding and resizing threads; 0: one per core */
+    uint64_t max_pixels;  /* refuse larger images (read from the header); 0: CLIPVK_DEFAULT_MAX_IMAGE_PIXELS */
+} clipvk_image_preprocessor_options;
+CLIPVK_API void clipvk_image_preprocessor_options_init(clipvk_image_preprocessor_options *o);
+CLIPVK_API clipvk_status clipvk_image_preprocessor_open(const char *config_json, const clipvk_image_preprocessor_options *o,
+                                             clipvk_image_preprocessor **out);
+CLIPVK_API void clipvk_image_preprocessor_close(clipvk_image_preprocessor *p);
+CLIPVK_API const char *clipvk_image_preprocessor_last_error(const clipvk_image_preprocessor *p);
+/* The output's height and width (every image gives [3, h, w] floats). */
+CLIPVK_API void clipvk_image_preprocessor_size(const clipvk_image_preprocessor *p, uint32_t *h, uint32_t *w);
+/* Decodes and preprocesses n files on several threads into out [n, 3, h, w].
+ * Every file is tried; a failed file's slot is zeroed, status[i] (n entries,
+ * may be NULL) says how each fared and clipvk_image_preprocessor_file_error
+ * gives its message. Returns the first failed file's status, else OK. */
+CLIPVK_API clipvk_status clipvk_image_preprocessor_files(clipvk_image_preprocessor *p, const char *const *paths, size_t n,
+                                              float *out, clipvk_status *status);
+/* The message of file i of the last clipvk_image_preprocessor_files ("" if it succeeded). */
+CLIPVK_API const char *clipvk_image_preprocessor_file_error(const clipvk_image_preprocessor *p, size_t i);
+/* One file, decode and preprocessing timed apart (each on the options' threads). */
+typedef struct clipvk_image_timing {
+    uint32_t width, height;   /* the decoded image's */
+    double decode_ms, preprocess_ms;
+} clipvk_image_timing;
+CLIPVK_API clipvk_status clipvk_image_preprocessor_file_timed(clipvk_image_preprocessor *p, const char *path, float *out,
+                                                   clipvk_image_timing *timing);
+
+/* ------------------------------------------------------------------------
+ * Files.
+ * ------------------------------------------------------------------------ */
+
+/* The folder clipvk keeps caches in ($XDG_CACHE_HOME/clipvk, else
+ * ~/.cache/clipvk), with `sub` (may be NULL) appended, made if missing,
+ * into out[size]. CLIPVK_ERROR_IO when it cannot be made or does not fit. */
+CLIPVK_API clipvk_status clipvk_cache_folder(const char *sub, char *out, size_t size);
+
+/* Writes a small random-weight CLIP folder (Hugging Face layout) into dir,
+ * made with its parents: for trying clipvk before downloading weights (its
+ * answers mean nothing). shapes: NULL or "demo" (tiny), or "vit-b-32"
+ * (openai/clip-vit-base-patch32's shapes, for benchmarks). On failure a
+ * one-line message goes to error[error_size] (may be NULL). */
+CLIPVK_API clipvk_status clipvk_write_demo_model(const char *dir, const char *shapes, char *error, size_t error_size);
+
+
+/* ------------------------------------------------------------------------
+ * Benchmarks (`clipvk bench`). They run on the calling thread; report
+ * functions are called on it, once per case, as each finishes.
+ * ------------------------------------------------------------------------ */
+
+/* One kernel case. */
+typedef struct clipvk_bench_result {
+    const char *kernel;     /* its family, e.g. "matmul" */
+    char shape[64];         /* e.g. "400x768->3072" (rows x in -> out) */
+    const char *precision;  /* "fp32", "fp16", "fp16x" (fp16 inputs on cooperative matrices) */
+    double flops;           /* per dispatch */
+    double ms;              /* median GPU time of one dispatch (timestamps; wall clock if none) */
+    double wall_ms;         /* median wall-clock time of a submission / reps */
+} clipvk_bench_result;
+
+typedef struct clipvk_bench_options {
+    const char *const *families;  /* names to run (see clipvk_bench_family), in table order; NULL: all */
+    uint32_t n_families;
+    uint32_t iters;               /* timed submissions per case; 0: 5 */
+    uint32_t reps;                /* dispatches per submission; 0: 4 */
+    const char *config;           /* "KEY=VALUE,..." overrides, e.g. the matmul tiling; NULL: defaults */
+    void (*report)(void *user, const clipvk_bench_result *r);
+    void *user;
+} clipvk_bench_options;
+
+/* The kernel families' names, i = 0, 1, ...; NULL past the last. */
+CLIPVK_API const char *clipvk_bench_family(uint32_t i);
+/* Times the kernels at CLIP's shapes on ctx's device: GPU timestamps per
+ * dispatch (a context created with clipvk_context_options.profile = 1 has
+ * them), wall clock as a check. A name that is no family is an error. */
+CLIPVK_API clipvk_status clipvk_bench_kernels(clipvk_context *ctx, const clipvk_bench_options *o);
+
+/* One tower at one batch size. */
+typedef struct clipvk_bench_tower_result {
+    const char *tower;   /* "image" or "text" */
+    uint32_t batch;      /* inputs per call */
+    uint32_t tokens;     /* per input: image patches + 1, or the text's tokens */
+    double ms;           /* median wall-clock ms of one call */
+} clipvk_bench_tower_result;
+
+/* Times the model's loaded towers end to end on synthetic inputs, batch
+ * inputs per call (1..1024), median of iters calls (1..64) after a warm-up:
+ * the image tower, then the text tower with full-context texts and with
+ * 8-token prompts. report gets each. */
+CLIPVK_API clipvk_status clipvk_bench_model(clipvk_model *m, uint32_t batch, uint32_t iters,
+                                 void (*report)(void *user, const clipvk_bench_tower_result *r), void *user);
+/* GPU time per kernel of the model's last call, as text (a context created
+ * with profile = 1); valid until the next call on m. "" when not profiled. */
+CLIPVK_API const char *clipvk_model_profile(clipvk_model *m);
+/* The most device memory the context's tensors held at once, in bytes. */
+CLIPVK_API uint64_t clipvk_context_peak_device_bytes(const clipvk_context *ctx);
 
 #ifdef __cplusplus
 }

@@ -169,10 +169,88 @@ static void test_classify_golden(void)
     clipvk_context_destroy(ctx);
 }
 
+/* The tools that need no context agree with the model's own calls. */
+static void test_host_tools(void)
+{
+    clipvk_device_list *l = NULL;
+    CHECK(!clipvk_device_list_create(&l) && clipvk_device_list_count(l) >= 1, "device list: %s",
+          clipvk_device_list_last_error(l));
+    const clipvk_device_info *d = clipvk_device_list_get(l, 0);
+    const char *text = clipvk_device_list_describe(l, 0, 0), *json = clipvk_device_list_describe(l, 0, 1);
+    CHECK(d && d->name[0] && d->type_name[0] && text && strstr(text, d->name) && json && json[0] == '{',
+          "device 0 described");
+    CHECK(!clipvk_device_list_get(l, 1000) && !clipvk_device_list_describe(l, 1000, 0), "past the end");
+    clipvk_device_list_destroy(l);
+
+    uint32_t n = 0;
+    const char *const *t = clipvk_templates("imagenet", &n);
+    CHECK(t && n == 80 && strstr(t[0], "{}"), "imagenet templates: %u", n);
+    t = clipvk_templates("default", &n);
+    CHECK(t && n == 1 && !strcmp(t[0], "a photo of a {}."), "default template");
+    CHECK(!clipvk_templates("nope", &n) && n == 0, "unknown template set");
+    size_t bad = 0;
+    const char *why = NULL;
+    CHECK(clipvk_utf8_valid("caf\xc3\xa9", 5, NULL, NULL) && !clipvk_utf8_valid("ab\xc3(", 4, &bad, &why) && bad == 2 && why,
+          "utf8_valid: offset %zu", bad);
+
+    clipvk_context *ctx = test_context(0, 0);
+    clipvk_model *m = NULL;
+    CHECK(!test_golden_load(ctx, CLIPVK_PRECISION_FP32, 0, &m), "load: %s", clipvk_context_last_error(ctx));
+    char vocab[1100], merges[1100], pre[1100];
+    snprintf(vocab, sizeof vocab, "%s/vocab.json", test_golden_model);
+    snprintf(merges, sizeof merges, "%s/merges.txt", test_golden_model);
+    snprintf(pre, sizeof pre, "%s/preprocessor_config.json", test_golden_model);
+    clipvk_text_tokenizer *tok = NULL;
+    CHECK(!clipvk_text_tokenizer_open(vocab, merges, &tok), "tokenizer: %s", clipvk_text_tokenizer_last_error(tok));
+    int32_t a[77], b[77];
+    uint32_t na = 0, nb = 0;
+    for (size_t i = 0; i < NT; i++) {
+        CHECK(!clipvk_tokenize(m, texts[i], a, &na) &&
+                  !clipvk_text_tokenizer_encode(tok, texts[i], strlen(texts[i]), 77, b, &nb) && na == nb &&
+                  !memcmp(a, b, sizeof a),
+              "text %zu: the tokenizer alone gives the model's ids", i);
+    }
+    CHECK(clipvk_text_tokenizer_encode(tok, "ab\xc3(", 4, 77, b, &nb) == CLIPVK_ERROR_INVALID_ARGUMENT &&
+              strstr(clipvk_text_tokenizer_last_error(tok), "UTF-8"),
+          "invalid UTF-8: %s", clipvk_text_tokenizer_last_error(tok));
+    clipvk_text_tokenizer_close(tok);
+    clipvk_text_tokenizer *missing = NULL;
+    CHECK(clipvk_text_tokenizer_open("/nonexistent/vocab.json", merges, &missing) &&
+              strstr(clipvk_text_tokenizer_last_error(missing), "/nonexistent/vocab.json"),
+          "missing vocab: %s", clipvk_text_tokenizer_last_error(missing));
+    clipvk_text_tokenizer_close(missing);
+
+    clipvk_image_preprocessor *p = NULL;
+    CHECK(!clipvk_image_preprocessor_open(pre, NULL, &p), "preprocessor: %s", clipvk_image_preprocessor_last_error(p));
+    uint32_t h = 0, w = 0, S = clipvk_model_image_size(m);
+    clipvk_image_preprocessor_size(p, &h, &w);
+    CHECK(h == S && w == S, "preprocessor size %ux%u", h, w);
+    float *x = malloc(2 * 3 * (size_t)S * S * sizeof *x), *y = malloc(3 * (size_t)S * S * sizeof *y);
+    const char *files[2] = {test_golden_image, "/nonexistent.png"};
+    clipvk_status st[2];
+    CHECK(clipvk_image_preprocessor_files(p, files, 2, x, st) != CLIPVK_OK && st[0] == CLIPVK_OK && st[1] != CLIPVK_OK &&
+              strstr(clipvk_image_preprocessor_file_error(p, 1), "/nonexistent.png") &&
+              !clipvk_image_preprocessor_file_error(p, 0)[0],
+          "a missing file fails alone, with its message");
+    CHECK(!clipvk_preprocess_file(m, test_golden_image, y) && !memcmp(x, y, 3 * (size_t)S * S * sizeof *y),
+          "the preprocessor alone gives the model's pixels");
+    clipvk_image_timing tm;
+    CHECK(!clipvk_image_preprocessor_file_timed(p, test_golden_image, x, &tm) && tm.width > 0 &&
+              !memcmp(x, y, 3 * (size_t)S * S * sizeof *y),
+          "timed preprocessing");
+    clipvk_image_preprocessor_close(p);
+    free(x), free(y);
+    clipvk_device_info info;
+    CHECK(!clipvk_context_device_info(ctx, &info) && !strcmp(info.name, clipvk_context_device_name(ctx)), "context device");
+    clipvk_model_free(m);
+    clipvk_context_destroy(ctx);
+}
+
 int main(void)
 {
     test_golden_require();
     test_bad_arguments();
+    test_host_tools();
     test_classify_golden();
     test_threads();
     return test_report();

@@ -1,13 +1,11 @@
 /*
- * The image row kernels with SSE2 against their plain C versions, bit for
- * bit (the C versions are the ones written to match libjpeg and Pillow;
- * tests/test_jpeg.py and test_preprocess.py check the whole pipeline
- * against PIL): fancy upsampling h2v2 / h2v1 and YCbCr->RGB on random rows
- * of many widths (every Cb, Cr pair included), and the resize passes on
- * random filters with real Pillow-like weights. Also: a resize gives the
- * same bytes on 1, 2, 3 and 8 threads. Needs no Vulkan device.
+ * The resize row kernels with SSE2 against their plain C versions, bit for
+ * bit (the C versions are the ones written to match Pillow;
+ * test_preprocess.py checks the whole pipeline against PIL), on random
+ * filters with real Pillow-like weights. Also: a resize gives the same
+ * bytes on 1, 2, 3 and 8 threads. Needs no Vulkan device. (JPEG decoding
+ * is libjpeg-turbo's, as in PIL: tests/test_jpeg.py.)
  */
-#include "image/jpeg_internal.h"
 #include "image/resize.h"
 
 #include <stdio.h>
@@ -38,64 +36,6 @@ static void fill(uint8_t *p, size_t n, int mode)
 {
     for (size_t i = 0; i < n; i++)
         p[i] = mode == 0 ? (uint8_t)rnd() : mode == 1 ? (uint8_t)(rnd() & 1 ? 255 : 0) : (uint8_t)(128 + (int)(rnd() % 9) - 4);
-}
-
-static void test_jpeg_kernels(void)
-{
-#ifdef JP_COLOR_SSE2
-    clipvk_image img;
-    clipvk_error e;
-    /* the colour tables are set up by the decoder's first call */
-    static const uint8_t tiny[] = {0xFF, 0xD8, 0xFF, 0xD9};
-    clipvk_jpeg_decode("tiny", tiny, sizeof tiny, 0, 1, &img, &e);
-    enum { W = 9000 };
-    uint8_t *a = malloc(W), *b = malloc(W), *c = malloc(W), *o1 = malloc(3 * W + 64), *o2 = malloc(3 * W + 64);
-    /* every (Cb, Cr) pair, with random Y */
-    for (int cb = 0; cb < 256; cb++) {
-        for (int i = 0; i < 256; i++) {
-            a[i] = (uint8_t)rnd();
-            b[i] = (uint8_t)cb;
-            c[i] = (uint8_t)i;
-        }
-        memset(o1, 0, 3 * 256);
-        memset(o2, 0, 3 * 256);
-        jp_ycc_rgb_c(a, b, c, 256, o1);
-        jp_ycc_rgb_sse2(a, b, c, 256, o2);
-        CHECK(!memcmp(o1, o2, 3 * 256), "YCbCr->RGB differs at Cb %d", cb);
-    }
-    int widths[] = {1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 18, 31, 33, 100, 1000, 4095, 4096, 4097, 4100, 8193, W};
-    for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
-        int w = widths[k];
-        for (int mode = 0; mode < 3; mode++) {
-            fill(a, (size_t)w, mode);
-            fill(b, (size_t)w, mode);
-            fill(c, (size_t)w, mode);
-            memset(o1, 0xAA, 3 * (size_t)w + 64);
-            memset(o2, 0xAA, 3 * (size_t)w + 64);
-            jp_ycc_rgb_c(a, b, c, w, o1);
-            jp_ycc_rgb_sse2(a, b, c, w, o2);
-            CHECK(!memcmp(o1, o2, 3 * (size_t)w + 64), "YCbCr->RGB differs (or writes past the row) at width %d", w);
-            if (w <= 2 || 2 * w > W) continue;
-            memset(o1, 0xAA, 2 * (size_t)w + 64);
-            memset(o2, 0xAA, 2 * (size_t)w + 64);
-            jp_h2v2_c(a, b, w, o1);
-            jp_h2v2_sse2(a, b, w, o2);
-            CHECK(!memcmp(o1, o2, 2 * (size_t)w + 64), "h2v2 upsampling differs at width %d", w);
-            memset(o1, 0xAA, 2 * (size_t)w + 64);
-            memset(o2, 0xAA, 2 * (size_t)w + 64);
-            jp_h2v1_c(a, w, o1);
-            jp_h2v1_sse2(a, w, o2);
-            CHECK(!memcmp(o1, o2, 2 * (size_t)w + 64), "h2v1 upsampling differs at width %d", w);
-        }
-    }
-    free(a);
-    free(b);
-    free(c);
-    free(o1);
-    free(o2);
-#else
-    printf("no SSE2 kernels in this build: nothing to compare\n");
-#endif
 }
 
 /* Pillow-like weights: n taps summing to about 2^22, some negative, and
@@ -217,7 +157,6 @@ static void test_resize_threads(void)
 
 int main(void)
 {
-    test_jpeg_kernels();
     test_resize_kernels();
     test_resize_threads();
     if (failures) {

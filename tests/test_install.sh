@@ -2,7 +2,8 @@
 # cmake --install, then build examples/classify.c against the installed
 # library three times — with pkg-config, with find_package(clipvk)'s
 # clipvk::clipvk and with its clipvk::clipvk_static — and run each on the
-# sample image with a generated model; check the versions agree.
+# sample image with a generated model (and examples/search.c with
+# pkg-config); check the versions agree.
 #   test_install.sh BUILD_DIR SOURCE_DIR WORKDIR
 set -eu
 build=$1 src=$(cd "$2" && pwd) work=$3
@@ -59,6 +60,13 @@ for exe in "$work/classify_pc" "$work/consumer/build/classify_cmake" "$work/cons
     echo "$out"
     [ "$(echo "$out" | grep -c '%')" = 3 ] || { echo "FAIL: $exe printed no probabilities"; exit 1; }
 done
+# examples/search.c too, with pkg-config: the index API is public
+${CC:-cc} ${CFLAGS:-} -o "$work/search_pc" "$src/examples/search.c" \
+    $(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs clipvk) ${LDFLAGS:-}
+out=$(LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" CLIPVK_VALIDATION=1 "$work/search_pc" "$work/model" \
+      "$work/photos.clipidx" "a cat" "$src/samples/chelsea.jpg")
+echo "$out"
+echo "$out" | grep -q '^1  .*chelsea.jpg$' || { echo "FAIL: search_pc found nothing"; exit 1; }
 # only the public API is exported
 extra=$(nm -D --defined-only "$libdir"/libclipvk.so | awk '{print $3}' | grep -v '^clipvk_' || true)
 [ -z "$extra" ] || { echo "FAIL: libclipvk.so exports non-API symbols: $extra"; exit 1; }

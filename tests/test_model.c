@@ -7,19 +7,23 @@
  */
 #include "harness.h"
 #include "model/net.h"
-#include "util/npy.h"
+#include "cli/npy.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static clipvk_npy load(const char *name)
+static cli_npy load(const char *name)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/golden/%s", test_data_dir(), name);
-    clipvk_npy a;
-    OK(clipvk_npy_read(path, 1u << 30, &a, &test_err));
+    cli_npy a;
+    cli_npy_error err = {0};
+    if (cli_npy_read(path, 1u << 30, &a, &err)) {
+        fprintf(stderr, "FAIL: %s\n", err.msg);
+        exit(1);
+    }
     return a;
 }
 
@@ -30,8 +34,8 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/golden/model", test_data_dir());
     if (stat(dir, &st) != 0) TEST_DATA_SKIP(dir);
     clipvk_runtime *rt = test_runtime();
-    clipvk_npy pixels = load("pixels.npy"), tokens = load("text_tokens.npy"), logits = load("logits_per_image_f64.npy");
-    CHECK(pixels.type == CLIPVK_NPY_F32 && tokens.type == CLIPVK_NPY_I32 && logits.type == CLIPVK_NPY_F64,
+    cli_npy pixels = load("pixels.npy"), tokens = load("text_tokens.npy"), logits = load("logits_per_image_f64.npy");
+    CHECK(pixels.type == CLI_NPY_F32 && tokens.type == CLI_NPY_I32 && logits.type == CLI_NPY_F64,
           "unexpected golden dtypes");
     uint32_t ni = (uint32_t)pixels.shape[0], nt = (uint32_t)tokens.shape[0], len = (uint32_t)tokens.shape[1];
     uint32_t nl = (uint32_t)logits.shape[1]; /* logits use the first nl texts */
@@ -76,6 +80,6 @@ int main(void)
 
     clipvk_net_destroy(m);
     free(img), free(txt), free(img2), free(txt2);
-    clipvk_npy_free(&pixels), clipvk_npy_free(&tokens), clipvk_npy_free(&logits);
+    cli_npy_free(&pixels), cli_npy_free(&tokens), cli_npy_free(&logits);
     return test_finish(rt);
 }

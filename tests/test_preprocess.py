@@ -97,9 +97,9 @@ def raw_to_u8(arr):  # --raw output (float 0..255, CHW) back to HWC uint8
 
 
 STEP = float((1 / 255 / STD).max()) + 1e-6
-# JPEG is decoded by clipvk's own decoder (src/image/jpeg.c), exact to
-# libjpeg-turbo's output in PIL (tests/test_jpeg.py checks the decode alone),
-# so JPEGs are held to the same zero tolerance as every other format.
+# JPEG is decoded with libjpeg-turbo set up as PIL sets it up (src/image/jpeg.c),
+# exact to PIL's output (tests/test_jpeg.py checks the decode alone), so JPEGs
+# are held to the same zero tolerance as every other format.
 report = []
 
 

@@ -1,10 +1,13 @@
 /*
- * JPEG decode time: stb_image (what clipvk used before) vs clipvk's own
- * decoder (src/image/jpeg.c), alternating, best of N runs of each.
+ * JPEG decode time: stb_image vs clipvk's JPEG decode (src/image/jpeg.c:
+ * libjpeg-turbo, as PIL decodes), alternating, best of N runs of each.
+ * stb is the common yardstick when binaries of two clipvk versions are
+ * compared on one machine.
  *
  *   build/bench_jpeg FILE.jpg [runs] [threads]   (built with the project)
  *
- * threads: clipvk's threads for the one image (default 1, as stb has one).
+ * threads: the budget passed to clipvk_jpeg_decode (default 1; libjpeg-turbo
+ * uses one whatever it is, clipvk's earlier own decoder used up to it).
  *
  * (stb configured as in src/image/stb.h, JPEG only.)
  */
@@ -19,8 +22,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include "image/jpeg.h"
-
-void clipvk_image_free(clipvk_image *img) { free(img->owned); } /* decode.c's, without its dependencies */
 
 static double now_ms(void)
 {

@@ -21,6 +21,7 @@ struct clipvk_model {
     uint64_t max_pixels;               /* image files larger than this are refused (0: the default) */
     char *dir;                         /* the folder it came from */
     char fingerprint[17];              /* "" until computed */
+    char *profile;                     /* clipvk_model_profile's text, malloc'ed */
 };
 
 /* CLIPVK_ERROR_DEVICE_LOST (recorded in the last error) once the context's
@@ -34,5 +35,10 @@ clipvk_status clipvk_api_fail(clipvk_context *ctx, clipvk_status s, const char *
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* clipvk_embed_files, with each failed file's own message in file_errors[i]
+ * (n entries, may be NULL) where status[i] is not CLIPVK_OK. */
+clipvk_status clipvk_api_embed_files(clipvk_model *m, const char *const *paths, uint32_t n, int normalize, float *out,
+                                     clipvk_status *status, clipvk_error *file_errors);
 
 #endif

@@ -1,5 +1,6 @@
 /* clipvk_context: a device and what runs on it, plus the last error. */
 #include "api/api_internal.h"
+#include "clipvk_vulkan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +31,10 @@ void clipvk_context_options_init(clipvk_context_options *o)
     o->validation = -1;
 }
 
-clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out)
+/* Both ways to a context: a device clipvk creates or the application's
+ * (want_external). */
+static clipvk_status context_create(const clipvk_context_options *o, const clipvk_vulkan_device *external,
+                                    int want_external, clipvk_context **out)
 {
     if (!out) return CLIPVK_ERROR_INVALID_ARGUMENT;
     *out = NULL;
@@ -40,17 +44,31 @@ clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_cont
     clipvk_context_options defaults;
     clipvk_context_options_init(&defaults);
     if (!o) o = &defaults;
+    if (want_external && !external)
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_context_create_vulkan: no device given");
     clipvk_runtime_options ro = {
         .device = {.select = o->device,
                    .validation = o->validation,
                    .memory_budget = o->device_memory_budget,
-                   .fence_timeout_ns = (uint64_t)o->fence_timeout_ms * 1000000u},
+                   .fence_timeout_ns = (uint64_t)o->fence_timeout_ms * 1000000u,
+                   .external = external},
         .cache_dir = o->cache_dir,
         .profile = o->profile,
     };
     if (o->cache_dir && !(ctx->cache_dir = strdup(o->cache_dir)))
         return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     return clipvk_runtime_create(&ro, &ctx->rt, &ctx->err);
+}
+
+clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out)
+{
+    return context_create(o, NULL, 0, out);
+}
+
+clipvk_status clipvk_context_create_vulkan(const clipvk_context_options *o, const clipvk_vulkan_device *device,
+                                           clipvk_context **out)
+{
+    return context_create(o, device, 1, out);
 }
 
 void clipvk_context_destroy(clipvk_context *ctx)

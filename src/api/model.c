@@ -110,6 +110,7 @@ void clipvk_model_free(clipvk_model *m)
     clipvk_tokenizer_destroy(m->tok);
     clipvk_net_destroy(m->net);
     free(m->dir);
+    free(m->profile);
     free(m);
 }
 
@@ -262,6 +263,12 @@ static void *decode_thread(void *arg)
 clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint32_t n, int normalize, float *out,
                                  clipvk_status *status)
 {
+    return clipvk_api_embed_files(m, paths, n, normalize, out, status, NULL);
+}
+
+clipvk_status clipvk_api_embed_files(clipvk_model *m, const char *const *paths, uint32_t n, int normalize, float *out,
+                                     clipvk_status *status, clipvk_error *file_errors)
+{
     CHECK_MODEL(m);
     CHECK_LIVE(m);
     CHECK_ARG(m, (paths && out) || n == 0, "clipvk_embed_files: NULL paths or out");
@@ -289,6 +296,8 @@ clipvk_status clipvk_embed_files(clipvk_model *m, const char *const *paths, uint
                                st + next, errs + (cur ^ 1) * FILE_CHUNK};
             threaded = pthread_create(&th, NULL, decode_thread, &job) == 0;
         }
+        for (uint32_t i = 0; file_errors && i < k; i++)
+            if (st[done + i]) file_errors[done + i] = errs[cur * FILE_CHUNK + i];
         for (uint32_t i = 0; i < k; i++)
             if (st[done + i] && !first_bad) {
                 first_bad = st[done + i];
@@ -335,4 +344,9 @@ clipvk_status clipvk_embed_texts(clipvk_model *m, const char *const *texts, uint
     if (!s) s = clipvk_net_encode_texts(m->net, ids, n, L, normalize, out, &m->ctx->err);
     free(ids);
     return s;
+}
+
+clipvk_context *clipvk_model_context(const clipvk_model *m)
+{
+    return m ? m->ctx : NULL;
 }

@@ -4,13 +4,9 @@
  * batches on other threads while the device embeds the previous batch;
  * results stream out one line per image.
  */
-#include "api/templates.h"
 #include "cli/cli.h"
 #include "cli/inputs.h"
 #include "cli/label_cache.h"
-#include "text/utf8.h"
-#include "util/file.h"
-#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,17 +48,6 @@ static int list_split(list *l, char *text, char sep)
     return CLI_OK;
 }
 
-/* Whether s[0..n) is valid UTF-8; if not, *bad and *why say where and why.
- * -1 when out of memory. */
-static int valid_utf8(const char *s, size_t n, size_t *bad, const char **why)
-{
-    uint32_t *cp = malloc((n ? n : 1) * sizeof *cp);
-    if (!cp) return -1;
-    int ok = clipvk_utf8_decode((const unsigned char *)s, n, cp, bad, why) != (size_t)-1;
-    free(cp);
-    return ok;
-}
-
 /* s for a message: printable ASCII as is, other bytes as \xNN, at most ~60 bytes. */
 static const char *escaped(const char *s, char *buf, size_t cap)
 {
@@ -89,9 +74,7 @@ static int check_text_file(const char *path, const char *text, size_t size)
         if (i == size || text[i] == '\n') {
             size_t bad;
             const char *why;
-            int v = valid_utf8(text + start, i - start, &bad, &why);
-            if (v < 0) return cli_error(CLI_FAIL, "out of host memory");
-            if (!v)
+            if (!clipvk_utf8_valid(text + start, i - start, &bad, &why))
                 return cli_error(CLI_FAIL, "%s: line %zu: invalid UTF-8 at byte %zu of the line (%s)", path, line,
                                  bad, why);
             line++;
@@ -105,8 +88,7 @@ static int list_from_file(list *l, const char *path, const char *what)
 {
     char *text;
     size_t size;
-    clipvk_error err = {0};
-    if (clipvk_read_file(path, 256u << 20, &text, &size, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+    if (cli_read_file(path, 256u << 20, &text, &size)) return CLI_FAIL;
     if (check_text_file(path, text, size)) {
         free(text);
         return CLI_FAIL;
@@ -127,13 +109,14 @@ static void usage(FILE *f)
             "  --labels L1,L2,...    the labels, comma-separated\n"
             "  --labels-file F       one label per line\n"
             "  --template T          one prompt template, '{}' standing for the label\n"
-            "                        (default \"" CLIPVK_DEFAULT_TEMPLATE "\")\n"
+            "                        (default \"%s\")\n"
             "  --templates F         templates, one per line; 'imagenet': the CLIP authors' 80 ImageNet templates\n"
             "  --top K               labels shown per image (default 5)\n"
             "  --json                JSON Lines: {\"path\", \"top\": [{\"label\", \"probability\", \"logit\"}]}\n"
             "  --no-cache            do not read or write the label-embedding cache\n"
             "  --verbose             say how many labels came from the cache\n"
-            "Images that cannot be decoded are reported on stderr and skipped; the exit code is then 1.\n");
+            "Images that cannot be decoded are reported on stderr and skipped; the exit code is then 1.\n",
+            clipvk_templates("default", NULL)[0]);
     cli_model_usage(f, NULL);
 }
 
@@ -207,11 +190,11 @@ static void print_result(const classify_opts *o, const char *path, const list *l
             }
     if (o->json) {
         fputs("{\"path\": ", stdout);
-        clipvk_json_write_string(stdout, path);
+        cli_json_write_string(stdout, path);
         fputs(", \"top\": [", stdout);
         for (uint32_t i = 0; i < k; i++) {
             fputs(i ? ", {\"label\": " : "{\"label\": ", stdout);
-            clipvk_json_write_string(stdout, labels->v[order[i]]);
+            cli_json_write_string(stdout, labels->v[order[i]]);
             printf(", \"probability\": %.6g, \"logit\": %.6g}", p[order[i]], logit[order[i]]);
         }
         fputs("]}\n", stdout);
@@ -254,11 +237,9 @@ int cli_classify(int argc, char **argv)
             size_t bad;
             const char *why;
             char buf[128];
-            int v = valid_utf8(labels.v[i], strlen(labels.v[i]), &bad, &why);
-            if (v <= 0)
-                code = v < 0 ? cli_error(CLI_FAIL, "out of host memory")
-                             : cli_error(CLI_FAIL, "--labels: label %u (\"%s\"): invalid UTF-8 at byte %zu (%s)", i + 1,
-                                         escaped(labels.v[i], buf, sizeof buf), bad, why);
+            if (!clipvk_utf8_valid(labels.v[i], strlen(labels.v[i]), &bad, &why))
+                code = cli_error(CLI_FAIL, "--labels: label %u (\"%s\"): invalid UTF-8 at byte %zu (%s)", i + 1,
+                                 escaped(labels.v[i], buf, sizeof buf), bad, why);
         }
     } else {
         code = list_from_file(&labels, o.labels_file, "labels");
@@ -266,16 +247,14 @@ int cli_classify(int argc, char **argv)
     const char *const *tmpl = (const char *const *)&o.tmpl;
     uint32_t ntmpl = o.tmpl ? 1 : 0;
     if (!code && o.templates && !strcmp(o.templates, "imagenet")) {
-        tmpl = clipvk_imagenet_templates;
-        ntmpl = CLIPVK_IMAGENET_TEMPLATES;
+        tmpl = clipvk_templates("imagenet", &ntmpl);
     } else if (!code && o.templates) {
         if (!(code = list_from_file(&templates, o.templates, "templates"))) {
             tmpl = (const char *const *)templates.v;
             ntmpl = templates.n;
         }
     }
-    static const char *const default_template[1] = {CLIPVK_DEFAULT_TEMPLATE};
-    if (!ntmpl) tmpl = default_template, ntmpl = 1;
+    if (!ntmpl) tmpl = clipvk_templates("default", &ntmpl);
     if (code || (code = cli_paths_collect(&paths, o.args, o.nargs, NULL)) ||
         (code = cli_open_model(&o.model, CLIPVK_TOWERS_BOTH, &ctx, &m)))
         goto done;

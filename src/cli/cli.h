@@ -46,6 +46,10 @@ int cli_open_context(const cli_model_opts *o, clipvk_context **ctx);
  * else a small random-weight model written to the cache (with a warning
  * that its answers mean nothing). Prints the error and returns its code. */
 int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, clipvk_model **m);
+/* Loads the model (folder found as cli_open_model does) into an existing context. */
+int cli_load_model(const cli_model_opts *o, int towers, clipvk_context *ctx, clipvk_model **m);
+/* Writes s as a JSON string literal, quotes included. */
+void cli_json_write_string(FILE *f, const char *s);
 /* `clipvk bench --model`: the towers end to end at each batch size of a comma list. */
 int cli_bench_model(const cli_model_opts *o, const char *batches, uint32_t iters, int json);
 /* Frees both (either may be NULL); a success becomes a failure if Vulkan

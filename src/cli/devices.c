@@ -1,6 +1,5 @@
 /* clipvk devices [--json]: every Vulkan device, its limits and features. */
 #include "cli/cli.h"
-#include "core/device.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +20,21 @@ int cli_devices(int argc, char **argv)
             return cli_error(CLI_USAGE, "devices: unknown option '%s'", argv[i]);
         }
     }
-    clipvk_device_caps *caps;
-    uint32_t n;
-    clipvk_error err = {0};
-    if (clipvk_devices_query(&caps, &n, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
-    if (json) printf("[");
-    for (uint32_t i = 0; i < n; i++) {
-        if (json && i) printf(",\n ");
-        clipvk_device_caps_print(stdout, &caps[i], json);
+    clipvk_device_list *l;
+    if (clipvk_device_list_create(&l)) {
+        int code = cli_error(CLI_FAIL, "%s", l ? clipvk_device_list_last_error(l) : "out of host memory");
+        clipvk_device_list_destroy(l);
+        return code;
     }
-    if (json) printf("]\n");
-    free(caps);
-    return CLI_OK;
+    int code = CLI_OK;
+    uint32_t n = clipvk_device_list_count(l);
+    if (json) printf("[");
+    for (uint32_t i = 0; i < n && !code; i++) {
+        const char *text = clipvk_device_list_describe(l, i, json);
+        if (!text) code = cli_error(CLI_FAIL, "out of host memory");
+        else printf("%s%s", json && i ? ",\n " : "", text);
+    }
+    if (json && !code) printf("]\n");
+    clipvk_device_list_destroy(l);
+    return code;
 }

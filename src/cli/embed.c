@@ -5,7 +5,7 @@
  */
 #include "cli/cli.h"
 #include "cli/inputs.h"
-#include "util/npy.h"
+#include "cli/npy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,19 +73,19 @@ static int parse(int argc, char **argv, int image, embed_opts *o)
 
 /* The .npy input, checked against the model: pixels [N, 3, S, S] f32 or
  * tokens [N, L] int32/int64 (narrowed to int32). */
-static int read_npy(const embed_opts *o, clipvk_model *m, int image, clipvk_npy *in)
+static int read_npy(const embed_opts *o, clipvk_model *m, int image, cli_npy *in)
 {
-    clipvk_error err = {0};
-    if (clipvk_npy_read(o->npy, 1ull << 34, in, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+    cli_npy_error err = {0};
+    if (cli_npy_read(o->npy, 1ull << 34, in, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
     uint32_t S = clipvk_model_image_size(m), L = clipvk_model_context_length(m);
-    if (image && (in->type != CLIPVK_NPY_F32 || in->ndim != 4 || in->shape[1] != 3 || in->shape[2] != S ||
+    if (image && (in->type != CLI_NPY_F32 || in->ndim != 4 || in->shape[1] != 3 || in->shape[2] != S ||
                   in->shape[3] != S))
         return cli_error(CLI_FAIL, "%s: pixels must be float32 [N, 3, %u, %u]", o->npy, S, S);
     if (!image) {
-        if ((in->type != CLIPVK_NPY_I32 && in->type != CLIPVK_NPY_I64) || in->ndim != 2 || in->shape[1] == 0 ||
+        if ((in->type != CLI_NPY_I32 && in->type != CLI_NPY_I64) || in->ndim != 2 || in->shape[1] == 0 ||
             in->shape[1] > L)
             return cli_error(CLI_FAIL, "%s: tokens must be int32 or int64 [N, L] with 1 <= L <= %u", o->npy, L);
-        if (in->type == CLIPVK_NPY_I64) { /* narrow in place; ids out of the vocabulary are caught by the model */
+        if (in->type == CLI_NPY_I64) { /* narrow in place; ids out of the vocabulary are caught by the model */
             const int64_t *w = in->data;
             int32_t *n = in->data;
             for (uint64_t i = 0; i < in->count; i++) {
@@ -110,7 +110,7 @@ static int embed(int argc, char **argv, int image)
     }
     clipvk_context *ctx = NULL;
     clipvk_model *m = NULL;
-    clipvk_npy in = {0};
+    cli_npy in = {0};
     cli_paths paths = {0};
     float *out = NULL;
     if ((code = cli_open_model(&o.model, image ? CLIPVK_TOWERS_IMAGE : CLIPVK_TOWERS_TEXT, &ctx, &m))) goto done;
@@ -138,12 +138,12 @@ static int embed(int argc, char **argv, int image)
         goto done;
     }
     uint64_t shape[2] = {n, dim};
-    clipvk_error err = {0};
-    if (clipvk_npy_write_f32(o.out, out, shape, 2, &err)) code = cli_error(CLI_FAIL, "%s", err.msg);
+    cli_npy_error err = {0};
+    if (cli_npy_write_f32(o.out, out, shape, 2, &err)) code = cli_error(CLI_FAIL, "%s", err.msg);
 done:
     free(out);
     free(o.args);
-    clipvk_npy_free(&in);
+    cli_npy_free(&in);
     cli_paths_free(&paths);
     return cli_close_model(ctx, m, code);
 }

@@ -102,3 +102,29 @@ void cli_paths_free(cli_paths *p)
     free(p->v);
     memset(p, 0, sizeof *p);
 }
+
+int cli_read_file(const char *path, size_t max, char **data, size_t *size)
+{
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    *data = NULL;
+    if (!f) return cli_error(CLI_FAIL, "%s: cannot open: %s", path, strerror(errno));
+    int code = CLI_OK;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+        code = cli_error(CLI_FAIL, "%s: not a regular file", path);
+    else if ((unsigned long long)st.st_size > max)
+        code = cli_error(CLI_FAIL, "%s: %lld bytes is larger than the %zu allowed", path, (long long)st.st_size, max);
+    else if (!(*data = malloc((size_t)st.st_size + 1)))
+        code = cli_error(CLI_FAIL, "%s: out of host memory", path);
+    else if (fread(*data, 1, (size_t)st.st_size, f) != (size_t)st.st_size || ferror(f))
+        code = cli_error(CLI_FAIL, "%s: read failed", path);
+    fclose(f);
+    if (code) {
+        free(*data);
+        *data = NULL;
+        return code;
+    }
+    (*data)[st.st_size] = '\0';
+    *size = (size_t)st.st_size;
+    return CLI_OK;
+}

@@ -20,6 +20,10 @@ int cli_paths_collect(cli_paths *p, char **args, int nargs, int *failed);
 int cli_paths_add(cli_paths *p, const char *path);
 void cli_paths_free(cli_paths *p);
 
+/* Reads a whole file (at most max bytes) into a malloc'ed buffer with a NUL
+ * after it; CLI_OK, or an error (printed) naming the file. */
+int cli_read_file(const char *path, size_t max, char **data, size_t *size);
+
 /* Whether a file name has an image extension clipvk decodes. */
 int cli_is_image_name(const char *name);
 

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "clipvk.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,4 +62,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     return cli_error(CLI_USAGE, "unknown command '%s' (see `clipvk --help`)", argv[1]);
+}
+
+void cli_json_write_string(FILE *f, const char *s)
+{
+    cJSON *str = cJSON_CreateString(s);
+    char *text = str ? cJSON_PrintUnformatted(str) : NULL;
+    fputs(text ? text : "null", f);
+    cJSON_free(text);
+    cJSON_Delete(str);
 }

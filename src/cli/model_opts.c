@@ -1,7 +1,5 @@
 /* The model options shared by the commands, and finding the model folder. */
 #include "cli/cli.h"
-#include "model/demo_model.h"
-#include "util/file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -130,10 +128,10 @@ static int resolve(const char *given, char *out, size_t n)
     else if (env && *env) snprintf(out, n, "%s", env);
     else if (!find_local(out, n)) {
         char dir[4096];
-        if (clipvk_cache_dir(NULL, "demo-model", dir, sizeof dir) != 0)
+        if (clipvk_cache_folder("demo-model", dir, sizeof dir) != CLIPVK_OK)
             snprintf(dir, sizeof dir, "/tmp/clipvk-demo-model-%ld", (long)getuid());
-        clipvk_error err = {0};
-        if (!has_config(dir) && clipvk_demo_model_write(dir, NULL, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+        char msg[512];
+        if (!has_config(dir) && clipvk_write_demo_model(dir, NULL, msg, sizeof msg)) return cli_error(CLI_FAIL, "%s", msg);
         fprintf(stderr, "clipvk: warning: no model given and none in ./models: using a random-weight demo model;\n"
                         "clipvk: warning: its answers mean nothing until real weights are present (see models/README.md)\n");
         snprintf(out, n, "%s", dir);
@@ -160,8 +158,18 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     *m = NULL;
     char dir[4096];
     int code = resolve(o->model, dir, sizeof dir);
+    if (code || (code = cli_open_context(o, ctx))) return code;
+    cli_model_opts found = *o;
+    found.model = dir;
+    return cli_load_model(&found, towers, *ctx, m);
+}
+
+int cli_load_model(const cli_model_opts *o, int towers, clipvk_context *ctx, clipvk_model **m)
+{
+    *m = NULL;
+    char dir[4096];
+    int code = resolve(o->model, dir, sizeof dir);
     if (code) return code;
-    if ((code = cli_open_context(o, ctx))) return code;
     clipvk_model_options mo;
     clipvk_model_options_init(&mo);
     mo.towers = o->towers ? o->towers : towers;
@@ -169,7 +177,7 @@ int cli_open_model(const cli_model_opts *o, int towers, clipvk_context **ctx, cl
     mo.max_image_pixels = o->max_pixels;
     if (o->precision) mo.precision = !strcmp(o->precision, "fp16") ? CLIPVK_PRECISION_FP16 : CLIPVK_PRECISION_FP32;
     mo.tensor_cores = o->tensor_cores;
-    if (clipvk_model_load(*ctx, dir, &mo, m)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(*ctx));
+    if (clipvk_model_load(ctx, dir, &mo, m)) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(ctx));
     return CLI_OK;
 }
 

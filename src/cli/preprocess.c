@@ -1,10 +1,8 @@
 /* clipvk preprocess: images -> the float32 [N, 3, S, S] pixels the image tower takes. */
 #include "cli/cli.h"
-#include "image/preprocess.h"
-#include "util/npy.h"
+#include "cli/npy.h"
 
 #include <errno.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +27,7 @@ static void usage(FILE *f)
             "  --raw               write the resized and cropped 0..255 values, not rescaled or normalised\n"
             "  --time              the images one after another (each on --threads threads, default one\n"
             "                      per core); print each image's decode and preprocess times to stderr\n",
-            (unsigned long long)CLIPVK_IMAGE_DEFAULT_MAX_PIXELS);
+            (unsigned long long)CLIPVK_DEFAULT_MAX_IMAGE_PIXELS);
 }
 
 static int parse_u64(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *v)
@@ -42,33 +40,19 @@ static int parse_u64(const char *s, unsigned long long lo, unsigned long long hi
     return 1;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* --time: the images one after another (a large one split over `threads`
- * threads, 0: one per core), decode and preprocess (resize + crop +
- * normalise) timed separately. */
-static int run_timed(char **paths, size_t n, uint64_t max_pixels, const clipvk_preprocess_config *cfg,
-                     unsigned threads, float *pixels)
+/* --time: the images one after another (a large one split over the
+ * preprocessor's threads), decode and preprocess (resize + crop + normalise)
+ * timed separately. */
+static int run_timed(clipvk_image_preprocessor *p, char **paths, size_t n, float *pixels)
 {
     uint32_t oh, ow;
-    clipvk_preprocess_output_size(cfg, &oh, &ow);
+    clipvk_image_preprocessor_size(p, &oh, &ow);
     for (size_t i = 0; i < n; i++) {
-        clipvk_error err = {0};
-        clipvk_image img;
-        double t0 = now_ms();
-        if (clipvk_image_load(paths[i], max_pixels, threads, &img, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
-        double t1 = now_ms();
-        clipvk_status s = clipvk_preprocess(&img, cfg, threads, pixels + i * 3 * oh * ow, &err);
-        double t2 = now_ms();
-        if (!s) fprintf(stderr, "%s: %ux%u decode %.2f ms, preprocess %.2f ms\n", paths[i], img.width, img.height,
-                        t1 - t0, t2 - t1);
-        clipvk_image_free(&img);
-        if (s) return cli_error(CLI_FAIL, "%s: %s", paths[i], err.msg);
+        clipvk_image_timing t;
+        if (clipvk_image_preprocessor_file_timed(p, paths[i], pixels + i * 3 * oh * ow, &t))
+            return cli_error(CLI_FAIL, "%s", clipvk_image_preprocessor_last_error(p));
+        fprintf(stderr, "%s: %ux%u decode %.2f ms, preprocess %.2f ms\n", paths[i], t.width, t.height, t.decode_ms,
+                t.preprocess_ms);
     }
     return CLI_OK;
 }
@@ -76,7 +60,7 @@ static int run_timed(char **paths, size_t n, uint64_t max_pixels, const clipvk_p
 int cli_preprocess(int argc, char **argv)
 {
     const char *model = NULL, *config = NULL, *out = NULL, *crop = "reference";
-    unsigned long long threads = 0, max_pixels = CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
+    unsigned long long threads = 0, max_pixels = CLIPVK_DEFAULT_MAX_IMAGE_PIXELS;
     int raw = 0, timed = 0, first = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -128,39 +112,45 @@ int cli_preprocess(int argc, char **argv)
             return cli_error(CLI_USAGE, "preprocess: --model path too long");
         config = path;
     }
-    clipvk_error err = {0};
-    clipvk_preprocess_config cfg;
-    if (clipvk_preprocess_config_load(config, &cfg, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
-    cfg.crop = !strcmp(crop, "hf") ? CLIPVK_CROP_HF : CLIPVK_CROP_REFERENCE;
-    if (raw) cfg.do_rescale = cfg.do_normalize = 0;
+    clipvk_image_preprocessor_options po;
+    clipvk_image_preprocessor_options_init(&po);
+    po.crop_hf = !strcmp(crop, "hf");
+    po.raw = raw;
+    po.threads = (uint32_t)threads;
+    po.max_pixels = max_pixels;
+    clipvk_image_preprocessor *p;
+    if (clipvk_image_preprocessor_open(config, &po, &p)) {
+        int code = cli_error(CLI_FAIL, "%s", p ? clipvk_image_preprocessor_last_error(p) : "out of host memory");
+        clipvk_image_preprocessor_close(p);
+        return code;
+    }
 
     size_t n = (size_t)(argc - first);
     uint32_t oh, ow;
-    clipvk_preprocess_output_size(&cfg, &oh, &ow);
+    clipvk_image_preprocessor_size(p, &oh, &ow);
     float *pixels = malloc(n * 3 * oh * ow * sizeof *pixels);
     clipvk_status *status = calloc(n, sizeof *status);
-    clipvk_error *errs = calloc(n, sizeof *errs);
     int rc = CLI_OK;
-    if (!pixels || !status || !errs) {
+    if (!pixels || !status) {
         rc = cli_error(CLI_FAIL, "preprocess: out of host memory for %zu images", n);
         goto done;
     }
     if (timed) {
-        rc = run_timed(argv + first, n, max_pixels, &cfg, (unsigned)threads, pixels);
+        rc = run_timed(p, argv + first, n, pixels);
         if (rc) goto done;
-    } else if (clipvk_preprocess_files((const char *const *)argv + first, n, max_pixels, &cfg, (unsigned)threads, pixels,
-                                status, errs)) {
+    } else if (clipvk_image_preprocessor_files(p, (const char *const *)argv + first, n, pixels, status)) {
         /* Every bad file gets its line; nothing is written. */
         for (size_t i = 0; i < n; i++)
-            if (status[i]) cli_error(CLI_FAIL, "%s", errs[i].msg);
+            if (status[i]) cli_error(CLI_FAIL, "%s", clipvk_image_preprocessor_file_error(p, i));
         rc = CLI_FAIL;
         goto done;
     }
     uint64_t shape[4] = {n, 3, oh, ow};
-    if (clipvk_npy_write_f32(out, pixels, shape, 4, &err)) rc = cli_error(CLI_FAIL, "%s", err.msg);
+    cli_npy_error err = {0};
+    if (cli_npy_write_f32(out, pixels, shape, 4, &err)) rc = cli_error(CLI_FAIL, "%s", err.msg);
 done:
     free(pixels);
     free(status);
-    free(errs);
+    clipvk_image_preprocessor_close(p);
     return rc;
 }

@@ -1,13 +1,9 @@
 /*
  * clipvk search: ranks the images of an index (`clipvk index`) by cosine
  * similarity to texts or images, the dot products computed on the device
- * (similarity.comp via clipvk_search_topk). --bench measures that scan.
+ * (clipvk_index_search). --bench measures that scan.
  */
-#include "api/api_internal.h"
 #include "cli/cli.h"
-#include "model/fingerprint.h"
-#include "util/json.h"
-#include "search/index.h"
 
 #include <limits.h>
 #include <math.h>
@@ -158,14 +154,13 @@ static int bench(const search_opts *o)
     } else {
         random_unit_rows(e, n, dim);
         random_unit_rows(q, nq, dim);
-        clipvk_error err = {0};
         enum { RUNS = 5 };
         double t[RUNS + 1];
         /* The first run creates the pipeline; it is timed apart. */
         for (int r = 0; r <= RUNS && !code; r++) {
             double t0 = now_s();
-            if (clipvk_search_topk(ctx->rt, e, n, dim, q, nq, k, 0, idx, sc, found, &err))
-                code = cli_error(CLI_FAIL, "%s", err.msg);
+            if (clipvk_search_embeddings(ctx, e, n, dim, q, nq, k, idx, sc, found))
+                code = cli_error(CLI_FAIL, "%s", clipvk_context_last_error(ctx));
             t[r] = now_s() - t0;
         }
         if (!code) {
@@ -191,7 +186,7 @@ static int embed_queries(clipvk_model *m, const search_opts *o, float *q)
         const char *v = o->q[i].value;
         clipvk_status s = o->q[i].image ? clipvk_embed_files(m, &v, 1, 1, q + (size_t)i * dim, NULL)
                                         : clipvk_embed_texts(m, &v, 1, 1, q + (size_t)i * dim);
-        if (s) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(m->ctx));
+        if (s) return cli_error(CLI_FAIL, "%s", clipvk_context_last_error(clipvk_model_context(m)));
     }
     return CLI_OK;
 }
@@ -203,66 +198,50 @@ int cli_search(int argc, char **argv)
     if (r) return r < 0 ? CLI_OK : r;
     if (o.bench) return bench(&o);
 
-    clipvk_error err = {0};
-    clipvk_index ix;
-    if (clipvk_index_read(o.index, &ix, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
-    const char *model = o.model.model ? o.model.model : ix.model_dir;
-    if (!model[0]) {
-        clipvk_index_free(&ix);
-        return cli_error(CLI_USAGE, "search: %s does not record its model folder: pass --model DIR", o.index);
-    }
-    uint64_t id;
-    char model_abs[PATH_MAX];
-    if (!realpath(model, model_abs) || clipvk_model_fingerprint_files(model_abs, NULL, &id, &err)) {
-        int code = cli_error(CLI_FAIL, "%s%s", err.msg[0] ? "" : model, err.msg[0] ? err.msg : ": no such folder");
-        clipvk_index_free(&ix);
-        return code;
-    }
-    if (id != ix.model_id) {
-        int code = cli_error(CLI_FAIL, "%s was made with another model (%s, id %016llx) than %s (id %016llx)", o.index,
-                             ix.model_dir[0] ? ix.model_dir : "folder unknown", (unsigned long long)ix.model_id,
-                             model_abs, (unsigned long long)id);
-        clipvk_index_free(&ix);
-        return code;
+    clipvk_context *ctx = NULL;
+    clipvk_model *m = NULL;
+    clipvk_index *ix = NULL;
+    float *q = NULL;
+    clipvk_search_hit *hits = NULL;
+    uint32_t *found = NULL;
+    int code = cli_open_context(&o.model, &ctx);
+#define FAIL(...) do { code = cli_error(CLI_FAIL, __VA_ARGS__); goto done; } while (0)
+    if (code) goto done;
+    if (clipvk_index_open(ctx, o.index, &ix)) FAIL("%s", clipvk_context_last_error(ctx));
+    cli_model_opts mo = o.model;
+    if (!mo.model) mo.model = clipvk_index_model_dir(ix);
+    if (!mo.model[0]) {
+        code = cli_error(CLI_USAGE, "search: %s does not record its model folder: pass --model DIR", o.index);
+        goto done;
     }
     int towers = 0;
     for (uint32_t i = 0; i < o.nq; i++) towers |= o.q[i].image ? CLIPVK_TOWERS_IMAGE : CLIPVK_TOWERS_TEXT;
-    clipvk_context *ctx;
-    clipvk_model *m;
-    cli_model_opts mo = o.model;
-    mo.model = model_abs;
-    int code = cli_open_model(&mo, towers, &ctx, &m);
-    if (code) {
-        clipvk_index_free(&ix);
-        return cli_close_model(ctx, m, code);
-    }
-    uint32_t dim = ix.dim, k = o.top, nq = o.nq;
-    float *q = malloc((size_t)nq * dim * sizeof *q), *sc = malloc((size_t)nq * k * sizeof *sc);
-    uint64_t *idx = malloc((size_t)nq * k * sizeof *idx);
-    uint32_t *found = malloc(nq * sizeof *found);
-    if (!q || !sc || !idx || !found) code = cli_error(CLI_FAIL, "out of host memory");
-    else if (clipvk_model_embedding_dim(m) != dim)
-        code = cli_error(CLI_FAIL, "%s holds %u-float embeddings but %s makes %u", o.index, dim, model_abs,
-                         clipvk_model_embedding_dim(m));
-    if (!code) code = embed_queries(m, &o, q);
-    if (!code && clipvk_search_topk(ctx->rt, ix.emb, ix.count, dim, q, nq, k, 0, idx, sc, found, &err))
-        code = cli_error(CLI_FAIL, "%s", err.msg);
-    for (uint32_t j = 0; j < nq && !code; j++) {
+    if ((code = cli_load_model(&mo, towers, ctx, &m))) goto done;
+    if (clipvk_index_check_model(ix, m)) FAIL("%s", clipvk_context_last_error(ctx));
+    uint32_t dim = clipvk_index_dim(ix), k = o.top, nq = o.nq;
+    q = malloc((size_t)nq * dim * sizeof *q);
+    hits = malloc((size_t)nq * k * sizeof *hits);
+    found = malloc(nq * sizeof *found);
+    if (!q || !hits || !found) FAIL("out of host memory");
+    if ((code = embed_queries(m, &o, q))) goto done;
+    if (clipvk_index_search(ix, q, nq, dim, k, hits, found)) FAIL("%s", clipvk_context_last_error(ctx));
+    for (uint32_t j = 0; j < nq; j++) {
         if (nq > 1 && !o.json) printf("# query %u: %s %s\n", j, o.q[j].image ? "image" : "text", o.q[j].value);
         for (uint32_t r = 0; r < found[j]; r++) {
-            const char *path = ix.entries[idx[(size_t)j * k + r]].path;
-            float s = sc[(size_t)j * k + r];
+            const clipvk_search_hit *h = &hits[(size_t)j * k + r];
             if (o.json) {
-                printf("{\"query\": %u, \"rank\": %u, \"score\": %.9g, \"path\": ", j, r + 1, s);
-                clipvk_json_write_string(stdout, path);
+                printf("{\"query\": %u, \"rank\": %u, \"score\": %.9g, \"path\": ", j, r + 1, h->score);
+                cli_json_write_string(stdout, h->path);
                 printf("}\n");
             } else {
-                printf("%u  %.6f  %s\n", r + 1, s, path);
+                printf("%u  %.6f  %s\n", r + 1, h->score, h->path);
             }
         }
     }
-    if (!code && fflush(stdout)) code = cli_error(CLI_FAIL, "cannot write the results");
-    free(q), free(sc), free(idx), free(found);
-    clipvk_index_free(&ix);
+    if (fflush(stdout)) FAIL("cannot write the results");
+#undef FAIL
+done:
+    free(q), free(hits), free(found);
+    clipvk_index_close(ix);
     return cli_close_model(ctx, m, code);
 }

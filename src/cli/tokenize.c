@@ -1,6 +1,5 @@
 /* clipvk tokenize: CLIP token ids of texts, as OpenAI's clip.tokenize gives them. */
 #include "cli/cli.h"
-#include "text/tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,9 +63,12 @@ int cli_tokenize(int argc, char **argv)
         vocab = vpath;
         merges = mpath;
     }
-    clipvk_error err = {0};
-    clipvk_tokenizer *tok;
-    if (clipvk_tokenizer_create(vocab, merges, &tok, &err)) return cli_error(CLI_FAIL, "%s", err.msg);
+    clipvk_text_tokenizer *tok;
+    if (clipvk_text_tokenizer_open(vocab, merges, &tok)) {
+        int code = cli_error(CLI_FAIL, "%s", tok ? clipvk_text_tokenizer_last_error(tok) : "out of host memory");
+        clipvk_text_tokenizer_close(tok);
+        return code;
+    }
     /* Every text first, so that a bad one prints nothing but its error. */
     size_t nt = (size_t)(argc - first);
     int32_t *ids = malloc(nt * context * sizeof *ids);
@@ -75,8 +77,8 @@ int cli_tokenize(int argc, char **argv)
     if (!ids || !lens) rc = cli_error(CLI_FAIL, "tokenize: out of host memory");
     for (size_t i = 0; rc == CLI_OK && i < nt; i++) {
         const char *text = argv[first + (int)i];
-        if (clipvk_tokenizer_encode(tok, text, strlen(text), (uint32_t)context, ids + i * context, &lens[i], &err))
-            rc = cli_error(CLI_FAIL, "tokenize: argument %zu: %s", i + 1, err.msg);
+        if (clipvk_text_tokenizer_encode(tok, text, strlen(text), (uint32_t)context, ids + i * context, &lens[i]))
+            rc = cli_error(CLI_FAIL, "tokenize: argument %zu: %s", i + 1, clipvk_text_tokenizer_last_error(tok));
     }
     for (size_t i = 0; rc == CLI_OK && i < nt; i++) {
         const int32_t *row = ids + i * context;
@@ -86,6 +88,6 @@ int cli_tokenize(int argc, char **argv)
     }
     free(lens);
     free(ids);
-    clipvk_tokenizer_destroy(tok);
+    clipvk_text_tokenizer_close(tok);
     return rc;
 }

@@ -113,10 +113,10 @@ clipvk_status clipvk_allocator_create(clipvk_device *dev, clipvk_memory_kind kin
 static void block_destroy(clipvk_allocator *a, clipvk_block *b)
 {
     VkDevice d = a->dev->device;
-    if (b->mapped) vkUnmapMemory(d, b->memory);
-    if (b->buffer) vkDestroyBuffer(d, b->buffer, NULL);
+    if (b->mapped) a->dev->vk.UnmapMemory(d, b->memory);
+    if (b->buffer) a->dev->vk.DestroyBuffer(d, b->buffer, NULL);
     if (b->memory) {
-        vkFreeMemory(d, b->memory, NULL);
+        a->dev->vk.FreeMemory(d, b->memory, NULL);
         a->dev->heap_used[b->heap] -= b->heap_bytes;
     }
     a->bytes -= b->size;
@@ -147,14 +147,14 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
                  VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
-    VkResult r = vkCreateBuffer(d, &bci, NULL, &b->buffer);
+    VkResult r = a->dev->vk.CreateBuffer(d, &bci, NULL, &b->buffer);
     clipvk_status s;
     if (r != VK_SUCCESS) {
         s = clipvk_vk_fail(err, r, "vkCreateBuffer");
         goto fail;
     }
     VkMemoryRequirements req;
-    vkGetBufferMemoryRequirements(d, b->buffer, &req);
+    a->dev->vk.GetBufferMemoryRequirements(d, b->buffer, &req);
     if (caps->max_allocation_size && req.size > caps->max_allocation_size) {
         s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY,
                         "out of device memory: %.1f MiB in one piece exceeds the device's largest allocation "
@@ -181,7 +181,7 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
             .allocationSize = req.size,
             .memoryTypeIndex = caps->memory_type_real[type],
         };
-        r = vkAllocateMemory(d, &mai, NULL, &b->memory);
+        r = a->dev->vk.AllocateMemory(d, &mai, NULL, &b->memory);
         if (r != VK_SUCCESS && r != VK_ERROR_OUT_OF_DEVICE_MEMORY && r != VK_ERROR_OUT_OF_HOST_MEMORY) break;
     }
     if (r != VK_SUCCESS) {
@@ -198,14 +198,14 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
     VkMemoryPropertyFlags flags = caps->memory.memoryTypes[type].propertyFlags;
     int mapped = mappable(flags);
     b->cached = mapped && (flags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-    r = vkBindBufferMemory(d, b->buffer, b->memory, 0);
+    r = a->dev->vk.BindBufferMemory(d, b->buffer, b->memory, 0);
     if (r != VK_SUCCESS) {
         s = clipvk_vk_fail(err, r, "vkBindBufferMemory");
         goto fail;
     }
     if (mapped) {
         void *p;
-        r = vkMapMemory(d, b->memory, 0, VK_WHOLE_SIZE, 0, &p);
+        r = a->dev->vk.MapMemory(d, b->memory, 0, VK_WHOLE_SIZE, 0, &p);
         if (r != VK_SUCCESS) {
             s = clipvk_vk_fail(err, r, "vkMapMemory");
             goto fail;

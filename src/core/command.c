@@ -72,7 +72,7 @@ static void barrier(clipvk_cmd *c)
                          VK_ACCESS_TRANSFER_WRITE_BIT,
     };
     VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-    vkCmdPipelineBarrier(c->cb, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+    c->dev->vk.CmdPipelineBarrier(c->cb, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
     c->reads.n = c->writes.n = 0;
     c->nbarrier++;
 }
@@ -90,7 +90,7 @@ clipvk_status clipvk_cmd_create(clipvk_device *dev, int profile, clipvk_cmd **ou
         .queueFamilyIndex = dev->queue_family,
     };
     clipvk_status s;
-    VkResult r = vkCreateCommandPool(d, &pci, NULL, &c->pool);
+    VkResult r = dev->vk.CreateCommandPool(d, &pci, NULL, &c->pool);
     if (r != VK_SUCCESS) {
         s = clipvk_vk_fail(err, r, "vkCreateCommandPool");
         goto fail;
@@ -101,13 +101,13 @@ clipvk_status clipvk_cmd_create(clipvk_device *dev, int profile, clipvk_cmd **ou
         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
         .commandBufferCount = 1,
     };
-    r = vkAllocateCommandBuffers(d, &ai, &c->cb);
+    r = dev->vk.AllocateCommandBuffers(d, &ai, &c->cb);
     if (r != VK_SUCCESS) {
         s = clipvk_vk_fail(err, r, "vkAllocateCommandBuffers");
         goto fail;
     }
     VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    r = vkCreateFence(d, &fci, NULL, &c->fence);
+    r = dev->vk.CreateFence(d, &fci, NULL, &c->fence);
     if (r != VK_SUCCESS) {
         s = clipvk_vk_fail(err, r, "vkCreateFence");
         goto fail;
@@ -118,7 +118,7 @@ clipvk_status clipvk_cmd_create(clipvk_device *dev, int profile, clipvk_cmd **ou
             .queryType = VK_QUERY_TYPE_TIMESTAMP,
             .queryCount = 2 * MAX_TIMED,
         };
-        r = vkCreateQueryPool(d, &qci, NULL, &c->queries);
+        r = dev->vk.CreateQueryPool(d, &qci, NULL, &c->queries);
         if (r != VK_SUCCESS) {
             s = clipvk_vk_fail(err, r, "vkCreateQueryPool");
             goto fail;
@@ -139,13 +139,13 @@ fail:
 
 static void destroy_descriptor_pools(clipvk_cmd *c)
 {
-    for (uint32_t i = 0; i < c->ndpools; i++) vkDestroyDescriptorPool(c->dev->device, c->dpools[i], NULL);
+    for (uint32_t i = 0; i < c->ndpools; i++) c->dev->vk.DestroyDescriptorPool(c->dev->device, c->dpools[i], NULL);
     free(c->dpools);
     c->dpools = NULL;
     c->ndpools = 0;
     /* The views are referenced by the recording's descriptor sets: they live
      * exactly as long as the recording. */
-    for (uint32_t i = 0; i < c->nviews; i++) vkDestroyBufferView(c->dev->device, c->views[i], NULL);
+    for (uint32_t i = 0; i < c->nviews; i++) c->dev->vk.DestroyBufferView(c->dev->device, c->views[i], NULL);
     c->nviews = 0;
 }
 
@@ -158,9 +158,9 @@ void clipvk_cmd_destroy(clipvk_cmd *c)
      * descriptors are leaked rather than destroyed while in use. */
     if (!c->fence || clipvk_device_drop_pending(c->dev, c->fence)) {
         destroy_descriptor_pools(c);
-        if (c->queries) vkDestroyQueryPool(d, c->queries, NULL);
-        if (c->fence) vkDestroyFence(d, c->fence, NULL);
-        if (c->pool) vkDestroyCommandPool(d, c->pool, NULL);
+        if (c->queries) c->dev->vk.DestroyQueryPool(d, c->queries, NULL);
+        if (c->fence) c->dev->vk.DestroyFence(d, c->fence, NULL);
+        if (c->pool) c->dev->vk.DestroyCommandPool(d, c->pool, NULL);
     }
     free(c->dpools);
     free(c->views);
@@ -176,17 +176,17 @@ clipvk_status clipvk_cmd_begin(clipvk_cmd *c, clipvk_error *err)
     /* a command buffer (or buffers it wrote) still running after a timeout cannot be re-recorded */
     clipvk_status s = clipvk_device_settle(c->dev, c->dev->fence_timeout_ns, err);
     if (s) return s;
-    VkResult r = vkResetCommandBuffer(c->cb, 0);
+    VkResult r = c->dev->vk.ResetCommandBuffer(c->cb, 0);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkResetCommandBuffer");
     destroy_descriptor_pools(c);
     c->reads.n = c->writes.n = 0;
     c->ndispatch = c->nbarrier = c->ntimed = c->ntimings = 0;
     c->ended = 0;
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    r = vkBeginCommandBuffer(c->cb, &bi);
+    r = c->dev->vk.BeginCommandBuffer(c->cb, &bi);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkBeginCommandBuffer");
     c->recording = 1;
-    if (c->queries) vkCmdResetQueryPool(c->cb, c->queries, 0, 2 * MAX_TIMED);
+    if (c->queries) c->dev->vk.CmdResetQueryPool(c->cb, c->queries, 0, 2 * MAX_TIMED);
     return CLIPVK_OK;
 }
 
@@ -200,7 +200,7 @@ static clipvk_status alloc_set(clipvk_cmd *c, VkDescriptorSetLayout layout, VkDe
             .descriptorSetCount = 1,
             .pSetLayouts = &layout,
         };
-        VkResult r = vkAllocateDescriptorSets(d, &ai, set);
+        VkResult r = c->dev->vk.AllocateDescriptorSets(d, &ai, set);
         if (r == VK_SUCCESS) return CLIPVK_OK;
         if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
             return clipvk_vk_fail(err, r, "vkAllocateDescriptorSets");
@@ -217,7 +217,7 @@ static clipvk_status alloc_set(clipvk_cmd *c, VkDescriptorSetLayout layout, VkDe
     VkDescriptorPool *pools = realloc(c->dpools, (c->ndpools + 1) * sizeof *pools);
     if (!pools) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     c->dpools = pools;
-    VkResult r = vkCreateDescriptorPool(d, &pci, NULL, &c->dpools[c->ndpools]);
+    VkResult r = c->dev->vk.CreateDescriptorPool(d, &pci, NULL, &c->dpools[c->ndpools]);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateDescriptorPool");
     c->ndpools++;
     VkDescriptorSetAllocateInfo ai = {
@@ -226,7 +226,7 @@ static clipvk_status alloc_set(clipvk_cmd *c, VkDescriptorSetLayout layout, VkDe
         .descriptorSetCount = 1,
         .pSetLayouts = &layout,
     };
-    r = vkAllocateDescriptorSets(d, &ai, set);
+    r = c->dev->vk.AllocateDescriptorSets(d, &ai, set);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkAllocateDescriptorSets");
     return CLIPVK_OK;
 }
@@ -281,7 +281,7 @@ static clipvk_status make_view(clipvk_cmd *c, VkBuffer buf, VkDeviceSize offset,
         .offset = offset,
         .range = size,
     };
-    VkResult r = vkCreateBufferView(c->dev->device, &vi, NULL, out);
+    VkResult r = c->dev->vk.CreateBufferView(c->dev->device, &vi, NULL, out);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateBufferView");
     c->views[c->nviews++] = *out;
     return CLIPVK_OK;
@@ -349,17 +349,17 @@ clipvk_status clipvk_cmd_dispatch(clipvk_cmd *c, const clipvk_pipeline *p, const
             .pTexelBufferView = texel ? &views[i] : NULL,
         };
     }
-    vkUpdateDescriptorSets(c->dev->device, nb, w, 0, NULL);
+    c->dev->vk.UpdateDescriptorSets(c->dev->device, nb, w, 0, NULL);
     if ((s = track(c, bufs, begin, end, write, nb, err))) return s;
 
-    vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-    vkCmdBindDescriptorSets(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
-    if (p->push_size) vkCmdPushConstants(c->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
+    c->dev->vk.CmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+    c->dev->vk.CmdBindDescriptorSets(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
+    if (p->push_size) c->dev->vk.CmdPushConstants(c->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
     int timed = c->queries && c->ntimed < MAX_TIMED;
-    if (timed) vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->queries, 2 * c->ntimed);
-    vkCmdDispatch(c->cb, gx, gy, gz);
+    if (timed) c->dev->vk.CmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->queries, 2 * c->ntimed);
+    c->dev->vk.CmdDispatch(c->cb, gx, gy, gz);
     if (timed) {
-        vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, c->queries, 2 * c->ntimed + 1);
+        c->dev->vk.CmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, c->queries, 2 * c->ntimed + 1);
         c->labels[c->ntimed++] = label;
     }
     c->ndispatch++;
@@ -380,7 +380,7 @@ clipvk_status clipvk_cmd_copy(clipvk_cmd *c, const clipvk_buffer *src, VkDeviceS
     clipvk_status s = track(c, bufs, begin, end, write, 2, err);
     if (s) return s;
     VkBufferCopy region = {begin[0], begin[1], size};
-    vkCmdCopyBuffer(c->cb, src->buffer, dst->buffer, 1, &region);
+    c->dev->vk.CmdCopyBuffer(c->cb, src->buffer, dst->buffer, 1, &region);
     return CLIPVK_OK;
 }
 
@@ -409,11 +409,11 @@ clipvk_status clipvk_cmd_end(clipvk_cmd *c, clipvk_error *err)
         .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
                          VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT,
     };
-    vkCmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+    c->dev->vk.CmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                          VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
                              VK_PIPELINE_STAGE_HOST_BIT,
                          0, 1, &mb, 0, NULL, 0, NULL);
-    VkResult r = vkEndCommandBuffer(c->cb);
+    VkResult r = c->dev->vk.EndCommandBuffer(c->cb);
     c->recording = 0;
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkEndCommandBuffer");
     c->ended = 1;
@@ -426,7 +426,7 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
     VkDevice d = c->dev->device;
     clipvk_status s = clipvk_device_settle(c->dev, c->dev->fence_timeout_ns, err);
     if (s) return s;
-    VkResult r = vkResetFences(d, 1, &c->fence);
+    VkResult r = c->dev->vk.ResetFences(d, 1, &c->fence);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkResetFences");
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
@@ -437,10 +437,15 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
         c->dev->fault_lose_next_submit = 0;
         r = VK_ERROR_DEVICE_LOST;
     } else {
-        r = vkQueueSubmit(c->dev->queue, 1, &si, c->fence);
+        /* A queue shared with the application is externally synchronised
+         * (Vulkan: vkQueueSubmit's queue): the application says how. */
+        clipvk_device *dev = c->dev;
+        if (dev->queue_lock) dev->queue_lock(dev->queue_user);
+        r = dev->vk.QueueSubmit(dev->queue, 1, &si, c->fence);
+        if (dev->queue_unlock) dev->queue_unlock(dev->queue_user);
     }
     if (r != VK_SUCCESS) return clipvk_device_vk_fail(c->dev, err, r, "vkQueueSubmit");
-    r = vkWaitForFences(d, 1, &c->fence, VK_TRUE, c->dev->fence_timeout_ns);
+    r = c->dev->vk.WaitForFences(d, 1, &c->fence, VK_TRUE, c->dev->fence_timeout_ns);
     if (r == VK_TIMEOUT) {
         /* The work goes on: remember it so that nothing it uses is touched until it is done. */
         clipvk_device_add_pending(c->dev, c->fence);
@@ -453,7 +458,7 @@ clipvk_status clipvk_cmd_submit(clipvk_cmd *c, clipvk_error *err)
     if (c->queries && c->ntimed) {
         uint64_t *ts = malloc(2 * c->ntimed * sizeof *ts);
         if (!ts) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
-        r = vkGetQueryPoolResults(d, c->queries, 0, 2 * c->ntimed, 2 * c->ntimed * sizeof *ts, ts, sizeof *ts,
+        r = c->dev->vk.GetQueryPoolResults(d, c->queries, 0, 2 * c->ntimed, 2 * c->ntimed * sizeof *ts, ts, sizeof *ts,
                                   VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
         if (r != VK_SUCCESS) {
             free(ts);

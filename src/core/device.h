@@ -6,9 +6,10 @@
 #ifndef CLIPVK_DEVICE_H
 #define CLIPVK_DEVICE_H
 
-#include <volk.h>
 #include <stdio.h>
+#include "clipvk_vulkan.h"
 #include "core/device_profile.h"
+#include "core/dispatch.h"
 #include "util/error.h"
 
 /* Known driver problems (device_quirks.c has each entry's evidence); each
@@ -110,9 +111,21 @@ typedef struct clipvk_device_options {
     int validation;          /* 1 on, 0 off, -1: $CLIPVK_VALIDATION */
     uint64_t memory_budget;  /* refuse device allocations past this many bytes; 0: none */
     uint64_t fence_timeout_ns; /* 0: default (60 s) */
+    /* The application's own instance, device and queue (clipvk_vulkan.h):
+     * clipvk adopts them instead of creating its own; select and
+     * validation are then the application's business. */
+    const clipvk_vulkan_device *external;
 } clipvk_device_options;
 
 typedef struct clipvk_device {
+    clipvk_vk vk;              /* this instance's and device's entry points */
+    /* Adopted from the application (clipvk_vulkan_device): clipvk destroys
+     * neither the device nor the instance, and brackets each submission
+     * with queue_lock / queue_unlock when the queue is shared. */
+    int external;
+    void (*queue_lock)(void *user);
+    void (*queue_unlock)(void *user);
+    void *queue_user;
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
     VkPhysicalDevice physical;
@@ -143,6 +156,21 @@ typedef struct clipvk_device {
     /* Counted by the debug messenger; tests fail when either is non-zero. */
     unsigned validation_errors, validation_warnings;
 } clipvk_device;
+
+/* Fills caps for one physical device as clipvk sees it: the real device's,
+ * or the simulated profile's when one is given (device_caps.c). */
+void clipvk_device_caps_query(const clipvk_vk *vk, VkPhysicalDevice pd, uint32_t index,
+                              const clipvk_device_profile *profile, clipvk_device_caps *c);
+/* The simulated device class named by name (or $CLIPVK_DEVICE_PROFILE when
+ * name is NULL); *out stays NULL for none. */
+clipvk_status clipvk_device_profile_resolve(const char *name, const clipvk_device_profile **out, clipvk_error *err);
+/* Adopts the application's device (device_external.c); called by
+ * clipvk_device_create when opt->external is set. */
+clipvk_status clipvk_device_adopt(clipvk_device *d, const clipvk_vulkan_device *ext,
+                                  const clipvk_device_profile *profile, clipvk_error *err);
+/* After the device exists (created or adopted): its dispatch table, its
+ * queue, whether memory is unified. */
+clipvk_status clipvk_device_finish(clipvk_device *d, uint32_t queue_index, clipvk_error *err);
 
 /* Loads Vulkan, lists every physical device. *out is malloc'ed; free() it. */
 clipvk_status clipvk_devices_query(clipvk_device_caps **out, uint32_t *count, clipvk_error *err);

@@ -44,7 +44,7 @@ int clipvk_device_busy(clipvk_device *d)
     if (d->lost == CLIPVK_LOST_HUNG) return 1;
     if (!d->npending) return 0;
     /* A reported loss ends the work (the driver runs nothing more of ours). */
-    VkResult r = d->lost ? VK_SUCCESS : vkWaitForFences(d->device, d->npending, d->pending, VK_TRUE, 0);
+    VkResult r = d->lost ? VK_SUCCESS : d->vk.WaitForFences(d->device, d->npending, d->pending, VK_TRUE, 0);
     if (r == VK_TIMEOUT) return 1;
     if (r == VK_ERROR_DEVICE_LOST) clipvk_device_vk_fail(d, NULL, r, "vkWaitForFences");
     else if (r != VK_SUCCESS) return 1; /* unknown: assume it still runs */
@@ -57,7 +57,7 @@ clipvk_status clipvk_device_settle(clipvk_device *d, uint64_t timeout_ns, clipvk
     if (!d) return CLIPVK_OK;
     if (d->lost) return clipvk_device_check(d, err); /* fail fast: nothing to wait for that can help */
     if (!d->npending) return CLIPVK_OK;
-    VkResult r = vkWaitForFences(d->device, d->npending, d->pending, VK_TRUE, timeout_ns);
+    VkResult r = d->vk.WaitForFences(d->device, d->npending, d->pending, VK_TRUE, timeout_ns);
     if (r == VK_TIMEOUT)
         return clipvk_fail(err, CLIPVK_ERROR_TIMEOUT,
                            "the device is still running work that timed out earlier (waited another %.3g s)",
@@ -77,7 +77,7 @@ void clipvk_device_add_pending(clipvk_device *d, VkFence fence)
          * pending one, so at most one is pending). Wait for the oldest for
          * one timeout rather than lose track of it; past that the device is
          * hung, and a hung device frees nothing, tracked or not. */
-        VkResult r = vkWaitForFences(d->device, 1, &d->pending[0], VK_TRUE, d->fence_timeout_ns);
+        VkResult r = d->vk.WaitForFences(d->device, 1, &d->pending[0], VK_TRUE, d->fence_timeout_ns);
         if (r == VK_TIMEOUT) {
             clipvk_device_lose(d, CLIPVK_LOST_HUNG, "more submissions than clipvk tracks did not finish", NULL);
             return;
@@ -98,7 +98,7 @@ int clipvk_device_drop_pending(clipvk_device *d, VkFence fence)
              * under it. After a reported loss there is nothing to wait for. */
             VkResult r = d->lost == CLIPVK_LOST_REPORTED ? VK_SUCCESS
                          : d->lost                       ? VK_TIMEOUT
-                                 : vkWaitForFences(d->device, 1, &fence, VK_TRUE, d->fence_timeout_ns);
+                                 : d->vk.WaitForFences(d->device, 1, &fence, VK_TRUE, d->fence_timeout_ns);
             if (r == VK_TIMEOUT) {
                 char why[128];
                 snprintf(why, sizeof why, "a submission was still running %.3g s after its fence timeout",

@@ -28,7 +28,7 @@
 #ifndef CLIPVK_DEVICE_PROFILE_H
 #define CLIPVK_DEVICE_PROFILE_H
 
-#include <volk.h>
+#include "core/dispatch.h"
 #include <stdint.h>
 
 /* How a profile's memory looks to clipvk. */

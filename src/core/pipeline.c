@@ -82,11 +82,11 @@ clipvk_status clipvk_pipelines_create(clipvk_device *dev, const char *cache_dir,
         .initialDataSize = size,
         .pInitialData = data,
     };
-    VkResult r = vkCreatePipelineCache(dev->device, &ci, NULL, &p->cache);
+    VkResult r = dev->vk.CreatePipelineCache(dev->device, &ci, NULL, &p->cache);
     if (r != VK_SUCCESS && data) { /* a rejected file is not an error: start empty */
         ci.initialDataSize = 0;
         ci.pInitialData = NULL;
-        r = vkCreatePipelineCache(dev->device, &ci, NULL, &p->cache);
+        r = dev->vk.CreatePipelineCache(dev->device, &ci, NULL, &p->cache);
     }
     free(data);
     if (r != VK_SUCCESS) {
@@ -101,10 +101,10 @@ static void save_cache(clipvk_pipelines *p)
 {
     if (!p->cache_path[0] || !p->count) return;
     size_t size = 0;
-    if (vkGetPipelineCacheData(p->dev->device, p->cache, &size, NULL) != VK_SUCCESS || !size) return;
+    if (p->dev->vk.GetPipelineCacheData(p->dev->device, p->cache, &size, NULL) != VK_SUCCESS || !size) return;
     void *data = malloc(size);
     if (!data) return;
-    if (vkGetPipelineCacheData(p->dev->device, p->cache, &size, data) == VK_SUCCESS) {
+    if (p->dev->vk.GetPipelineCacheData(p->dev->device, p->cache, &size, data) == VK_SUCCESS) {
         /* write to a temporary name and rename, so a concurrent reader never
          * sees half a file */
         char tmp[4300];
@@ -127,12 +127,12 @@ void clipvk_pipelines_destroy(clipvk_pipelines *p)
     while (p->entries) {
         entry *e = p->entries;
         p->entries = e->next;
-        vkDestroyPipeline(d, e->p.pipeline, NULL);
-        vkDestroyPipelineLayout(d, e->p.layout, NULL);
-        vkDestroyDescriptorSetLayout(d, e->p.set_layout, NULL);
+        p->dev->vk.DestroyPipeline(d, e->p.pipeline, NULL);
+        p->dev->vk.DestroyPipelineLayout(d, e->p.layout, NULL);
+        p->dev->vk.DestroyDescriptorSetLayout(d, e->p.set_layout, NULL);
         free(e);
     }
-    vkDestroyPipelineCache(d, p->cache, NULL);
+    p->dev->vk.DestroyPipelineCache(d, p->cache, NULL);
     free(p);
 }
 
@@ -155,7 +155,7 @@ static clipvk_status build(clipvk_pipelines *ps, const clipvk_shader_code *code,
         .bindingCount = e->nbindings,
         .pBindings = b,
     };
-    VkResult r = vkCreateDescriptorSetLayout(d, &dl, NULL, &e->p.set_layout);
+    VkResult r = ps->dev->vk.CreateDescriptorSetLayout(d, &dl, NULL, &e->p.set_layout);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateDescriptorSetLayout");
     VkPushConstantRange pc = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = e->push_size};
     VkPipelineLayoutCreateInfo pl = {
@@ -165,7 +165,7 @@ static clipvk_status build(clipvk_pipelines *ps, const clipvk_shader_code *code,
         .pushConstantRangeCount = e->push_size ? 1 : 0,
         .pPushConstantRanges = &pc,
     };
-    r = vkCreatePipelineLayout(d, &pl, NULL, &e->p.layout);
+    r = ps->dev->vk.CreatePipelineLayout(d, &pl, NULL, &e->p.layout);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreatePipelineLayout");
     VkShaderModuleCreateInfo smi = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
@@ -173,7 +173,7 @@ static clipvk_status build(clipvk_pipelines *ps, const clipvk_shader_code *code,
         .pCode = code->code,
     };
     VkShaderModule mod;
-    r = vkCreateShaderModule(d, &smi, NULL, &mod);
+    r = ps->dev->vk.CreateShaderModule(d, &smi, NULL, &mod);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateShaderModule");
     VkSpecializationMapEntry map[CLIPVK_MAX_SPEC];
     for (uint32_t i = 0; i < e->nspec; i++) map[i] = (VkSpecializationMapEntry){i, i * 4, 4};
@@ -202,8 +202,8 @@ static clipvk_status build(clipvk_pipelines *ps, const clipvk_shader_code *code,
         },
         .layout = e->p.layout,
     };
-    r = vkCreateComputePipelines(d, ps->cache, 1, &ci, NULL, &e->p.pipeline);
-    vkDestroyShaderModule(d, mod, NULL);
+    r = ps->dev->vk.CreateComputePipelines(d, ps->cache, 1, &ci, NULL, &e->p.pipeline);
+    ps->dev->vk.DestroyShaderModule(d, mod, NULL);
     if (r != VK_SUCCESS) return clipvk_vk_fail(err, r, "vkCreateComputePipelines");
     return CLIPVK_OK;
 }
@@ -308,8 +308,8 @@ clipvk_status clipvk_pipeline_get_pinned(clipvk_pipelines *ps, const char *shade
     clipvk_status s = build(ps, code, e, err);
     if (s) {
         VkDevice d = ps->dev->device;
-        if (e->p.layout) vkDestroyPipelineLayout(d, e->p.layout, NULL);
-        if (e->p.set_layout) vkDestroyDescriptorSetLayout(d, e->p.set_layout, NULL);
+        if (e->p.layout) ps->dev->vk.DestroyPipelineLayout(d, e->p.layout, NULL);
+        if (e->p.set_layout) ps->dev->vk.DestroyDescriptorSetLayout(d, e->p.set_layout, NULL);
         free(e);
         return s;
     }

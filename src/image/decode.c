@@ -9,9 +9,9 @@
  *    rescale. 16-bit grey PNM is mode "I" again (clamped). PNM is simple
  *    enough that we read its samples ourselves (pnm_decode).
  * JPEG does not go through stb: its IDCT, chroma upsampling and colour
- * conversion are not libjpeg-turbo's, which PIL uses, so JPEG has its own
- * decoder (jpeg.c), exact to PIL, which also refuses truncated files as PIL
- * does.
+ * conversion are not libjpeg-turbo's, which PIL uses, so jpeg.c decodes
+ * JPEG with libjpeg-turbo set up as PIL sets it up (exact to PIL, truncated
+ * files refused as PIL refuses them).
  */
 #include "image/image.h"
 #include "image/jpeg.h"
@@ -134,7 +134,11 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
     if (!max_pixels) max_pixels = CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
     if (size == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: empty file", name);
     if (size > INT32_MAX) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: image file larger than 2 GiB", name);
+#ifndef CLIPVK_JPEG_STB
     if (clipvk_jpeg_is(p, size)) return clipvk_jpeg_decode(name, p, size, max_pixels, threads, out, err);
+#else /* stb decodes JPEG too (docs/PORTABILITY.md), on one thread as every format it reads */
+    (void)threads;
+#endif
     int len = (int)size, w, h, comp;
     /* stb itself refuses PNGs over 2^30 / channels pixels, with a message that
      * does not say why: check the header's size here first. */

@@ -1,5 +1,5 @@
 /*
- * Threads for one image: decoding and resizing a large image split their
+ * Threads for one image: resizing a large image splits its
  * rows into bands run on a few short-lived pthreads (no pool: the library
  * keeps no global state). A caller that already runs one image per thread
  * (batch.c) gives each image a budget of 1.
@@ -22,7 +22,7 @@ unsigned clipvk_image_threads(unsigned budget, uint64_t pixels);
  * the calling thread), and returns when all have returned. If a thread
  * cannot be started, the calling thread runs that index itself after its
  * own: index 0 must be able to finish the whole job alone (never wait for
- * the others to make progress), as jpeg_color.c's thread 0 does. */
+ * the others to make progress). */
 void clipvk_parallel_run(unsigned n, void (*fn)(void *ctx, unsigned i, unsigned n), void *ctx);
 
 #endif

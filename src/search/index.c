@@ -52,7 +52,7 @@ static int little_endian(void)
     return *(const uint8_t *)&one == 1;
 }
 
-void clipvk_index_free(clipvk_index *ix)
+void clipvk_index_data_free(clipvk_index_data *ix)
 {
     if (!ix) return;
     for (uint64_t i = 0; ix->entries && i < ix->count; i++) free(ix->entries[i].path);
@@ -69,7 +69,7 @@ static clipvk_status read_exact(FILE *f, void *dst, size_t n, const char *path, 
     return CLIPVK_OK;
 }
 
-clipvk_status clipvk_index_read(const char *path, clipvk_index *out, clipvk_error *err)
+clipvk_status clipvk_index_file_read(const char *path, clipvk_index_data *out, clipvk_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!little_endian()) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: index files need a little-endian host", path);
@@ -127,7 +127,7 @@ clipvk_status clipvk_index_read(const char *path, clipvk_index *out, clipvk_erro
         if (plen < 1 || plen > CLIPVK_INDEX_MAX_PATH || get32(meta + at + 4) || eoff - 8 - at - RECORD_BYTES < plen)
             BAD("%s: corrupt index: record %llu", path, (unsigned long long)i);
         if (memchr(meta + at + RECORD_BYTES, 0, plen)) BAD("%s: corrupt index: path %llu holds a NUL byte", path, (unsigned long long)i);
-        clipvk_index_entry *e = &out->entries[i];
+        clipvk_index_record *e = &out->entries[i];
         e->size = get64(meta + at + 8);
         e->mtime_ns = (int64_t)get64(meta + at + 16);
         if (!(e->path = malloc(plen + 1))) {
@@ -136,7 +136,7 @@ clipvk_status clipvk_index_read(const char *path, clipvk_index *out, clipvk_erro
         }
         memcpy(e->path, meta + at + RECORD_BYTES, plen);
         e->path[plen] = 0;
-        out->count = i + 1; /* so that clipvk_index_free frees what was read */
+        out->count = i + 1; /* so that clipvk_index_data_free frees what was read */
         at += RECORD_BYTES + plen;
     }
     if (eoff - at < 8) BAD("%s: corrupt index: no checksum", path);
@@ -152,11 +152,11 @@ clipvk_status clipvk_index_read(const char *path, clipvk_index *out, clipvk_erro
 fail:
     free(meta);
     fclose(f);
-    clipvk_index_free(out);
+    clipvk_index_data_free(out);
     return s;
 }
 
-clipvk_status clipvk_index_write(const char *path, const clipvk_index *ix, clipvk_error *err)
+clipvk_status clipvk_index_file_write(const char *path, const clipvk_index_data *ix, clipvk_error *err)
 {
     if (!little_endian()) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: index files need a little-endian host", path);
     const char *dir = ix->model_dir ? ix->model_dir : "";
@@ -184,7 +184,7 @@ clipvk_status clipvk_index_write(const char *path, const clipvk_index *ix, clipv
     memcpy(meta + HEADER_BYTES, dir, dir_len);
     uint64_t at = HEADER_BYTES + dir_len;
     for (uint64_t i = 0; i < ix->count; i++) {
-        const clipvk_index_entry *e = &ix->entries[i];
+        const clipvk_index_record *e = &ix->entries[i];
         uint32_t plen = (uint32_t)strlen(e->path);
         put32(meta + at, plen);
         put64(meta + at + 8, e->size);

@@ -36,26 +36,26 @@
 #define CLIPVK_INDEX_VERSION 1
 #define CLIPVK_INDEX_MAX_PATH 4096
 
-typedef struct clipvk_index_entry {
+typedef struct clipvk_index_record {
     char *path;        /* absolute, malloc'ed */
     uint64_t size;     /* bytes, when embedded */
     int64_t mtime_ns;  /* modification time, when embedded */
-} clipvk_index_entry;
+} clipvk_index_record;
 
-typedef struct clipvk_index {
+typedef struct clipvk_index_data {
     uint32_t dim;
     uint64_t model_id;
     char *model_dir;               /* malloc'ed; "" when unknown */
     uint64_t count;
-    clipvk_index_entry *entries;   /* [count] */
+    clipvk_index_record *entries;   /* [count] */
     float *emb;                    /* [count, dim] */
-} clipvk_index;
+} clipvk_index_data;
 
 /* Reads and validates an index file. */
-clipvk_status clipvk_index_read(const char *path, clipvk_index *out, clipvk_error *err);
+clipvk_status clipvk_index_file_read(const char *path, clipvk_index_data *out, clipvk_error *err);
 /* Writes it atomically: to a temporary file beside `path`, synced, then renamed. */
-clipvk_status clipvk_index_write(const char *path, const clipvk_index *ix, clipvk_error *err);
-void clipvk_index_free(clipvk_index *ix);
+clipvk_status clipvk_index_file_write(const char *path, const clipvk_index_data *ix, clipvk_error *err);
+void clipvk_index_data_free(clipvk_index_data *ix);
 
 
 

@@ -1,5 +1,5 @@
 /* Fuzzes image decoding (every format clipvk accepts: JPEG, PNG, BMP, GIF,
- * TGA, PNM, through stb_image and our own PNM and checks) and then CLIP's
+ * TGA, PNM, through libjpeg-turbo, stb_image and our own PNM and checks) and then CLIP's
  * preprocessing at 224. The pixel limit is 2^20 so that headers claiming
  * huge sizes are refused at once rather than decoded slowly. */
 #include "fuzz.h"

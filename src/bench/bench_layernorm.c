@@ -5,7 +5,7 @@
  * read and one write of the rows (the kernel reads them twice; the second
  * read hits the cache).
  */
-#include "cli/bench.h"
+#include "bench/bench.h"
 
 #include <stdlib.h>
 
@@ -15,14 +15,14 @@ typedef struct layernorm_state {
     int variant;
 } layernorm_state;
 
-static clipvk_status record(bench_ctx *ctx, void *state, clipvk_error *err)
+static clipvk_status record(clipvk_bench_ctx *ctx, void *state, clipvk_error *err)
 {
     layernorm_state *s = state;
     return clipvk_layernorm_variant(ctx->rt, ctx->cmd, s->x, 0, s->g, s->b, s->y, 0, s->rows, s->n, 1e-5f, s->variant,
                                     err);
 }
 
-static clipvk_status one_case(bench_ctx *ctx, uint32_t rows, uint32_t n, clipvk_error *err)
+static clipvk_status one_case(clipvk_bench_ctx *ctx, uint32_t rows, uint32_t n, clipvk_error *err)
 {
     clipvk_runtime *rt = ctx->rt;
     size_t count = (size_t)rows * n;
@@ -37,12 +37,12 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t rows, uint32_t n, clipvk_
     if (!s) {
         /* --config variant=0|1|2 forces a shader variant (see clipvk_layernorm_variant) */
         uint32_t variant = UINT32_MAX;
-        bench_config_value(ctx, "variant", &variant);
+        clipvk_bench_config_value(ctx, "variant", &variant);
         layernorm_state st = {&x, &g, &b, &y, rows, n, variant == UINT32_MAX ? -1 : (int)variant};
         /* "GFLOP/s" column: here billions of elements normalised per second */
-        bench_result r = {.kernel = "layernorm", .precision = "fp32", .flops = (double)count};
+        clipvk_bench_case r = {.kernel = "layernorm", .precision = "fp32", .flops = (double)count};
         snprintf(r.shape, sizeof r.shape, "%ux%u", rows, n);
-        if (!(s = bench_time(ctx, record, &st, &r, err))) bench_report(ctx, &r);
+        if (!(s = clipvk_bench_time(ctx, record, &st, &r, err))) clipvk_bench_report(ctx, &r);
     }
     clipvk_buffer *all[] = {&x, &y, &g, &b};
     for (int i = 0; i < 4; i++)
@@ -51,7 +51,7 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t rows, uint32_t n, clipvk_
     return s;
 }
 
-clipvk_status bench_layernorm(bench_ctx *ctx, clipvk_error *err)
+clipvk_status clipvk_bench_layernorm(clipvk_bench_ctx *ctx, clipvk_error *err)
 {
     static const struct { uint32_t rows, n; } shapes[] = {{50, 768}, {400, 768}, {77, 512}, {616, 512}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

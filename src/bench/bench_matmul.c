@@ -5,7 +5,7 @@
  * fp32 and fp16 weights, bias on, no activation; on devices with cooperative
  * matrices also "fp16x": fp16 weights and fp16 inputs on them (--tensor-cores).
  */
-#include "cli/bench.h"
+#include "bench/bench.h"
 
 #include <stdlib.h>
 
@@ -13,12 +13,12 @@ typedef struct matmul_state {
     clipvk_matmul_args args;
 } matmul_state;
 
-static clipvk_status record(bench_ctx *ctx, void *state, clipvk_error *err)
+static clipvk_status record(clipvk_bench_ctx *ctx, void *state, clipvk_error *err)
 {
     return clipvk_matmul(ctx->rt, ctx->cmd, &((matmul_state *)state)->args, err);
 }
 
-static clipvk_status one_case(bench_ctx *ctx, uint32_t m, uint32_t k, uint32_t n, clipvk_precision prec,
+static clipvk_status one_case(clipvk_bench_ctx *ctx, uint32_t m, uint32_t k, uint32_t n, clipvk_precision prec,
                               int fp16_inputs, clipvk_error *err)
 {
     clipvk_runtime *rt = ctx->rt;
@@ -40,25 +40,25 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t m, uint32_t k, uint32_t n
         matmul_state st = {.args = {.x = {&bx, 0, 0}, .w = &mw, .y = {&by, 0, 0}, .m = m, .fp16_inputs = fp16_inputs}};
         /* --config overrides the device's default tiling, key by key */
         clipvk_matmul_config c = clipvk_matmul_default_config(&rt->dev->caps);
-        bench_config_value(ctx, "texel", &c.texel);
-        bench_config_value(ctx, "shared", &c.shared);
-        bench_config_value(ctx, "wg", &c.wg);
-        bench_config_value(ctx, "tm", &c.tm);
-        bench_config_value(ctx, "tn", &c.tn);
-        bench_config_value(ctx, "wgn", &c.wgn);
-        bench_config_value(ctx, "bk", &c.bk);
+        clipvk_bench_config_value(ctx, "texel", &c.texel);
+        clipvk_bench_config_value(ctx, "shared", &c.shared);
+        clipvk_bench_config_value(ctx, "wg", &c.wg);
+        clipvk_bench_config_value(ctx, "tm", &c.tm);
+        clipvk_bench_config_value(ctx, "tn", &c.tn);
+        clipvk_bench_config_value(ctx, "wgn", &c.wgn);
+        clipvk_bench_config_value(ctx, "bk", &c.bk);
         /* the cooperative-matrix tiling (fp16x rows) */
-        bench_config_value(ctx, "warps_m", &c.coop.warps_m);
-        bench_config_value(ctx, "warps_n", &c.coop.warps_n);
-        bench_config_value(ctx, "frags_m", &c.coop.frags_m);
-        bench_config_value(ctx, "frags_n", &c.coop.frags_n);
-        bench_config_value(ctx, "coop_bk", &c.coop.bk);
+        clipvk_bench_config_value(ctx, "warps_m", &c.coop.warps_m);
+        clipvk_bench_config_value(ctx, "warps_n", &c.coop.warps_n);
+        clipvk_bench_config_value(ctx, "frags_m", &c.coop.frags_m);
+        clipvk_bench_config_value(ctx, "frags_n", &c.coop.frags_n);
+        clipvk_bench_config_value(ctx, "coop_bk", &c.coop.bk);
         st.args.config = &c;
-        bench_result r = {.kernel = "matmul",
+        clipvk_bench_case r = {.kernel = "matmul",
                           .precision = fp16_inputs ? "fp16x" : prec == CLIPVK_PRECISION_FP16 ? "fp16" : "fp32",
                           .flops = 2.0 * m * n * k};
         snprintf(r.shape, sizeof r.shape, "%ux%u->%u", m, k, n);
-        if (!(s = bench_time(ctx, record, &st, &r, err))) bench_report(ctx, &r);
+        if (!(s = clipvk_bench_time(ctx, record, &st, &r, err))) clipvk_bench_report(ctx, &r);
     }
     if (by.block) clipvk_free(rt->tensors, &by);
     if (bx.block) clipvk_free(rt->tensors, &bx);
@@ -67,7 +67,7 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t m, uint32_t k, uint32_t n
     return s;
 }
 
-clipvk_status bench_matmul(bench_ctx *ctx, clipvk_error *err)
+clipvk_status clipvk_bench_matmul(clipvk_bench_ctx *ctx, clipvk_error *err)
 {
     static const struct { uint32_t m, k, n; } shapes[] = {
         {50, 768, 768},   {50, 768, 3072},  {50, 3072, 768},   /* image tower, one image */
@@ -76,8 +76,8 @@ clipvk_status bench_matmul(bench_ctx *ctx, clipvk_error *err)
         {400, 512, 512},  {400, 512, 2048}, {400, 2048, 512},  /* text tower, ~5 texts */
     };
     uint32_t only_m = 0, only_prec = 3; /* --config m=ROWS,prec=0|1|2 (fp32, fp16, fp16x) narrow the sweep */
-    bench_config_value(ctx, "m", &only_m);
-    bench_config_value(ctx, "prec", &only_prec);
+    clipvk_bench_config_value(ctx, "m", &only_m);
+    clipvk_bench_config_value(ctx, "prec", &only_prec);
     int coop = clipvk_matmul_default_config(&ctx->rt->dev->caps).coop.mode != CLIPVK_COOP_OFF;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int p = 0; p < 2 + coop; p++) {

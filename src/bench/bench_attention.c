@@ -6,7 +6,7 @@
  * multiply-add), halved for causal shapes, whose masked half is skipped, so
  * causal and full figures measure the same work rate.
  */
-#include "cli/bench.h"
+#include "bench/bench.h"
 
 #include <stdlib.h>
 
@@ -15,13 +15,13 @@ typedef struct attention_state {
     clipvk_attention_params p;
 } attention_state;
 
-static clipvk_status record(bench_ctx *ctx, void *state, clipvk_error *err)
+static clipvk_status record(clipvk_bench_ctx *ctx, void *state, clipvk_error *err)
 {
     attention_state *st = state;
     return clipvk_attention(ctx->rt, ctx->cmd, st->qkv, st->qkv, st->qkv, st->o, &st->p, NULL, err);
 }
 
-static clipvk_status one_case(bench_ctx *ctx, uint32_t batch, uint32_t len, uint32_t heads, int causal,
+static clipvk_status one_case(clipvk_bench_ctx *ctx, uint32_t batch, uint32_t len, uint32_t heads, int causal,
                               clipvk_error *err)
 {
     clipvk_runtime *rt = ctx->rt;
@@ -36,10 +36,10 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t batch, uint32_t len, uint
     if (!s) s = clipvk_alloc(rt->tensors, rows * d * 4, &o, err);
     if (!s) {
         attention_state st = {&qkv, &o, clipvk_attention_fused(batch, len, heads, hd, causal)};
-        bench_result r = {.kernel = "attention", .precision = "fp32",
+        clipvk_bench_case r = {.kernel = "attention", .precision = "fp32",
                           .flops = 4.0 * batch * heads * (double)len * len * hd * (causal ? 0.5 : 1.0)};
         snprintf(r.shape, sizeof r.shape, "b%u L%u h%ux%u%s", batch, len, heads, hd, causal ? " causal" : "");
-        if (!(s = bench_time(ctx, record, &st, &r, err))) bench_report(ctx, &r);
+        if (!(s = clipvk_bench_time(ctx, record, &st, &r, err))) clipvk_bench_report(ctx, &r);
     }
     if (o.block) clipvk_free(rt->tensors, &o);
     if (qkv.block) clipvk_free(rt->tensors, &qkv);
@@ -47,7 +47,7 @@ static clipvk_status one_case(bench_ctx *ctx, uint32_t batch, uint32_t len, uint
     return s;
 }
 
-clipvk_status bench_attention(bench_ctx *ctx, clipvk_error *err)
+clipvk_status clipvk_bench_attention(clipvk_bench_ctx *ctx, clipvk_error *err)
 {
     static const struct { uint32_t batch, len, heads; int causal; } shapes[] = {
         {1, 50, 8, 0},  {1, 50, 12, 0},  {8, 50, 8, 0},  {8, 50, 12, 0},  /* image tower */
