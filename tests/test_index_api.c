@@ -67,7 +67,8 @@ static void setup_files(void)
         copy_file(from, paths[i]);
     }
     snprintf(paths[NIMG], sizeof paths[NIMG], "%s/broken.jpg", dir);
-    write_file(paths[NIMG], "\xff\xd8\xff\xe0 not a JPEG", 17);
+    static const char broken[] = "\xff\xd8\xff\xe0 not a JPEG";
+    write_file(paths[NIMG], broken, sizeof broken - 1);
 }
 
 /* Another model: the golden one with a different config.json (an extra
