@@ -7,7 +7,8 @@
 # host (glslangValidator), cJSON from ../shared/android-ndk/cjson-1.7.15
 # (CLIPVK_CJSON_SOURCE_DIR), JPEG with stb_image (CLIPVK_JPEG=stb: the
 # sysroot has no libjpeg-turbo). Nothing is run: there is no Android runtime
-# here. Then checks that every output is an aarch64 Android ELF (interpreter
+# here. The sample's own CMake project (what Gradle configures) is built
+# too. Then checks that every output is an aarch64 Android ELF (interpreter
 # /system/bin/linker64 for programs), that libclipvk.so exports only clipvk_*
 # and the JNI library only JNI_OnLoad / Java_*, and what each needs at run
 # time. Usage: tools/ci_android.sh [BUILD_DIR] (default build-android).
@@ -49,12 +50,22 @@ cmake -S "$src" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/android-sysroot-c
     -DCLIPVK_WERROR=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"${CLIPVK_JOBS:-2}" --target clipvk clipvk_static clipvk_cli clipvk_jni
 
+# The sample's CMakeLists.txt as Gradle's externalNativeBuild uses it: the
+# top-level project, adding clipvk's tree with add_subdirectory.
+cmake -S "$src/examples/android/app/src/main/cpp" -B "$build/gradle-layout" \
+    -DCMAKE_TOOLCHAIN_FILE="$src/cmake/android-sysroot-check.cmake" \
+    -DCLIPVK_ANDROID_SYSROOT="$ndk/sysroot" -DCLIPVK_ANDROID_API="$api" -DCLIPVK_ANDROID_LIBGCC_DIR="$libgcc" \
+    -DCLIPVK_CJSON_SOURCE_DIR="$ndk/cjson-1.7.15" -DCLIPVK_JPEG=stb \
+    -DCLIPVK_STB_INCLUDE_DIR="$PWD/$build/stb-include" -DCLIPVK_WERROR=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build/gradle-layout" -j"${CLIPVK_JOBS:-2}" --target clipvk_jni
+
 fail=0
 bad() { echo "FAIL: $*" >&2; fail=1; }
 so=$build/libclipvk.so cli=$build/clipvk jni=$build/examples/android/libclipvk_jni.so
-for f in "$so" "$cli" "$jni" "$build/libclipvk.a"; do [ -e "$f" ] || bad "$f was not built"; done
+jni2=$build/gradle-layout/libclipvk_jni.so
+for f in "$so" "$cli" "$jni" "$jni2" "$build/libclipvk.a"; do [ -e "$f" ] || bad "$f was not built"; done
 [ "$fail" = 0 ] || exit 1
-for f in "$so" "$cli" "$jni"; do
+for f in "$so" "$cli" "$jni" "$jni2"; do
     info=$(file -L "$f")
     echo "$info"
     case $info in *"ELF 64-bit LSB"*"ARM aarch64"*) ;; *) bad "$f is not an aarch64 ELF" ;; esac
@@ -69,8 +80,10 @@ for f in "$so" "$cli" "$jni"; do
 done
 # Exported symbols: clipvk_* only (the static library: nothing outside clipvk_*).
 sh tests/test_symbols.sh "$build/libclipvk.a" "$so" || fail=1
-extra=$(nm -D --defined-only "$jni" | awk 'NF == 3 { print $3 }' | grep -Ev '^(JNI_OnLoad|Java_.*)$' || true)
-[ -z "$extra" ] || bad "libclipvk_jni.so exports more than JNI entry points: $(echo $extra | head -c 300)"
+for f in "$jni" "$jni2"; do
+    extra=$(nm -D --defined-only "$f" | awk 'NF == 3 { print $3 }' | grep -Ev '^(JNI_OnLoad|Java_.*)$' || true)
+    [ -z "$extra" ] || bad "$f exports more than JNI entry points: $(echo $extra | head -c 300)"
+done
 # What each needs from the device: the Vulkan loader is opened at run time
 # (dlopen), never linked.
 for f in "$so" "$cli" "$jni"; do

@@ -128,21 +128,24 @@ JNIEXPORT jfloatArray JNICALL Java_org_clipvk_example_Clip_nativeClassify(JNIEnv
     }
     jsize n = (*env)->GetArrayLength(env, labels);
     uint32_t dim = clipvk_model_embedding_dim(h->model);
-    const char **text = calloc(n ? (size_t)n : 1, sizeof *text);
-    jstring *strings = calloc(n ? (size_t)n : 1, sizeof *strings);
+    char **text = calloc(n ? (size_t)n : 1, sizeof *text);
     float *image = malloc(dim * sizeof *image), *label = malloc((size_t)(n ? n : 1) * dim * sizeof *label);
     float *probs = malloc((size_t)(n ? n : 1) * sizeof *probs);
     jfloatArray result = NULL;
-    jsize got = 0;
-    if (!text || !strings || !image || !label || !probs) {
+    if (!text || !image || !label || !probs) {
         throw_error(env, "classify", "out of memory");
         goto done;
     }
-    for (; got < n; got++) {
-        strings[got] = (jstring)(*env)->GetObjectArrayElement(env, labels, got);
-        text[got] = strings[got] ? (*env)->GetStringUTFChars(env, strings[got], NULL) : NULL;
-        if (!text[got]) {
-            throw_error(env, "classify", "a label is null");
+    /* Copied out one at a time: a local reference per label would run into
+     * JNI's local reference limit with many labels. */
+    for (jsize i = 0; i < n; i++) {
+        jstring js = (jstring)(*env)->GetObjectArrayElement(env, labels, i);
+        const char *utf = js ? (*env)->GetStringUTFChars(env, js, NULL) : NULL;
+        text[i] = utf ? strdup(utf) : NULL;
+        if (utf) (*env)->ReleaseStringUTFChars(env, js, utf);
+        if (js) (*env)->DeleteLocalRef(env, js);
+        if (!text[i]) {
+            throw_error(env, "classify", js ? "out of memory" : "a label is null");
             goto done;
         }
     }
@@ -156,7 +159,7 @@ JNIEXPORT jfloatArray JNICALL Java_org_clipvk_example_Clip_nativeClassify(JNIEnv
     clipvk_image_view view = {pixels, info.width, info.height, info.stride, CLIPVK_PIXELS_RGBA8};
     clipvk_status s = clipvk_embed_images(h->model, &view, 1, 1, image);
     AndroidBitmap_unlockPixels(env, bitmap);
-    if (!s) s = clipvk_label_embeddings(h->model, text, (uint32_t)n, NULL, 0, label);
+    if (!s) s = clipvk_label_embeddings(h->model, (const char *const *)text, (uint32_t)n, NULL, 0, label);
     if (!s) s = clipvk_classify(h->model, image, 1, label, (uint32_t)n, probs, NULL);
     if (s) {
         throw_error(env, "classify", clipvk_context_last_error(h->ctx));
@@ -165,11 +168,8 @@ JNIEXPORT jfloatArray JNICALL Java_org_clipvk_example_Clip_nativeClassify(JNIEnv
     result = (*env)->NewFloatArray(env, n);
     if (result) (*env)->SetFloatArrayRegion(env, result, 0, n, probs);
 done:
-    for (jsize i = 0; i < got + (got < n && strings && strings[got] ? 1 : 0) && i < n; i++) {
-        if (text[i]) (*env)->ReleaseStringUTFChars(env, strings[i], text[i]);
-        if (strings[i]) (*env)->DeleteLocalRef(env, strings[i]);
-    }
-    free(text), free(strings), free(image), free(label), free(probs);
+    for (jsize i = 0; text && i < n; i++) free(text[i]);
+    free(text), free(image), free(label), free(probs);
     return result;
 }
 
