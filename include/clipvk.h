@@ -78,11 +78,28 @@ CLIPVK_API const char *clipvk_status_string(clipvk_status status);
 typedef struct clipvk_context clipvk_context;
 typedef struct clipvk_model clipvk_model;
 
+/* Messages clipvk has for a person rather than for the calling code: the
+ * Vulkan loader's and the validation layer's. */
+typedef enum clipvk_log_level {
+    CLIPVK_LOG_ERROR = 0,
+    CLIPVK_LOG_WARNING = 1,
+    CLIPVK_LOG_INFO = 2,
+} clipvk_log_level;
+/* One message, one line without a newline ("validation error: ...",
+ * "Vulkan loader: ..."), valid during the call only. Called on the thread
+ * making the clipvk call that caused it. */
+typedef void (*clipvk_log_fn)(void *user, clipvk_log_level level, const char *message);
+
 typedef struct clipvk_context_options {
     const char *device;             /* Vulkan device index ("1") or name substring; NULL: $CLIPVK_DEVICE, else
                                      * the best (discrete > integrated > virtual > CPU) */
     int validation;                 /* 1: Khronos validation layer on; 0 off; -1: $CLIPVK_VALIDATION */
-    const char *cache_dir;          /* pipeline cache folder; NULL: $XDG_CACHE_HOME/clipvk; "": none */
+    const char *cache_dir;          /* the folder for everything clipvk caches on disk (the pipeline cache,
+                                     * model fingerprints, clipvk_context_cache_folder's subfolders); made
+                                     * if missing. NULL: $XDG_CACHE_HOME/clipvk, else ~/.cache/clipvk;
+                                     * "": cache nothing. When set, $HOME and $XDG_CACHE_HOME are not
+                                     * read. Android apps pass Context.getCacheDir() (an app has no
+                                     * $HOME there). */
     uint64_t device_memory_budget;  /* refuse device allocations past this many bytes (weights, activations
                                      * and staging together); a call that would pass it fails with
                                      * CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY, gives back what it took, and the
@@ -96,9 +113,13 @@ typedef struct clipvk_context_options {
                                      * declared lost and the memory that work uses is leaked, not freed
                                      * under it (see Threads and lifetime). */
     int profile;                    /* 1: time every dispatch with GPU timestamps (for benchmarks) */
+    clipvk_log_fn log;              /* where this context's messages go (see clipvk_log_fn); NULL: stderr,
+                                     * "clipvk: " first. On Android stderr goes nowhere: forward them to
+                                     * __android_log_write. Per context, like everything else. */
+    void *log_user;                 /* passed to log */
 } clipvk_context_options;
 
-/* Fills o with the defaults (device NULL, validation -1, cache NULL, no budget). */
+/* Fills o with the defaults (device NULL, validation -1, cache NULL, no budget, no log callback). */
 CLIPVK_API void clipvk_context_options_init(clipvk_context_options *o);
 
 /* Creates a context on a Vulkan device. On failure *out is still set (unless
@@ -109,6 +130,10 @@ CLIPVK_API void clipvk_context_options_init(clipvk_context_options *o);
  * the application's lock), see clipvk_context_create_vulkan in
  * clipvk_vulkan.h. */
 CLIPVK_API clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out);
+/* Vulkan 1.1 is required: a loader or device that offers only 1.0 is
+ * refused with CLIPVK_ERROR_NO_DEVICE and a message saying so. On Android
+ * that means Android 9 (API 28) or later: older versions ship a 1.0 loader
+ * (docs/ANDROID.md). */
 CLIPVK_API void clipvk_context_destroy(clipvk_context *ctx);
 
 /* The message of the last failed call on ctx or its models ("" if none). */
@@ -152,6 +177,28 @@ CLIPVK_API void clipvk_model_options_init(clipvk_model_options *o);
  * sharded index, vocab.json, merges.txt, preprocessor_config.json). */
 CLIPVK_API clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clipvk_model_options *o,
                                 clipvk_model **out);
+/* A model file the application holds in memory: an AAsset's buffer
+ * (AAsset_getBuffer), a file it mapped, bytes it downloaded. */
+typedef struct clipvk_model_file {
+    const char *name;   /* the file's name in a model folder: "config.json", "model.safetensors",
+                         * "vocab.json", "merges.txt", "preprocessor_config.json" */
+    const void *data;   /* no alignment needed */
+    size_t size;        /* bytes */
+} clipvk_model_file;
+
+/* Loads a model from the application's buffers, checked exactly as the
+ * folder's files are. Needed: config.json and model.safetensors (one file:
+ * sharded weights are refused as CLIPVK_ERROR_UNSUPPORTED), with the text
+ * tower vocab.json and merges.txt; preprocessor_config.json is optional, as
+ * in a folder; other names are ignored. The buffers are read during the
+ * call only (the weights are copied to the device): free or unmap them
+ * once it returns. A missing, unnamed or repeated buffer is
+ * CLIPVK_ERROR_INVALID_ARGUMENT; messages call a buffer "NAME (in
+ * memory)". The model's fingerprint is computed during the call (one pass
+ * over the weights) and equals that of a folder holding the same files.
+ * clipvk_index_update records no model folder for such a model. */
+CLIPVK_API clipvk_status clipvk_model_load_memory(clipvk_context *ctx, const clipvk_model_file *files, uint32_t n,
+                                                  const clipvk_model_options *o, clipvk_model **out);
 CLIPVK_API void clipvk_model_free(clipvk_model *m);
 
 CLIPVK_API uint32_t clipvk_model_embedding_dim(const clipvk_model *m);  /* projection_dim */
@@ -182,14 +229,39 @@ typedef struct clipvk_rgb8 {
     size_t stride;
 } clipvk_rgb8;
 
+/* How an image's pixels lie in memory: 8 bits per channel, in this byte order. */
+typedef enum clipvk_pixel_format {
+    CLIPVK_PIXELS_RGB8 = 0,   /* R, G, B */
+    CLIPVK_PIXELS_RGBA8 = 1,  /* R, G, B, A: Android's Bitmap.Config.ARGB_8888 (ANDROID_BITMAP_FORMAT_RGBA_8888) */
+    CLIPVK_PIXELS_BGRA8 = 2,  /* B, G, R, A: Windows DIBs, many camera and video frames */
+} clipvk_pixel_format;
+
+/* An image as the caller holds it, rows stride_bytes apart (>= width times
+ * 3 or 4 bytes; padding between rows is skipped). Alpha is dropped, as the
+ * reference's PIL convert("RGB") does: the colour channels are used as they
+ * are, not composited. An Android Bitmap is premultiplied, so a
+ * transparent pixel's colour comes out darkened (as if over black); opaque
+ * photos are the same either way. */
+typedef struct clipvk_image_view {
+    const void *data;
+    uint32_t width, height;
+    size_t stride_bytes;
+    clipvk_pixel_format format;
+} clipvk_image_view;
+
 /* The model's input for one image: float [3, S, S], S = clipvk_model_image_size,
  * resized, centre-cropped and normalised exactly as OpenAI's reference does. */
 CLIPVK_API clipvk_status clipvk_preprocess_file(clipvk_model *m, const char *path, float *pixels);
+CLIPVK_API clipvk_status clipvk_preprocess_image(clipvk_model *m, const clipvk_image_view *image, float *pixels);
+/* clipvk_preprocess_image of an RGB8 view. */
 CLIPVK_API clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, float *pixels);
 
 /* Embeddings, out [n, clipvk_model_embedding_dim], L2-normalised when
  * `normalize` (the reference's encode_image / encode_text output otherwise). */
 CLIPVK_API clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t n, int normalize, float *out);
+CLIPVK_API clipvk_status clipvk_embed_images(clipvk_model *m, const clipvk_image_view *images, uint32_t n, int normalize,
+                                             float *out);
+/* clipvk_embed_images of RGB8 views. */
 CLIPVK_API clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out);
 /* Image files decoded and preprocessed on several threads (decoding the next
  * files while the device embeds the previous ones). If a file fails the call
@@ -442,6 +514,11 @@ CLIPVK_API clipvk_status clipvk_image_preprocessor_file_timed(clipvk_image_prepr
  * ~/.cache/clipvk), with `sub` (may be NULL) appended, made if missing,
  * into out[size]. CLIPVK_ERROR_IO when it cannot be made or does not fit. */
 CLIPVK_API clipvk_status clipvk_cache_folder(const char *sub, char *out, size_t size);
+/* The same for the context's cache folder (clipvk_context_options.cache_dir
+ * when set, else as clipvk_cache_folder): what an application's own caches
+ * (the command-line program's label embeddings) use. CLIPVK_ERROR_UNSUPPORTED
+ * when cache_dir is "" (no caching). */
+CLIPVK_API clipvk_status clipvk_context_cache_folder(const clipvk_context *ctx, const char *sub, char *out, size_t size);
 
 /* Writes a small random-weight CLIP folder (Hugging Face layout) into dir,
  * made with its parents: for trying clipvk before downloading weights (its

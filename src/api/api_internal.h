@@ -19,7 +19,7 @@ struct clipvk_model {
     clipvk_tokenizer *tok;             /* with the text tower */
     clipvk_preprocess_config pre;      /* with the image tower */
     uint64_t max_pixels;               /* image files larger than this are refused (0: the default) */
-    char *dir;                         /* the folder it came from */
+    char *dir;                         /* the folder it came from; NULL: loaded from memory */
     char fingerprint[17];              /* "" until computed */
     char *profile;                     /* clipvk_model_profile's text, malloc'ed */
 };

@@ -1,6 +1,7 @@
 /* clipvk_context: a device and what runs on it, plus the last error. */
 #include "api/api_internal.h"
 #include "clipvk_vulkan.h"
+#include "util/file.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,7 +52,9 @@ static clipvk_status context_create(const clipvk_context_options *o, const clipv
                    .validation = o->validation,
                    .memory_budget = o->device_memory_budget,
                    .fence_timeout_ns = (uint64_t)o->fence_timeout_ms * 1000000u,
-                   .external = external},
+                   .external = external,
+                   .log = o->log,
+                   .log_user = o->log_user},
         .cache_dir = o->cache_dir,
         .profile = o->profile,
     };
@@ -92,4 +95,12 @@ const char *clipvk_context_device_name(const clipvk_context *ctx)
 unsigned clipvk_context_validation_messages(const clipvk_context *ctx)
 {
     return ctx && ctx->rt ? clipvk_runtime_validation_messages(ctx->rt) : 0;
+}
+
+clipvk_status clipvk_context_cache_folder(const clipvk_context *ctx, const char *sub, char *out, size_t size)
+{
+    if (!ctx || !out || !size) return CLIPVK_ERROR_INVALID_ARGUMENT;
+    out[0] = '\0';
+    if (ctx->cache_dir && !ctx->cache_dir[0]) return CLIPVK_ERROR_UNSUPPORTED;
+    return clipvk_cache_dir(ctx->cache_dir, sub, out, size) ? CLIPVK_ERROR_IO : CLIPVK_OK;
 }

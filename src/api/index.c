@@ -122,7 +122,8 @@ static clipvk_status identity(clipvk_index *ix, clipvk_model *m, uint64_t *id, c
     clipvk_status s = clipvk_model_fingerprint(m, hex);
     if (s) return s;
     *id = strtoull(hex, NULL, 16);
-    if (!realpath(m->dir, dir))
+    if (!m->dir) dir[0] = '\0'; /* loaded from memory: no folder to record */
+    else if (!realpath(m->dir, dir))
         return clipvk_api_fail(ix->ctx, CLIPVK_ERROR_IO, "%s: %s", m->dir, strerror(errno));
     return CLIPVK_OK;
 }

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define FILE_CHUNK 32 /* images decoded per step while the device embeds the previous step's */
 
@@ -37,47 +36,51 @@ void clipvk_model_options_init(clipvk_model_options *o)
     o->precision = CLIPVK_PRECISION_AUTO;
 }
 
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clipvk_model_options *o, clipvk_model **out)
+/* One loader for a folder and for the application's buffers: every file
+ * is read through src (model/source.h). */
+static clipvk_status model_load(clipvk_context *ctx, const clipvk_model_source *src, int folder, const char *fn,
+                                const clipvk_model_options *o, clipvk_model **out)
 {
     if (!ctx || !out) return CLIPVK_ERROR_INVALID_ARGUMENT;
     *out = NULL;
     if (!ctx->rt) return clipvk_api_fail(ctx, CLIPVK_ERROR_NO_DEVICE, "the context has no device: %s", ctx->err.msg);
     clipvk_status s = clipvk_api_live(ctx);
     if (s) return s;
-    if (!dir) return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_model_load: no folder");
+    if (folder && !src->dir) return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_model_load: no folder");
     clipvk_model_options defaults;
     clipvk_model_options_init(&defaults);
     if (!o) o = &defaults;
     if (o->towers < 0 || o->towers > CLIPVK_TOWERS_BOTH || o->precision < CLIPVK_PRECISION_AUTO ||
         o->precision > CLIPVK_PRECISION_FP16 || o->max_batch > 4096 || o->tensor_cores < 0 || o->tensor_cores > 1)
-        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_model_load: bad options");
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "%s: bad options", fn);
     if (o->tensor_cores && o->precision == CLIPVK_PRECISION_FP32)
-        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT,
-                               "clipvk_model_load: tensor cores need fp16 weights, not fp32 precision");
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "%s: tensor cores need fp16 weights, not fp32 precision",
+                               fn);
+    if ((s = clipvk_source_check(src, &ctx->err))) return s;
     clipvk_model *m = calloc(1, sizeof *m);
     if (!m) return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->ctx = ctx;
     m->max_pixels = o->max_image_pixels;
-    if (!(m->dir = strdup(dir))) {
+    if (src->dir && !(m->dir = strdup(src->dir))) {
         free(m);
         return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
     clipvk_net_options no = {.towers = o->towers, .precision = o->precision, .max_batch = o->max_batch,
                              .fp16_inputs = o->tensor_cores};
-    s = clipvk_net_load(ctx->rt, dir, &no, &m->net, &ctx->err);
+    s = src->dir ? clipvk_net_load(ctx->rt, src->dir, &no, &m->net, &ctx->err)
+                 : clipvk_net_load_source(ctx->rt, src, &no, &m->net, &ctx->err);
     char path[4096];
     int towers = s ? 0 : clipvk_net_towers(m->net);
     if (!s && (towers & CLIPVK_TOWERS_TEXT)) {
-        char merges[4096];
-        snprintf(path, sizeof path, "%s/vocab.json", dir);
-        snprintf(merges, sizeof merges, "%s/merges.txt", dir);
-        s = clipvk_tokenizer_create(path, merges, &m->tok, &ctx->err);
+        char merges[4096], *vtext = NULL, *mtext = NULL;
+        size_t msize = 0;
+        clipvk_source_path(src, "vocab.json", path, sizeof path);
+        clipvk_source_path(src, "merges.txt", merges, sizeof merges);
+        if (!(s = clipvk_source_read(src, "vocab.json", 64u << 20, &vtext, NULL, &ctx->err)) &&
+            !(s = clipvk_source_read(src, "merges.txt", 64u << 20, &mtext, &msize, &ctx->err)))
+            s = clipvk_tokenizer_parse(path, vtext, merges, mtext, msize, &m->tok, &ctx->err);
+        free(vtext);
+        free(mtext);
         /* an id the embedding table lacks would only fail later, on the first text that uses it */
         uint32_t vocab = clipvk_net_get_config(m->net)->text.vocab;
         if (!s && (uint32_t)clipvk_tokenizer_max_id(m->tok) >= vocab)
@@ -86,15 +89,28 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
     }
     if (!s && (towers & CLIPVK_TOWERS_IMAGE)) {
         const clipvk_tower_config *v = &clipvk_net_get_config(m->net)->vision;
-        snprintf(path, sizeof path, "%s/preprocessor_config.json", dir);
+        clipvk_source_path(src, "preprocessor_config.json", path, sizeof path);
         /* Old folders may lack it: CLIP's defaults at the model's size. */
         clipvk_preprocess_config_default(&m->pre, v->image_size);
-        if (exists(path)) s = clipvk_preprocess_config_load(path, &m->pre, &ctx->err);
+        if (clipvk_source_has(src, "preprocessor_config.json")) {
+            char *text = NULL;
+            if (!(s = clipvk_source_read(src, "preprocessor_config.json", 1u << 20, &text, NULL, &ctx->err)))
+                s = clipvk_preprocess_config_parse(path, text, &m->pre, &ctx->err);
+            free(text);
+        }
         uint32_t h, w;
         clipvk_preprocess_output_size(&m->pre, &h, &w);
         if (!s && (h != v->image_size || w != v->image_size))
             s = clipvk_api_fail(ctx, CLIPVK_ERROR_FORMAT, "%s gives %ux%u images but the model takes %ux%u", path, w, h,
                                 v->image_size, v->image_size);
+    }
+    if (!s && !src->dir) {
+        /* The buffers live only during this call: the fingerprint is taken
+         * now, the same value a folder of these files gives. */
+        const clipvk_model_file *c = clipvk_source_buffer(src, "config.json"),
+                                *w = clipvk_source_buffer(src, "model.safetensors");
+        snprintf(m->fingerprint, sizeof m->fingerprint, "%016llx",
+                 (unsigned long long)clipvk_model_fingerprint_buffers(c->data, c->size, w->data, w->size));
     }
     if (s) {
         clipvk_model_free(m);
@@ -102,6 +118,19 @@ clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clip
     }
     *out = m;
     return CLIPVK_OK;
+}
+
+clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clipvk_model_options *o, clipvk_model **out)
+{
+    clipvk_model_source src = {.dir = dir};
+    return model_load(ctx, &src, 1, "clipvk_model_load", o, out);
+}
+
+clipvk_status clipvk_model_load_memory(clipvk_context *ctx, const clipvk_model_file *files, uint32_t n,
+                                       const clipvk_model_options *o, clipvk_model **out)
+{
+    clipvk_model_source src = {.files = files, .n = n};
+    return model_load(ctx, &src, 0, "clipvk_model_load_memory", o, out);
 }
 
 void clipvk_model_free(clipvk_model *m)
@@ -184,21 +213,47 @@ clipvk_status clipvk_preprocess_file(clipvk_model *m, const char *path, float *p
     return s;
 }
 
+clipvk_status clipvk_preprocess_image(clipvk_model *m, const clipvk_image_view *image, float *pixels)
+{
+    CHECK_MODEL(m);
+    CHECK_ARG(m, image && image->data && pixels, "clipvk_preprocess_image: NULL image or pixels");
+    clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
+    if (s) return s;
+    const char *what = image->format == CLIPVK_PIXELS_RGB8    ? "RGB8 image"
+                       : image->format == CLIPVK_PIXELS_RGBA8 ? "RGBA8 image"
+                       : image->format == CLIPVK_PIXELS_BGRA8 ? "BGRA8 image"
+                                                              : "image";
+    /* the same limit as files, checked before any copy: resizing allocates in proportion to the pixels */
+    uint64_t limit = m->max_pixels ? m->max_pixels : CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
+    if (image->width && image->height && (uint64_t)image->width * image->height > limit &&
+        image->format != CLIPVK_PIXELS_RGB8) /* RGB8: after the buffer checks, as before */
+        return clipvk_api_fail(m->ctx, CLIPVK_ERROR_UNSUPPORTED, "%s: %ux%u is larger than the limit of %llu pixels", what,
+                               image->width, image->height, (unsigned long long)limit);
+    clipvk_image img;
+    if ((s = clipvk_image_from_pixels(what, image->data, image->width, image->height, image->stride_bytes, image->format,
+                                      &img, &m->ctx->err)))
+        return s;
+    if ((uint64_t)image->width * image->height > limit) {
+        clipvk_image_free(&img);
+        return clipvk_api_fail(m->ctx, CLIPVK_ERROR_UNSUPPORTED, "%s: %ux%u is larger than the limit of %llu pixels", what,
+                               image->width, image->height, (unsigned long long)limit);
+    }
+    s = clipvk_preprocess(&img, &m->pre, 0, pixels, &m->ctx->err);
+    clipvk_image_free(&img);
+    return s;
+}
+
+static clipvk_image_view rgb8_view(const clipvk_rgb8 *image)
+{
+    return (clipvk_image_view){image->pixels, image->width, image->height, image->stride, CLIPVK_PIXELS_RGB8};
+}
+
 clipvk_status clipvk_preprocess_rgb8(clipvk_model *m, const clipvk_rgb8 *image, float *pixels)
 {
     CHECK_MODEL(m);
     CHECK_ARG(m, image && image->pixels && pixels, "clipvk_preprocess_rgb8: NULL image or pixels");
-    clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
-    /* the same limit as files: resizing allocates in proportion to the pixels */
-    uint64_t limit = m->max_pixels ? m->max_pixels : CLIPVK_IMAGE_DEFAULT_MAX_PIXELS;
-    clipvk_image img;
-    if (s || (s = clipvk_image_from_rgb8(image->pixels, image->width, image->height, image->stride, &img,
-                                         &m->ctx->err)))
-        return s;
-    if ((uint64_t)image->width * image->height > limit)
-        return clipvk_api_fail(m->ctx, CLIPVK_ERROR_UNSUPPORTED, "RGB8 image: %ux%u is larger than the limit of %llu pixels",
-                               image->width, image->height, (unsigned long long)limit);
-    return clipvk_preprocess(&img, &m->pre, 0, pixels, &m->ctx->err);
+    clipvk_image_view v = rgb8_view(image);
+    return clipvk_preprocess_image(m, &v, pixels);
 }
 
 static size_t image_floats(const clipvk_model *m)
@@ -222,11 +277,11 @@ clipvk_status clipvk_embed_pixels(clipvk_model *m, const float *pixels, uint32_t
     return s ? s : clipvk_net_encode_images(m->net, pixels, n, normalize, out, &m->ctx->err);
 }
 
-clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out)
+/* Each image preprocessed on the host, then embedded FILE_CHUNK at a time;
+ * image(i) gives the i-th as a view. */
+static clipvk_status embed_views(clipvk_model *m, const void *images, uint32_t n, int normalize, float *out,
+                                 clipvk_image_view (*image)(const void *, uint32_t))
 {
-    CHECK_MODEL(m);
-    CHECK_LIVE(m);
-    CHECK_ARG(m, (images && out) || n == 0, "clipvk_embed_rgb8: NULL images or out");
     clipvk_status s = need(m, CLIPVK_TOWERS_IMAGE);
     if (s) return s;
     size_t per = image_floats(m), dim = clipvk_model_embedding_dim(m);
@@ -234,11 +289,42 @@ clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint
     if (!px) return clipvk_api_fail(m->ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     for (uint32_t done = 0; done < n && !s; done += FILE_CHUNK) {
         uint32_t k = n - done < FILE_CHUNK ? n - done : FILE_CHUNK;
-        for (uint32_t i = 0; i < k && !s; i++) s = clipvk_preprocess_rgb8(m, &images[done + i], px + i * per);
+        for (uint32_t i = 0; i < k && !s; i++) {
+            clipvk_image_view v = image(images, done + i);
+            s = clipvk_preprocess_image(m, &v, px + i * per);
+        }
         if (!s) s = clipvk_net_encode_images(m->net, px, k, normalize, out + done * dim, &m->ctx->err);
     }
     free(px);
     return s;
+}
+
+static clipvk_image_view view_at(const void *images, uint32_t i)
+{
+    return ((const clipvk_image_view *)images)[i];
+}
+
+static clipvk_image_view rgb8_at(const void *images, uint32_t i)
+{
+    return rgb8_view(&((const clipvk_rgb8 *)images)[i]);
+}
+
+clipvk_status clipvk_embed_images(clipvk_model *m, const clipvk_image_view *images, uint32_t n, int normalize,
+                                  float *out)
+{
+    CHECK_MODEL(m);
+    CHECK_LIVE(m);
+    CHECK_ARG(m, (images && out) || n == 0, "clipvk_embed_images: NULL images or out");
+    return embed_views(m, images, n, normalize, out, view_at);
+}
+
+clipvk_status clipvk_embed_rgb8(clipvk_model *m, const clipvk_rgb8 *images, uint32_t n, int normalize, float *out)
+{
+    CHECK_MODEL(m);
+    CHECK_LIVE(m);
+    CHECK_ARG(m, (images && out) || n == 0, "clipvk_embed_rgb8: NULL images or out");
+    for (uint32_t i = 0; i < n; i++) CHECK_ARG(m, images[i].pixels, "clipvk_embed_rgb8: image %u has NULL pixels", i);
+    return embed_views(m, images, n, normalize, out, rgb8_at);
 }
 
 /* Decoding of the next chunk runs on its own thread while the device embeds

@@ -62,7 +62,8 @@ int cli_label_embeddings(clipvk_context *ctx, clipvk_model *m, const char *const
         /* fp16 and fp32 label embeddings differ slightly: each has its own
          * cache, so an answer never depends on which ran first */
         snprintf(sub, sizeof sub, "labels/%s-%s", fp, clipvk_model_numerics(m));
-        if (clipvk_cache_folder(sub, dir, sizeof dir) != CLIPVK_OK) dir[0] = '\0';
+        /* the context's cache folder: its cache_dir when the caller set one */
+        if (clipvk_context_cache_folder(ctx, sub, dir, sizeof dir) != CLIPVK_OK) dir[0] = '\0';
     }
     uint64_t th = 0xcbf29ce484222325ull; /* the template set, in order */
     for (uint32_t t = 0; t < n_templates; t++) th = fnv(fnv(th, templates[t], strlen(templates[t])), "\n", 1);

@@ -87,27 +87,44 @@ static int has_instance_extension(const clipvk_vk *vk, const char *layer, const 
     return found;
 }
 
+/* A message for the application: its log callback, else stderr as
+ * "clipvk: <message>". */
+static void device_log(const clipvk_device *dev, clipvk_log_level level, const char *prefix, const char *msg)
+{
+    if (dev && dev->log) {
+        char line[4096];
+        snprintf(line, sizeof line, "%s%s", prefix, msg);
+        dev->log(dev->log_user, level, line);
+        return;
+    }
+    fprintf(stderr, "clipvk: %s%s\n", prefix, msg);
+}
+
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT type,
     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
 {
     clipvk_device *dev = user;
     int is_error = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0;
+    const char *msg = data && data->pMessage ? data->pMessage : "(no message)";
     /* The loader reports through the same messenger (a layer enabled by
      * environment, an ICD file of another architecture it skipped): worth
      * printing, but not a fault of clipvk's, so not counted. */
     int loader = type == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && data && data->pMessageIdName &&
                  !strcmp(data->pMessageIdName, "Loader Message");
     if (loader) {
-        fprintf(stderr, "clipvk: Vulkan loader: %s\n", data->pMessage ? data->pMessage : "(no message)");
+        device_log(dev, is_error ? CLIPVK_LOG_ERROR
+                        : (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) ? CLIPVK_LOG_WARNING
+                                                                                        : CLIPVK_LOG_INFO,
+                   "Vulkan loader: ", msg);
         return VK_FALSE;
     }
     if (dev) {
         if (is_error) dev->validation_errors++;
         else dev->validation_warnings++;
     }
-    fprintf(stderr, "clipvk: validation %s: %s\n", is_error ? "error" : "warning",
-            data && data->pMessage ? data->pMessage : "(no message)");
+    device_log(dev, is_error ? CLIPVK_LOG_ERROR : CLIPVK_LOG_WARNING,
+               is_error ? "validation error: " : "validation warning: ", msg);
     return VK_FALSE;
 }
 
@@ -358,6 +375,8 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
     clipvk_device *d = calloc(1, sizeof *d);
     if (!d) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     d->memory_budget = opt->memory_budget;
+    d->log = opt->log;
+    d->log_user = opt->log_user;
     /* $CLIPVK_FENCE_TIMEOUT (seconds) for machines where work runs far
      * slower than on a GPU: emulators, a CPU driver compiling every
      * pipeline of a simulated device class, a busy CI host. */

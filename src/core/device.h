@@ -115,6 +115,10 @@ typedef struct clipvk_device_options {
      * clipvk adopts them instead of creating its own; select and
      * validation are then the application's business. */
     const clipvk_vulkan_device *external;
+    /* Where the loader's and the validation layer's messages go (the
+     * context options' log callback); NULL: stderr. */
+    clipvk_log_fn log;
+    void *log_user;
 } clipvk_device_options;
 
 typedef struct clipvk_device {
@@ -153,6 +157,8 @@ typedef struct clipvk_device {
      * as a driver does after a GPU reset. */
     int fault_lose_next_submit;
     int validation;
+    clipvk_log_fn log;         /* the options' log callback (NULL: stderr) and its user pointer */
+    void *log_user;
     /* Counted by the debug messenger; tests fail when either is non-zero. */
     unsigned validation_errors, validation_warnings;
 } clipvk_device;

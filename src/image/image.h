@@ -43,6 +43,13 @@ clipvk_status clipvk_image_decode(const char *name, const void *data, size_t siz
 clipvk_status clipvk_image_from_rgb8(const uint8_t *rgb, uint32_t width, uint32_t height, size_t stride,
                                      clipvk_image *out, clipvk_error *err);
 
+/* The caller's pixels in any clipvk_pixel_format (clipvk.h): RGB8 is
+ * wrapped without copying (the buffer must outlive the image), RGBA8 and
+ * BGRA8 are copied to packed RGB with the alpha dropped (as PIL's
+ * convert("RGB")). `what` names the image in messages. */
+clipvk_status clipvk_image_from_pixels(const char *what, const void *data, uint32_t width, uint32_t height,
+                                       size_t stride, clipvk_pixel_format format, clipvk_image *out, clipvk_error *err);
+
 /* Releases what clipvk_image_load/decode allocated; safe on views and on a
  * zeroed image. */
 void clipvk_image_free(clipvk_image *img);

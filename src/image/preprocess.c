@@ -121,8 +121,17 @@ clipvk_status clipvk_preprocess_config_load(const char *path, clipvk_preprocess_
     char *text;
     clipvk_status s = clipvk_read_file(path, 1u << 20, &text, NULL, err);
     if (s) return s;
-    cJSON *root = cJSON_Parse(text);
+    s = clipvk_preprocess_config_parse(path, text, cfg, err);
     free(text);
+    return s;
+}
+
+clipvk_status clipvk_preprocess_config_parse(const char *path, const char *text, clipvk_preprocess_config *cfg,
+                                             clipvk_error *err)
+{
+    clipvk_preprocess_config_default(cfg, 224);
+    clipvk_status s = CLIPVK_OK;
+    cJSON *root = cJSON_Parse(text);
     if (!root) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not valid JSON", path);
     if (!cJSON_IsObject(root)) {
         s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not a JSON object", path);

@@ -51,6 +51,9 @@ void clipvk_preprocess_config_default(clipvk_preprocess_config *cfg, uint32_t si
  * crop_size as an integer or {"height", "width"}; the do_* flags,
  * rescale_factor, image_mean, image_std; resample must be 3 (bicubic). */
 clipvk_status clipvk_preprocess_config_load(const char *path, clipvk_preprocess_config *cfg, clipvk_error *err);
+/* The same for the NUL-terminated text of one (`path` names it in messages). */
+clipvk_status clipvk_preprocess_config_parse(const char *path, const char *text, clipvk_preprocess_config *cfg,
+                                             clipvk_error *err);
 
 /* The output's height and width: every image gives the same. */
 void clipvk_preprocess_output_size(const clipvk_preprocess_config *cfg, uint32_t *h, uint32_t *w);

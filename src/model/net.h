@@ -8,6 +8,7 @@
 
 #include "kernels/kernels.h"
 #include "model/config.h"
+#include "model/source.h"
 
 #include <stdio.h>
 
@@ -22,6 +23,9 @@ typedef struct clipvk_net clipvk_net;
 
 clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_net_options *opt,
                                 clipvk_net **out, clipvk_error *err);
+/* The same from a folder or the application's buffers (model/source.h). */
+clipvk_status clipvk_net_load_source(clipvk_runtime *rt, const clipvk_model_source *src, const clipvk_net_options *opt,
+                                     clipvk_net **out, clipvk_error *err);
 void clipvk_net_destroy(clipvk_net *m);
 
 const clipvk_model_config *clipvk_net_get_config(const clipvk_net *m);

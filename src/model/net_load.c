@@ -6,6 +6,7 @@
  */
 #include "model/net_internal.h"
 #include "model/safetensors.h"
+#include "model/source.h"
 #include "model/tensors.h"
 #include "util/half.h"
 
@@ -222,21 +223,48 @@ static int check_one(const clipvk_tensor_spec *t, void *user)
     return c->s != CLIPVK_OK;
 }
 
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_net_options *opt,
                                 clipvk_net **out, clipvk_error *err)
 {
     *out = NULL;
-    clipvk_net_options defaults = {.precision = -1};
-    if (!opt) opt = &defaults;
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a model folder (no such directory)", dir);
+    clipvk_model_source src = {.dir = dir};
+    return clipvk_net_load_source(rt, &src, opt, out, err);
+}
+
+/* The weights: a folder's model.safetensors (mapped) or sharded index, or
+ * the application's buffer (read in place: it only has to live as long as
+ * the load). */
+static clipvk_status open_weights(const clipvk_model_source *src, char *path, size_t size, clipvk_safetensors **st,
+                                  clipvk_error *err)
+{
+    clipvk_source_path(src, "model.safetensors", path, size);
+    if (!src->dir) {
+        const clipvk_model_file *f = clipvk_source_buffer(src, "model.safetensors");
+        if (f) return clipvk_safetensors_open_memory(f->data, f->size, path, st, err);
+        if (clipvk_source_buffer(src, "model.safetensors.index.json"))
+            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                               "sharded weights (model.safetensors.index.json) cannot be loaded from memory: "
+                               "give one model.safetensors");
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "%s: not given (no buffer of that name)", path);
+    }
+    if (!clipvk_source_has(src, "model.safetensors")) {
+        clipvk_source_path(src, "model.safetensors.index.json", path, size);
+        if (!clipvk_source_has(src, "model.safetensors.index.json"))
+            return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: no model.safetensors (or model.safetensors.index.json)",
+                               src->dir);
+    }
+    return clipvk_safetensors_open(path, st, err);
+}
+
+clipvk_status clipvk_net_load_source(clipvk_runtime *rt, const clipvk_model_source *src, const clipvk_net_options *opt,
+                                     clipvk_net **out, clipvk_error *err)
+{
+    *out = NULL;
+    clipvk_net_options defaults = {.precision = -1};
+    if (!opt) opt = &defaults;
     clipvk_net *m = calloc(1, sizeof *m);
     if (!m) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->rt = rt;
@@ -251,17 +279,12 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
     char path[4096];
     loader L = {.m = m};
     clipvk_status s;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if ((s = clipvk_config_load(path, &m->cfg, err))) goto fail;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (!file_exists(path)) {
-        snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
-        if (!file_exists(path)) {
-            s = clipvk_fail(err, CLIPVK_ERROR_IO, "%s: no model.safetensors (or model.safetensors.index.json)", dir);
-            goto fail;
-        }
-    }
-    if ((s = clipvk_safetensors_open(path, &L.st, err))) goto fail;
+    char *config = NULL;
+    clipvk_source_path(src, "config.json", path, sizeof path);
+    if ((s = clipvk_source_read(src, "config.json", 16u << 20, &config, NULL, err)) ||
+        (s = clipvk_config_parse(path, config, &m->cfg, err)))
+        goto fail;
+    if ((s = open_weights(src, path, sizeof path, &L.st, err))) goto fail;
     L.file = path;
     /* Every tensor the config implies, checked before anything is uploaded. */
     check_state cs = {&L, err, CLIPVK_OK};
@@ -282,11 +305,13 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
     if ((m->towers & CLIPVK_TOWERS_IMAGE) && (s = load_vision(&L, err))) goto fail;
     if ((m->towers & CLIPVK_TOWERS_TEXT) && (s = load_text(&L, err))) goto fail;
     free(L.tmp);
+    free(config);
     clipvk_safetensors_close(L.st);
     *out = m;
     return CLIPVK_OK;
 fail:
     free(L.tmp);
+    free(config);
     clipvk_safetensors_close(L.st);
     clipvk_net_destroy(m);
     return s;

@@ -175,13 +175,23 @@ clipvk_status clipvk_tokenizer_create(const char *vocab_json, const char *merges
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_tokenizer_create: a path is NULL");
     char *vtext = NULL, *mtext = NULL;
     size_t msize;
+    clipvk_status s;
+    if (!(s = clipvk_read_file(vocab_json, 64u << 20, &vtext, NULL, err)) &&
+        !(s = clipvk_read_file(merges_txt, 64u << 20, &mtext, &msize, err)))
+        s = clipvk_tokenizer_parse(vocab_json, vtext, merges_txt, mtext, msize, out, err);
+    free(vtext);
+    free(mtext);
+    return s;
+}
+
+clipvk_status clipvk_tokenizer_parse(const char *vocab_json, const char *vtext, const char *merges_txt,
+                                     const char *mtext, size_t msize, clipvk_tokenizer **out, clipvk_error *err)
+{
+    *out = NULL;
     cJSON *root = NULL;
     vocab_map m = {0};
     clipvk_tokenizer *t = NULL;
-    clipvk_status s;
-    if ((s = clipvk_read_file(vocab_json, 64u << 20, &vtext, NULL, err)) ||
-        (s = clipvk_read_file(merges_txt, 64u << 20, &mtext, &msize, err)))
-        goto done;
+    clipvk_status s = CLIPVK_OK;
     root = cJSON_Parse(vtext);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
@@ -226,8 +236,6 @@ done:
     else *out = t;
     free(m.slots);
     cJSON_Delete(root);
-    free(vtext);
-    free(mtext);
     return s;
 }
 

@@ -29,6 +29,10 @@ typedef struct clipvk_tokenizer clipvk_tokenizer;
  * CLIPVK_ERROR_FORMAT and a message naming the file and the entry or line. */
 clipvk_status clipvk_tokenizer_create(const char *vocab_json, const char *merges_txt, clipvk_tokenizer **out,
                                       clipvk_error *err);
+/* The same from the files' text: vtext NUL-terminated, mtext msize bytes
+ * (NUL after them); the names are used in messages. */
+clipvk_status clipvk_tokenizer_parse(const char *vocab_json, const char *vtext, const char *merges_txt,
+                                     const char *mtext, size_t msize, clipvk_tokenizer **out, clipvk_error *err);
 void clipvk_tokenizer_destroy(clipvk_tokenizer *tok);
 
 /* The largest id in vocab.json (a model's vocab_size must exceed it). */
