@@ -4,13 +4,13 @@
  */
 #include "api/api_internal.h"
 #include "model/fingerprint.h"
+#include "platform/platform.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define FILE_CHUNK 32 /* images decoded per step while the device embeds the previous step's */
 
@@ -39,8 +39,8 @@ void clipvk_model_options_init(clipvk_model_options *o)
 
 static int exists(const char *path)
 {
-    struct stat st;
-    return stat(path, &st) == 0;
+    clipvk_path_info st;
+    return clipvk_path_info_get(path, 1, &st) == 0;
 }
 
 clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir, const clipvk_model_options *o, clipvk_model **out)

@@ -8,12 +8,12 @@
 #include "model/safetensors.h"
 #include "model/tensors.h"
 #include "util/half.h"
+#include "platform/platform.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct loader {
     clipvk_net *m;
@@ -224,8 +224,8 @@ static int check_one(const clipvk_tensor_spec *t, void *user)
 
 static int file_exists(const char *path)
 {
-    struct stat st;
-    return stat(path, &st) == 0;
+    clipvk_path_info st;
+    return clipvk_path_info_get(path, 1, &st) == 0;
 }
 
 clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_net_options *opt,
@@ -234,8 +234,8 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
     *out = NULL;
     clipvk_net_options defaults = {.precision = -1};
     if (!opt) opt = &defaults;
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    clipvk_path_info st;
+    if (clipvk_path_info_get(dir, 1, &st) != 0 || st.kind != CLIPVK_PATH_DIR)
         return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a model folder (no such directory)", dir);
     clipvk_net *m = calloc(1, sizeof *m);
     if (!m) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
