@@ -40,7 +40,7 @@ static void test_allocator(clipvk_runtime *rt)
 
 static void test_budget(void)
 {
-    clipvk_runtime_options opt = {.device = {.validation = 1, .memory_budget = 100u << 20}, .cache_dir = ""};
+    clipvk_runtime_options opt = {.device = {.validation = test_validation(), .memory_budget = 100u << 20}, .cache_dir = ""};
     clipvk_runtime *rt;
     OK(clipvk_runtime_create(&opt, &rt, &test_err));
     clipvk_buffer a, b;
@@ -104,7 +104,7 @@ static void test_pipeline_cache(void)
     char dir[1024];
     CHECK(clipvk_make_temp_dir("clipvk-cache-", dir, sizeof dir) == 0, "mkdtemp");
     for (int round = 0; round < 2; round++) {
-        clipvk_runtime_options opt = {.device = {.validation = 1}, .cache_dir = dir};
+        clipvk_runtime_options opt = {.device = {.validation = test_validation()}, .cache_dir = dir};
         clipvk_runtime *rt;
         OK(clipvk_runtime_create(&opt, &rt, &test_err));
         const clipvk_pipeline *p;
@@ -134,7 +134,7 @@ static void test_pipeline_cache(void)
     clipvk_dir_close(d);
     CHECK(written > 0, "no pipeline cache file written in %s", dir);
     CHECK(corrupted, "corrupting the cache");
-    clipvk_runtime_options opt = {.device = {.validation = 1}, .cache_dir = dir};
+    clipvk_runtime_options opt = {.device = {.validation = test_validation()}, .cache_dir = dir};
     clipvk_runtime *rt;
     OK(clipvk_runtime_create(&opt, &rt, &test_err));
     test_failures += test_finish(rt) ? 1 : 0;
