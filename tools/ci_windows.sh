@@ -12,8 +12,9 @@
 #    (test_spirv skips there: it runs spirv-val through popen). Without the
 #    validation layer: winevulkan offers none of the host's layers
 #    (CLIPVK_TEST_VALIDATION=OFF); the Linux suite runs them with it.
-#  - clipvk.exe devices, classify, index (a folder with a subfolder, indexed
-#    twice: the second run replaces the index file) and search, whose answers
+#  - clipvk.exe devices, classify, embed-image (.npy on stdout), index (a
+#    folder with a subfolder, indexed twice: the second run replaces the
+#    index file) and search, whose answers
 #    must be the Linux build's (LINUX_BUILD/clipvk, default build/) on the
 #    golden model. PNG inputs only: the Windows build decodes JPEG with
 #    stb_image (no libjpeg-turbo for mingw in Debian; CLIPVK_JPEG=stb), the
@@ -80,6 +81,14 @@ labels="cat,dog,car,coffee,rocket,a camera"
 same classify classify --model "$model" --no-cache --labels "$labels" --json "$work/photos"
 same classify_cached classify --model "$model" --labels "$labels" "$work/photos"
 same classify_cached2 classify --model "$model" --labels "$labels" "$work/photos"
+# Embeddings as .npy on stdout: binary there (stdout on Windows is in text
+# mode unless set otherwise); the same bytes as the Linux file, or at most
+# float rounding apart.
+"$lin" embed-image --model "$model" --out "$work/embed.linux.npy" "$work/photos/camera.png" "$work/photos/chelsea.png" || fail=1
+wine "$exe" embed-image --model "$model" --out - "$work/photos/camera.png" "$work/photos/chelsea.png" > "$work/embed.windows.npy" || fail=1
+if cmp -s "$work/embed.linux.npy" "$work/embed.windows.npy"; then echo "ci_windows: embed-image: same bytes as Linux";
+elif /usr/bin/python3 -c "import numpy as np, sys; a, b = np.load(sys.argv[1]), np.load(sys.argv[2]); d = float(np.abs(a - b).max()); print(\"ci_windows: embed-image: max difference %g\" % d); sys.exit(a.shape != b.shape or d > 1e-5)" "$work/embed.linux.npy" "$work/embed.windows.npy"; then :;
+else echo "ci_windows: embed-image: DIFFERENT from Linux"; fail=1; fi
 # Each build its own index (their paths differ), made, then updated in place.
 for b in linux windows; do
     if [ $b = linux ]; then run="$lin"; else run="wine $exe"; fi

@@ -119,6 +119,7 @@ clipvk_status cli_npy_read(const char *path, uint64_t max_bytes, cli_npy *out, c
     memset(out, 0, sizeof *out);
     int is_stdin = !strcmp(path, "-");
     FILE *f = is_stdin ? stdin : clipvk_fopen(path, "rb");
+    if (is_stdin) clipvk_binary_stream(stdin);
     if (!f) return fail(err, CLIPVK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
     /* Read in chunks (stdin cannot seek), stopping past the limit. */
     size_t cap = 1 << 16, n = 0;
@@ -174,6 +175,7 @@ clipvk_status cli_npy_write_f32(const char *path, const float *data, const uint6
     head[9] = (uint8_t)((len + pad + 1) >> 8);
     int is_stdout = !strcmp(path, "-");
     FILE *f = is_stdout ? stdout : clipvk_fopen(path, "wb");
+    if (is_stdout) clipvk_binary_stream(stdout);
     if (!f) return fail(err, CLIPVK_ERROR_IO, "%s: cannot create: %s", path, strerror(errno));
     int ok = fwrite(head, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)len, f) == (size_t)len;
     for (int i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;

@@ -53,6 +53,9 @@ int clipvk_stream_info(FILE *f, clipvk_path_info *out);
 /* The absolute, canonical form of an existing path (realpath /
  * GetFullPathNameW) into out[n]; NULL with errno set if it does not exist. */
 char *clipvk_realpath(const char *path, char *out, size_t n);
+/* Makes stdin or stdout carry bytes unchanged (Windows opens them in text
+ * mode, turning "\n" into "\r\n"); nothing to do on POSIX. */
+void clipvk_binary_stream(FILE *f);
 /* Whether a stream is a terminal (isatty). */
 int clipvk_isatty(FILE *f);
 /* '/' everywhere, '\' too on Windows. */

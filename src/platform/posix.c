@@ -84,6 +84,8 @@ char *clipvk_realpath(const char *path, char *out, size_t n)
     return out;
 }
 
+void clipvk_binary_stream(FILE *f) { (void)f; }
+
 int clipvk_isatty(FILE *f) { return isatty(fileno(f)); }
 
 int clipvk_is_path_sep(char c) { return c == '/'; }

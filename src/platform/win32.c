@@ -11,6 +11,7 @@
 #include <windows.h>
 #include <psapi.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <io.h>
 #include <limits.h>
 #include <process.h>
@@ -239,6 +240,12 @@ char *clipvk_realpath(const char *path, char *out, size_t n)
     free(full);
     free(w);
     return r;
+}
+
+void clipvk_binary_stream(FILE *f)
+{
+    fflush(f);
+    _setmode(_fileno(f), _O_BINARY);
 }
 
 int clipvk_isatty(FILE *f) { return _isatty(_fileno(f)); }
