@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern int test_failures;
 
@@ -18,6 +19,21 @@ static inline const char *test_data_dir(void)
 {
     const char *d = getenv("CLIPVK_TEST_DATA_DIR");
     return d && *d ? d : CLIPVK_TEST_DATA_DIR;
+}
+
+/* Whether the tests turn the Vulkan validation layer on: yes, unless
+ * CLIPVK_TEST_VALIDATION=0 (CMake's CLIPVK_TEST_VALIDATION=OFF), for a
+ * Vulkan path without the layer: the Windows build under wine, whose
+ * winevulkan offers no layers of the host. Said once on stdout when off. */
+static inline int test_validation(void)
+{
+    const char *v = getenv("CLIPVK_TEST_VALIDATION");
+    static int said;
+    if (v && !strcmp(v, "0")) {
+        if (!said++) printf("validation layer off (CLIPVK_TEST_VALIDATION=0)\n");
+        return 0;
+    }
+    return 1;
 }
 
 /* Exits 77 (ctest: skipped) saying which file of the test data is missing. */

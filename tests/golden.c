@@ -19,7 +19,7 @@ clipvk_context *test_context(uint64_t budget, uint32_t fence_timeout_ms)
 {
     clipvk_context_options o;
     clipvk_context_options_init(&o);
-    o.validation = 1;
+    o.validation = test_validation();
     o.cache_dir = "";
     o.device_memory_budget = budget;
     o.fence_timeout_ms = fence_timeout_ms;

@@ -15,7 +15,7 @@ clipvk_runtime *test_runtime(void)
      * compiles are slow (LLVM's coroutine passes; one forced attention tiling
      * took over 60 s, the runtime's default, on a busy 2-core machine). A
      * hang is still caught, by ctest's timeout. */
-    clipvk_runtime_options opt = {.device = {.validation = 1, .fence_timeout_ns = 600000000000ull}, .cache_dir = ""};
+    clipvk_runtime_options opt = {.device = {.validation = test_validation(), .fence_timeout_ns = 600000000000ull}, .cache_dir = ""};
     clipvk_runtime *rt;
     clipvk_status s = clipvk_runtime_create(&opt, &rt, &test_err);
     if (s) {

@@ -5,11 +5,11 @@
  * timestamps, and the on-disk pipeline cache.
  */
 #include "harness.h"
+#include "platform/platform.h"
+#include "util/file.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static void test_allocator(clipvk_runtime *rt)
 {
@@ -40,7 +40,7 @@ static void test_allocator(clipvk_runtime *rt)
 
 static void test_budget(void)
 {
-    clipvk_runtime_options opt = {.device = {.validation = 1, .memory_budget = 100u << 20}, .cache_dir = ""};
+    clipvk_runtime_options opt = {.device = {.validation = test_validation(), .memory_budget = 100u << 20}, .cache_dir = ""};
     clipvk_runtime *rt;
     OK(clipvk_runtime_create(&opt, &rt, &test_err));
     clipvk_buffer a, b;
@@ -101,10 +101,10 @@ static void test_barriers(clipvk_runtime *rt)
 
 static void test_pipeline_cache(void)
 {
-    char dir[] = "/tmp/clipvk-cache-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char dir[1024];
+    CHECK(clipvk_make_temp_dir("clipvk-cache-", dir, sizeof dir) == 0, "mkdtemp");
     for (int round = 0; round < 2; round++) {
-        clipvk_runtime_options opt = {.device = {.validation = 1}, .cache_dir = dir};
+        clipvk_runtime_options opt = {.device = {.validation = test_validation()}, .cache_dir = dir};
         clipvk_runtime *rt;
         OK(clipvk_runtime_create(&opt, &rt, &test_err));
         const clipvk_pipeline *p;
@@ -119,17 +119,26 @@ static void test_pipeline_cache(void)
         test_failures += test_finish(rt) ? 1 : 0;
     }
     /* the first runtime saved the cache; a corrupt file must be ignored, not trusted */
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "ls %s/pipelines-*.bin >/dev/null 2>&1", dir);
-    CHECK(system(cmd) == 0, "no pipeline cache file written in %s", dir);
-    snprintf(cmd, sizeof cmd, "for f in %s/pipelines-*.bin; do head -c 40 /dev/urandom > $f; done", dir);
-    CHECK(system(cmd) == 0, "corrupting the cache");
-    clipvk_runtime_options opt = {.device = {.validation = 1}, .cache_dir = dir};
+    int written = 0, corrupted = 1;
+    clipvk_dir *d = clipvk_dir_open(dir);
+    for (const char *name; d && (name = clipvk_dir_next(d));) {
+        size_t len = strlen(name);
+        if (strncmp(name, "pipelines-", 10) || len < 14 || strcmp(name + len - 4, ".bin")) continue;
+        written++;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        FILE *f = clipvk_fopen(path, "wb");
+        for (int i = 0; f && i < 40; i++) fputc(rand() & 0xff, f);
+        if (!f || fclose(f)) corrupted = 0;
+    }
+    clipvk_dir_close(d);
+    CHECK(written > 0, "no pipeline cache file written in %s", dir);
+    CHECK(corrupted, "corrupting the cache");
+    clipvk_runtime_options opt = {.device = {.validation = test_validation()}, .cache_dir = dir};
     clipvk_runtime *rt;
     OK(clipvk_runtime_create(&opt, &rt, &test_err));
     test_failures += test_finish(rt) ? 1 : 0;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0, "cleanup");
+    CHECK(clipvk_remove_tree(dir) == 0, "cleanup");
 }
 
 /* The quirk table (ranges of driver versions, device-ID exceptions) and the

@@ -27,8 +27,8 @@
 #include "golden.h"
 
 #include "api/api_internal.h" /* the device-loss fault hook and the device's wait */
+#include "platform/platform.h"
 
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,9 +230,14 @@ static int blocker_start(blocker *b, clipvk_device *dev)
 {
     *b = (blocker){.device = dev->device, .queue = dev->queue};
     const char *lib = getenv("CLIPVK_VULKAN_LIBRARY");
-    b->loader = dlopen(lib && *lib ? lib : "libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
+#ifdef _WIN32
+    const char *system_loader = "vulkan-1.dll";
+#else
+    const char *system_loader = "libvulkan.so.1";
+#endif
+    b->loader = clipvk_lib_open(lib && *lib ? lib : system_loader);
     PFN_vkGetInstanceProcAddr gipa =
-        b->loader ? (PFN_vkGetInstanceProcAddr)(void (*)(void))dlsym(b->loader, "vkGetInstanceProcAddr") : NULL;
+        b->loader ? (PFN_vkGetInstanceProcAddr)clipvk_lib_sym(b->loader, "vkGetInstanceProcAddr") : NULL;
     PFN_vkGetDeviceProcAddr gdpa = gipa ? (PFN_vkGetDeviceProcAddr)gipa(dev->instance, "vkGetDeviceProcAddr") : NULL;
     if (!gdpa) return 0;
     PFN_vkCreateEvent create_event = BLOCKER_FN(b->device, PFN_vkCreateEvent, "vkCreateEvent");
@@ -285,7 +290,7 @@ static void blocker_free(blocker *b)
     if (b->fence) b->destroy_fence(b->device, b->fence, NULL);
     if (b->pool) b->destroy_pool(b->device, b->pool, NULL);
     if (b->event) b->destroy_event(b->device, b->event, NULL);
-    if (b->loader) dlclose(b->loader);
+    clipvk_lib_close(b->loader);
 }
 
 /* A fence timeout, exercised for real: with the queue blocked (above), a call

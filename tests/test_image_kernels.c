@@ -75,7 +75,11 @@ static void test_resize_kernels(void)
         int npairs = (ksize + 1) / 2;
         int *lo = malloc(count * sizeof *lo), *n = malloc(count * sizeof *n);
         int32_t *kk = calloc((size_t)count * ksize, sizeof *kk);
-        int16_t *kp = aligned_alloc(16, (size_t)count * npairs * 32);
+        /* 16-byte aligned (the SSE2 loads), without C11's aligned_alloc, which
+         * msvcrt (mingw-w64) lacks */
+        size_t kp_bytes = (size_t)count * npairs * 32;
+        unsigned char *kp_mem = malloc(kp_bytes + 15);
+        int16_t *kp = (int16_t *)(void *)(kp_mem + ((16 - (uintptr_t)kp_mem % 16) % 16));
         for (uint32_t i = 0; i < count; i++) {
             int nn = 1 + (int)(rnd() % (unsigned)ksize);
             if ((uint32_t)nn > sw) nn = (int)sw;
@@ -119,7 +123,7 @@ static void test_resize_kernels(void)
         free(lo);
         free(n);
         free(kk);
-        free(kp);
+        free(kp_mem);
     }
 #else
     printf("no SSE2 resize kernels in this build: nothing to compare\n");

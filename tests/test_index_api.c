@@ -11,22 +11,29 @@
  */
 #include "check.h"
 #include "golden.h"
+#include "platform/platform.h"
+#include "util/file.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int test_failures;
 
 #define NIMG 4
 static const char *names[NIMG] = {"camera.png", "chelsea.png", "coffee.png", "rocket.jpg"};
-static char dir[256], paths[NIMG + 1][1400]; /* the photos' copies, then the broken file */
+static char dir[1024], paths[NIMG + 1][1400]; /* the photos' copies, then the broken file */
+
+/* "/..." (POSIX) or "X:\..." / "\\server\..." (Windows) */
+static int is_absolute(const char *p)
+{
+    return p[0] == '/' || (p[0] && p[1] == ':' && clipvk_is_path_sep(p[2])) || (p[0] == '\\' && p[1] == '\\');
+}
 
 static void write_file(const char *path, const void *data, size_t n)
 {
-    FILE *f = fopen(path, "wb");
+    FILE *f = clipvk_fopen(path, "wb");
     if (!f || fwrite(data, 1, n, f) != n) {
         fprintf(stderr, "cannot write %s\n", path);
         exit(1);
@@ -36,7 +43,7 @@ static void write_file(const char *path, const void *data, size_t n)
 
 static void copy_file(const char *from, const char *to)
 {
-    FILE *f = fopen(from, "rb");
+    FILE *f = clipvk_fopen(from, "rb");
     if (!f) {
         fprintf(stderr, "cannot read %s\n", from);
         exit(1);
@@ -53,10 +60,10 @@ static void copy_file(const char *from, const char *to)
 
 static void setup_files(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/clipvk-test-index-%ld", (long)getpid());
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    if (system(cmd)) exit(1);
+    if (clipvk_make_temp_dir("clipvk-test-index-", dir, sizeof dir)) {
+        fprintf(stderr, "cannot make a temporary folder\n");
+        exit(1);
+    }
     char golden_images[1024];
     snprintf(golden_images, sizeof golden_images, "%s", test_golden_image);
     *strrchr(golden_images, '/') = '\0';
@@ -76,12 +83,19 @@ static void setup_files(void)
 static void make_other_model(char *other, size_t n)
 {
     snprintf(other, n, "%s/other-model", dir);
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s' && for f in model.safetensors vocab.json merges.txt preprocessor_config.json; do "
-             "ln -s '%s/'$f '%s/'$f; done && cp '%s/config.json' '%s/config.json' && echo >> '%s/config.json'",
-             other, test_golden_model, other, test_golden_model, other, other);
-    if (system(cmd)) exit(1);
+    if (clipvk_mkdirs(other)) exit(1);
+    static const char *const files[] = {"model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json",
+                                        "config.json"};
+    for (int i = 0; i < 5; i++) {
+        char from[1400], to[1400];
+        snprintf(from, sizeof from, "%s/%s", test_golden_model, files[i]);
+        snprintf(to, sizeof to, "%s/%s", other, files[i]);
+        copy_file(from, to);
+    }
+    char config[1400];
+    snprintf(config, sizeof config, "%s/config.json", other);
+    FILE *f = clipvk_fopen(config, "ab");
+    if (!f || fputc('\n', f) == EOF || fclose(f)) exit(1);
 }
 
 static int failures_seen;
@@ -157,7 +171,7 @@ int main(void)
     CHECK(!clipvk_embed_files(m, all, NIMG, 1, img, NULL), "embed_files: %s", clipvk_context_last_error(ctx));
     for (int i = 0; i < NIMG; i++) {
         char real[1300];
-        CHECK(realpath(paths[i], real) && !strcmp(clipvk_index_path(ix, (uint64_t)i), real), "path %d is %s", i,
+        CHECK(clipvk_realpath(paths[i], real, sizeof real) && !strcmp(clipvk_index_path(ix, (uint64_t)i), real), "path %d is %s", i,
               clipvk_index_path(ix, (uint64_t)i));
         CHECK(dot(img + (size_t)i * dim, clipvk_index_embedding(ix, (uint64_t)i), dim) > 1 - 1e-5,
               "row %d is the file's embedding", i);
@@ -168,7 +182,7 @@ int main(void)
     CHECK(st.added == 0 && st.changed == 0 && st.unchanged == NIMG && st.failed == 1, "second update: %llu unchanged",
           (unsigned long long)st.unchanged);
     /* Only one file named: the others are kept; a removed one is dropped. */
-    unlink(paths[NIMG]);
+    clipvk_remove(paths[NIMG]);
     CHECK(!clipvk_index_update(ix, m, all, 1, NULL, &st) && st.unchanged == NIMG && st.failed == 0,
           "an update naming one file keeps the others");
     CHECK(clipvk_index_failures(ix, &nf) == NULL && nf == 0, "no failures left from before");
@@ -179,7 +193,7 @@ int main(void)
     CHECK(!clipvk_index_save(ix, file), "save: %s", clipvk_context_last_error(ctx));
     clipvk_index *re = NULL;
     CHECK(!clipvk_index_open(ctx, file, &re), "open: %s", clipvk_context_last_error(ctx));
-    CHECK(clipvk_index_count(re) == NIMG && clipvk_index_dim(re) == dim && clipvk_index_model_dir(re)[0] == '/',
+    CHECK(clipvk_index_count(re) == NIMG && clipvk_index_dim(re) == dim && is_absolute(clipvk_index_model_dir(re)),
           "reopened: %llu files, model folder %s", (unsigned long long)clipvk_index_count(re), clipvk_index_model_dir(re));
     for (uint64_t i = 0; i < clipvk_index_count(re); i++)
         CHECK(!strcmp(clipvk_index_path(re, i), clipvk_index_path(ix, i)) &&
@@ -275,8 +289,6 @@ int main(void)
     clipvk_model_free(m);
     CHECK(clipvk_context_validation_messages(ctx) == 0, "validation messages");
     clipvk_context_destroy(ctx);
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) fprintf(stderr, "cannot remove %s\n", dir);
+    if (clipvk_remove_tree(dir)) fprintf(stderr, "cannot remove %s\n", dir);
     return test_report();
 }

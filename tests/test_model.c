@@ -8,11 +8,11 @@
 #include "harness.h"
 #include "model/net.h"
 #include "cli/npy.h"
+#include "platform/platform.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static cli_npy load(const char *name)
 {
@@ -29,10 +29,10 @@ static cli_npy load(const char *name)
 
 int main(void)
 {
-    struct stat st;
+    clipvk_path_info st;
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/golden/model", test_data_dir());
-    if (stat(dir, &st) != 0) TEST_DATA_SKIP(dir);
+    if (clipvk_path_info_get(dir, 1, &st) != 0) TEST_DATA_SKIP(dir);
     clipvk_runtime *rt = test_runtime();
     cli_npy pixels = load("pixels.npy"), tokens = load("text_tokens.npy"), logits = load("logits_per_image_f64.npy");
     CHECK(pixels.type == CLI_NPY_F32 && tokens.type == CLI_NPY_I32 && logits.type == CLI_NPY_F64,

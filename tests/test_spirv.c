@@ -17,11 +17,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include "check.h"
+
+#ifdef _WIN32
+/* spirv-val is a program of the build machine; the modules embedded in the
+ * Windows build are the same files, checked by the build machine's own run
+ * of this test. */
+int main(void)
+{
+    printf("SKIP: test_spirv runs spirv-val through popen, which the Windows build does not do; "
+           "the same SPIR-V is checked by the build machine's test_spirv\n");
+    return 77;
+}
+#else
 
 int test_failures;
 
@@ -236,3 +250,4 @@ int main(void)
            spirv_val);
     return test_report();
 }
+#endif /* _WIN32 */

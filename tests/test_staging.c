@@ -20,7 +20,7 @@
 
 int main(void)
 {
-    clipvk_runtime_options opt = {.device = {.validation = 1, .profile = "amd-rdna"}, .cache_dir = ""};
+    clipvk_runtime_options opt = {.device = {.validation = test_validation(), .profile = "amd-rdna"}, .cache_dir = ""};
     clipvk_runtime *rt;
     clipvk_status s0 = clipvk_runtime_create(&opt, &rt, &test_err);
     if (s0) {

@@ -7,6 +7,7 @@
  */
 #include "check.h"
 #include "text/tokenizer.h"
+#include "platform/platform.h"
 #include "util/file.h"
 
 #include <cjson/cJSON.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 int test_failures;
 static clipvk_error err;
@@ -185,8 +185,8 @@ static void write_vocab(const char *path, const char *extra)
 
 static void malformed_files(void)
 {
-    char dir[] = "/tmp/clipvk_tok_XXXXXX", vocab[64], merges[64];
-    if (!mkdtemp(dir)) return;
+    char dir[1024], vocab[1100], merges[1100];
+    if (clipvk_make_temp_dir("clipvk_tok_", dir, sizeof dir)) return;
     snprintf(vocab, sizeof vocab, "%s/vocab.json", dir);
     snprintf(merges, sizeof merges, "%s/merges.txt", dir);
     static const struct { const char *vocab_extra, *merges, *want; } bad[] = {
@@ -213,9 +213,9 @@ static void malformed_files(void)
     write_file(merges, "#version: 0.2\na b\n");
     clipvk_tokenizer *tok = NULL;
     CHECK(!clipvk_tokenizer_create(vocab, merges, &tok, &err), "consistent tiny vocabulary: %s", err.msg);
-    unlink(vocab);
-    unlink(merges);
-    rmdir(dir);
+    clipvk_remove(vocab);
+    clipvk_remove(merges);
+    clipvk_rmdir(dir);
     if (!tok) return;
     int32_t ids[8];
     uint32_t k;
@@ -283,8 +283,9 @@ int main(void)
     char vocab[4096], merges[4096];
     snprintf(vocab, sizeof vocab, "%s/golden/model/vocab.json", shared);
     snprintf(merges, sizeof merges, "%s/golden/model/merges.txt", shared);
-    if (access(vocab, R_OK)) TEST_DATA_SKIP(vocab);
-    if (access(merges, R_OK)) TEST_DATA_SKIP(merges);
+    clipvk_path_info info;
+    if (clipvk_path_info_get(vocab, 1, &info)) TEST_DATA_SKIP(vocab);
+    if (clipvk_path_info_get(merges, 1, &info)) TEST_DATA_SKIP(merges);
     clipvk_tokenizer *tok;
     if (clipvk_tokenizer_create(vocab, merges, &tok, &err)) {
         fprintf(stderr, "FAIL: %s\n", err.msg);

@@ -2,6 +2,7 @@
 #ifndef CLIPVK_API_INTERNAL_H
 #define CLIPVK_API_INTERNAL_H
 
+#include "platform/platform.h"
 #include "clipvk.h"
 #include "image/preprocess.h"
 #include "model/net.h"
@@ -32,7 +33,7 @@ clipvk_status clipvk_api_live(clipvk_context *ctx);
 /* Records a failure in the context's last error and returns its status. */
 clipvk_status clipvk_api_fail(clipvk_context *ctx, clipvk_status s, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(CLIPVK_PRINTF_FORMAT, 3, 4)))
 #endif
     ;
 

@@ -1,6 +1,7 @@
 /* clipvk_device_list: the Vulkan devices without a context (`clipvk devices`). */
 #include "api/api_internal.h"
 #include "core/device.h"
+#include "platform/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,14 +72,11 @@ const char *clipvk_device_list_describe(clipvk_device_list *l, uint32_t i, int j
     if (!l || i >= l->n) return NULL;
     char **slot = &l->text[json ? 1 : 0][i];
     if (!*slot) {
-        size_t size;
-        FILE *f = open_memstream(slot, &size);
+        clipvk_memstream ms;
+        FILE *f = clipvk_memstream_open(&ms);
         if (!f) return NULL;
         clipvk_device_caps_print(f, &l->caps[i], json ? 1 : 0);
-        if (fclose(f)) {
-            free(*slot);
-            *slot = NULL;
-        }
+        *slot = clipvk_memstream_close(&ms);
     }
     return *slot;
 }

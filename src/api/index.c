@@ -6,13 +6,13 @@
  */
 #include "api/api_internal.h"
 #include "search/index.h"
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define EMBED_CHUNK 64 /* files per embedding call: bounds memory, paces progress */
 #define GONE UINT64_MAX /* a record's size while it is being left out */
@@ -113,7 +113,7 @@ const clipvk_index_failure *clipvk_index_failures(const clipvk_index *ix, uint32
 }
 
 /* The model's identity: its fingerprint as a number and its absolute folder. */
-static clipvk_status identity(clipvk_index *ix, clipvk_model *m, uint64_t *id, char dir[PATH_MAX])
+static clipvk_status identity(clipvk_index *ix, clipvk_model *m, uint64_t *id, char dir[CLIPVK_PATH_MAX])
 {
     if (!m) return clipvk_api_fail(ix->ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_index: NULL model");
     if (m->ctx != ix->ctx)
@@ -123,7 +123,7 @@ static clipvk_status identity(clipvk_index *ix, clipvk_model *m, uint64_t *id, c
     if (s) return s;
     *id = strtoull(hex, NULL, 16);
     if (!m->dir) dir[0] = '\0'; /* loaded from memory: no folder to record */
-    else if (!realpath(m->dir, dir))
+    else if (!clipvk_realpath(m->dir, dir, CLIPVK_PATH_MAX))
         return clipvk_api_fail(ix->ctx, CLIPVK_ERROR_IO, "%s: %s", m->dir, strerror(errno));
     return CLIPVK_OK;
 }
@@ -132,7 +132,7 @@ clipvk_status clipvk_index_check_model(clipvk_index *ix, clipvk_model *m)
 {
     if (!ix) return CLIPVK_ERROR_INVALID_ARGUMENT;
     uint64_t id = 0;
-    char dir[PATH_MAX];
+    char dir[CLIPVK_PATH_MAX];
     clipvk_status s = identity(ix, m, &id, dir);
     if (s || !ix->has_model) return s;
     if (ix->d.model_id != id)
@@ -173,14 +173,14 @@ static int fail_file(clipvk_index *ix, const clipvk_index_update_options *o, con
 
 static int file_info(const char *path, uint64_t *size, int64_t *mtime)
 {
-    struct stat st;
-    if (stat(path, &st)) return -1;
-    if (!S_ISREG(st.st_mode)) {
+    clipvk_path_info st;
+    if (clipvk_path_info_get(path, 1, &st)) return -1;
+    if (st.kind != CLIPVK_PATH_FILE) {
         errno = EISDIR;
         return -1;
     }
-    *size = (uint64_t)st.st_size;
-    *mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    *size = (uint64_t)st.size;
+    *mtime = st.mtime_ns;
     return 0;
 }
 
@@ -278,7 +278,7 @@ clipvk_status clipvk_index_update(clipvk_index *ix, clipvk_model *m, const char 
     clipvk_status s = clipvk_api_live(ctx);
     if (s || (s = clipvk_index_check_model(ix, m))) return s;
     uint64_t id = 0;
-    char model_dir[PATH_MAX];
+    char model_dir[CLIPVK_PATH_MAX];
     if ((s = identity(ix, m, &id, model_dir))) return s;
     clear_failures(ix);
     clipvk_index_stats st = {0};
@@ -290,8 +290,8 @@ clipvk_status clipvk_index_update(clipvk_index *ix, clipvk_model *m, const char 
 
     /* The inputs as absolute paths, symbolic links resolved: the index works from any folder. */
     for (uint32_t i = 0; i < n; i++) {
-        char real[PATH_MAX], msg[PATH_MAX + 64];
-        if (realpath(paths[i], real)) {
+        char real[CLIPVK_PATH_MAX], msg[CLIPVK_PATH_MAX + 64];
+        if (clipvk_realpath(paths[i], real, sizeof real)) {
             if (list_add(&files, real)) OOM();
         } else {
             snprintf(msg, sizeof msg, "%s: %s", paths[i], strerror(errno));
@@ -328,7 +328,7 @@ clipvk_status clipvk_index_update(clipvk_index *ix, clipvk_model *m, const char 
         e->path = files.v[i];
         p.from[i] = -1;
         if (file_info(e->path, &e->size, &e->mtime_ns)) {
-            char msg[PATH_MAX + 64];
+            char msg[CLIPVK_PATH_MAX + 64];
             snprintf(msg, sizeof msg, "%s: %s", e->path, strerror(errno));
             e->size = GONE;
             if (fail_file(ix, o, e->path, CLIPVK_ERROR_IO, msg)) OOM();

@@ -4,6 +4,7 @@
  */
 #include "api/api_internal.h"
 #include "model/fingerprint.h"
+#include "platform/platform.h"
 
 #include <math.h>
 #include <pthread.h>

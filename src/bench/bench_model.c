@@ -6,6 +6,7 @@
  * real token.
  */
 #include "api/api_internal.h"
+#include "platform/platform.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,14 +85,11 @@ const char *clipvk_model_profile(clipvk_model *m)
 {
     if (!m || !m->net) return "";
     free(m->profile);
-    size_t size;
-    FILE *f = open_memstream(&m->profile, &size);
+    clipvk_memstream ms;
+    FILE *f = clipvk_memstream_open(&ms);
     if (!f) return m->profile = NULL, "";
     clipvk_net_print_profile(m->net, f);
-    if (fclose(f)) {
-        free(m->profile);
-        m->profile = NULL;
-    }
+    m->profile = clipvk_memstream_close(&ms);
     return m->profile ? m->profile : "";
 }
 

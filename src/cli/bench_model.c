@@ -4,10 +4,10 @@
  * and device memory.
  */
 #include "cli/cli.h"
+#include "platform/platform.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 static double now_ms(void)
@@ -59,9 +59,8 @@ int cli_bench_model(const cli_model_opts *mo, const char *batches, uint32_t iter
         if (clipvk_bench_model(m, (uint32_t)b, iters > 64 ? 64 : iters, report, &p))
             code = cli_error(CLI_FAIL, "%s", clipvk_context_last_error(ctx));
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double dev_mib = clipvk_context_peak_device_bytes(ctx) / 1048576.0, host_mib = ru.ru_maxrss / 1024.0;
+    double dev_mib = clipvk_context_peak_device_bytes(ctx) / 1048576.0,
+           host_mib = clipvk_peak_rss_bytes() / 1048576.0;
     if (json) printf("\n], \"peak_device_mib\": %.1f, \"peak_host_mib\": %.1f}\n", dev_mib, host_mib);
     else printf("# peak device memory %.1f MiB, peak host memory (max RSS) %.1f MiB\n", dev_mib, host_mib);
     return cli_close_model(ctx, m, code);

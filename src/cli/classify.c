@@ -7,10 +7,10 @@
 #include "cli/cli.h"
 #include "cli/inputs.h"
 #include "cli/label_cache.h"
+#include "platform/platform.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define IMAGE_CHUNK 64 /* images per step of the output stream */
 
@@ -274,7 +274,7 @@ int cli_classify(int argc, char **argv)
                                      &hits, &misses)))
         goto done;
     if (o.verbose) fprintf(stderr, "clipvk: labels: %u from the cache, %u encoded\n", hits, misses);
-    int tty = isatty(2);
+    int tty = clipvk_isatty(stderr);
     for (size_t done = 0; done < paths.n; done += IMAGE_CHUNK) {
         uint32_t k = paths.n - done < IMAGE_CHUNK ? (uint32_t)(paths.n - done) : IMAGE_CHUNK;
         if (clipvk_embed_files(m, (const char *const *)paths.v + done, k, 1, img, status)) {

@@ -2,6 +2,7 @@
 #ifndef CLIPVK_CLI_H
 #define CLIPVK_CLI_H
 
+#include "platform/platform.h"
 #include <stdint.h>
 #include <stdio.h>
 #include "clipvk.h"
@@ -61,7 +62,7 @@ int cli_tokenize(int argc, char **argv);
 /* Prints "clipvk: <message>" to stderr; returns code. */
 int cli_error(int code, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(CLIPVK_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 

@@ -5,15 +5,14 @@
  */
 #include "cli/cli.h"
 #include "cli/inputs.h"
+#include "platform/platform.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 static void usage(FILE *f)
 {
@@ -105,12 +104,12 @@ int cli_index(int argc, char **argv)
     clipvk_index *ix = NULL;
     clipvk_index_stats st = {0};
     clipvk_index_update_options uo = {.progress = o.verbose ? on_progress : NULL, .failure = on_failure};
-    struct stat ost;
+    clipvk_path_info ost;
     int code = cli_open_model(&o.model, CLIPVK_TOWERS_IMAGE, &ctx, &m);
 #define FAIL(...) do { code = cli_error(CLI_FAIL, __VA_ARGS__); goto done; } while (0)
     if (code) goto done;
     if (files.n > UINT32_MAX) FAIL("too many files");
-    if (!o.rebuild && stat(o.out, &ost) == 0) {
+    if (!o.rebuild && clipvk_path_info_get(o.out, 1, &ost) == 0) {
         if (clipvk_index_open(ctx, o.out, &ix)) FAIL("%s (delete it or pass --rebuild)", clipvk_context_last_error(ctx));
         if (clipvk_index_check_model(ix, m))
             FAIL("%s; pass --rebuild to embed everything again with this one", clipvk_context_last_error(ctx));

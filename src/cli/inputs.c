@@ -1,13 +1,12 @@
 #include "cli/inputs.h"
 #include "cli/cli.h"
+#include "platform/platform.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 int cli_paths_add(cli_paths *p, const char *path)
 {
@@ -39,7 +38,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
  * on the file system. */
 static int walk(cli_paths *p, const char *dir, int *failed)
 {
-    DIR *d = opendir(dir);
+    clipvk_dir *d = clipvk_dir_open(dir);
     if (!d) {
         int code = cli_error(CLI_FAIL, "%s: cannot open folder: %s", dir, strerror(errno));
         if (!failed) return code;
@@ -48,23 +47,24 @@ static int walk(cli_paths *p, const char *dir, int *failed)
     }
     cli_paths here = {0};
     int r = CLI_OK;
-    struct dirent *e;
-    while (!r && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue; /* ".", "..", hidden files */
+    const char *name;
+    while (!r && (name = clipvk_dir_next(d))) {
+        if (name[0] == '.') continue; /* ".", "..", hidden files */
         char path[4096];
         size_t len = strlen(dir);
-        if (snprintf(path, sizeof path, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", e->d_name) <
+        if (snprintf(path, sizeof path, "%s%s%s", dir, len && clipvk_is_path_sep(dir[len - 1]) ? "" : "/", name) <
             (int)sizeof path)
             r = cli_paths_add(&here, path);
     }
-    closedir(d);
+    clipvk_dir_close(d);
     qsort(here.v, here.n, sizeof *here.v, cmp_str);
     for (size_t i = 0; !r && i < here.n; i++) {
-        struct stat st;
-        if (lstat(here.v[i], &st) != 0) continue; /* vanished meanwhile */
-        if (S_ISDIR(st.st_mode)) r = walk(p, here.v[i], failed);
-        else if (cli_is_image_name(here.v[i]) && (S_ISREG(st.st_mode) ||
-                                                  (S_ISLNK(st.st_mode) && !stat(here.v[i], &st) && S_ISREG(st.st_mode))))
+        clipvk_path_info st;
+        if (clipvk_path_info_get(here.v[i], 0, &st) != 0) continue; /* vanished meanwhile */
+        if (st.kind == CLIPVK_PATH_DIR) r = walk(p, here.v[i], failed);
+        else if (cli_is_image_name(here.v[i]) &&
+                 (st.kind == CLIPVK_PATH_FILE ||
+                  (st.is_link && !clipvk_path_info_get(here.v[i], 1, &st) && st.kind == CLIPVK_PATH_FILE)))
             r = cli_paths_add(p, here.v[i]);
     }
     cli_paths_free(&here);
@@ -83,12 +83,12 @@ int cli_paths_collect(cli_paths *p, char **args, int nargs, int *failed)
                 if (line[0]) r = cli_paths_add(p, line);
             }
         } else {
-            struct stat st;
-            if (stat(args[i], &st) != 0) {
+            clipvk_path_info st;
+            if (clipvk_path_info_get(args[i], 1, &st) != 0) {
                 r = cli_error(CLI_FAIL, "%s: %s", args[i], strerror(errno));
                 if (failed) (*failed)++, r = CLI_OK;
             } else {
-                r = S_ISDIR(st.st_mode) ? walk(p, args[i], failed) : cli_paths_add(p, args[i]);
+                r = st.kind == CLIPVK_PATH_DIR ? walk(p, args[i], failed) : cli_paths_add(p, args[i]);
             }
         }
         if (r) return r;
@@ -105,18 +105,18 @@ void cli_paths_free(cli_paths *p)
 
 int cli_read_file(const char *path, size_t max, char **data, size_t *size)
 {
-    struct stat st;
-    FILE *f = fopen(path, "rb");
+    clipvk_path_info st;
+    FILE *f = clipvk_fopen(path, "rb");
     *data = NULL;
     if (!f) return cli_error(CLI_FAIL, "%s: cannot open: %s", path, strerror(errno));
     int code = CLI_OK;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+    if (clipvk_stream_info(f, &st) != 0 || st.kind != CLIPVK_PATH_FILE)
         code = cli_error(CLI_FAIL, "%s: not a regular file", path);
-    else if ((unsigned long long)st.st_size > max)
-        code = cli_error(CLI_FAIL, "%s: %lld bytes is larger than the %zu allowed", path, (long long)st.st_size, max);
-    else if (!(*data = malloc((size_t)st.st_size + 1)))
+    else if ((unsigned long long)st.size > max)
+        code = cli_error(CLI_FAIL, "%s: %lld bytes is larger than the %zu allowed", path, (long long)st.size, max);
+    else if (!(*data = malloc((size_t)st.size + 1)))
         code = cli_error(CLI_FAIL, "%s: out of host memory", path);
-    else if (fread(*data, 1, (size_t)st.st_size, f) != (size_t)st.st_size || ferror(f))
+    else if (fread(*data, 1, (size_t)st.size, f) != (size_t)st.size || ferror(f))
         code = cli_error(CLI_FAIL, "%s: read failed", path);
     fclose(f);
     if (code) {
@@ -124,7 +124,7 @@ int cli_read_file(const char *path, size_t max, char **data, size_t *size)
         *data = NULL;
         return code;
     }
-    (*data)[st.st_size] = '\0';
-    *size = (size_t)st.st_size;
+    (*data)[st.size] = '\0';
+    *size = (size_t)st.size;
     return CLI_OK;
 }

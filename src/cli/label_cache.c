@@ -1,10 +1,10 @@
 #include "cli/label_cache.h"
 #include "cli/cli.h"
+#include "platform/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAGIC "CLVKLBL1"
 
@@ -17,7 +17,7 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
 /* An entry holds the label itself, so a hash collision reads as a miss. */
 static int load(const char *path, const char *label, uint32_t dim, float *out)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = clipvk_fopen(path, "rb");
     if (!f) return 0;
     char magic[8];
     uint32_t d, len;
@@ -34,14 +34,14 @@ static int load(const char *path, const char *label, uint32_t dim, float *out)
 static void store(const char *path, const char *label, uint32_t dim, const float *emb)
 {
     char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, clipvk_process_id());
+    FILE *f = clipvk_fopen(tmp, "wb");
     if (!f) return; /* a cache we cannot write only costs time */
     uint32_t len = (uint32_t)strlen(label);
     int ok = fwrite(MAGIC, 1, 8, f) == 8 && fwrite(&dim, 4, 1, f) == 1 && fwrite(&len, 4, 1, f) == 1 &&
              fwrite(label, 1, len, f) == len && fwrite(emb, 4, dim, f) == dim;
     ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) remove(tmp);
+    if (!ok || clipvk_replace_file(tmp, path) != 0) clipvk_remove(tmp);
 }
 
 static void entry_path(char *out, size_t n, const char *dir, uint64_t template_hash, const char *label)

@@ -39,10 +39,17 @@ static void usage(FILE *f)
     fprintf(f, "usage: clipvk COMMAND [OPTIONS]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+#ifdef _WIN32
+    fprintf(f, "\n`clipvk COMMAND --help` lists a command's options.\n"
+               "Environment: CLIPVK_MODEL (default model folder), CLIPVK_DEVICE (device index or name),\n"
+               "CLIPVK_VALIDATION=1 (Vulkan validation layer); caches in %%LOCALAPPDATA%%\\clipvk;\n"
+               "CLIPVK_VULKAN_LIBRARY (a Vulkan loader to use instead of vulkan-1.dll).\n");
+#else
     fprintf(f, "\n`clipvk COMMAND --help` lists a command's options.\n"
                "Environment: CLIPVK_MODEL (default model folder), CLIPVK_DEVICE (device index or name),\n"
                "CLIPVK_VALIDATION=1 (Vulkan validation layer), XDG_CACHE_HOME (caches in $XDG_CACHE_HOME/clipvk),\n"
                "CLIPVK_VULKAN_LIBRARY (a Vulkan loader to use instead of libvulkan.so.1).\n");
+#endif
 }
 
 int main(int argc, char **argv)

@@ -1,12 +1,10 @@
 /* The model options shared by the commands, and finding the model folder. */
 #include "cli/cli.h"
+#include "platform/platform.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
 {
@@ -96,8 +94,12 @@ static int has_config(const char *dir)
 {
     char path[4300];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    return access(path, R_OK) == 0;
+    FILE *f = clipvk_fopen(path, "rb"); /* readable */
+    if (f) fclose(f);
+    return f != NULL;
 }
+
+static int cmp_names(const void *a, const void *b) { return strcoll(*(char *const *)a, *(char *const *)b); }
 
 /* ./models/clip-vit-base-patch32 if present, else the first (sorted) folder with a config.json. */
 static int find_local(char *out, size_t n)
@@ -106,18 +108,32 @@ static int find_local(char *out, size_t n)
         snprintf(out, n, "models/clip-vit-base-patch32");
         return 1;
     }
-    struct dirent **list;
-    int k = scandir("models", &list, NULL, alphasort), found = 0;
-    for (int i = 0; i < k; i++) {
+    /* the names, sorted as scandir's alphasort did (strcoll: byte order in the C locale) */
+    char **names = NULL;
+    size_t k = 0, cap = 0;
+    clipvk_dir *d = clipvk_dir_open("models");
+    for (const char *e; d && (e = clipvk_dir_next(d));) {
+        if (k == cap) {
+            char **v = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof *v);
+            if (!v) break;
+            names = v;
+        }
+        if (!(names[k] = strdup(e))) break;
+        k++;
+    }
+    clipvk_dir_close(d);
+    qsort(names, k, sizeof *names, cmp_names);
+    int found = 0;
+    for (size_t i = 0; i < k; i++) {
         char path[300];
-        snprintf(path, sizeof path, "models/%.256s", list[i]->d_name);
-        if (!found && list[i]->d_name[0] != '.' && has_config(path)) {
+        snprintf(path, sizeof path, "models/%.256s", names[i]);
+        if (!found && names[i][0] != '.' && has_config(path)) {
             snprintf(out, n, "%s", path);
             found = 1;
         }
-        free(list[i]);
+        free(names[i]);
     }
-    if (k >= 0) free(list);
+    free(names);
     return found;
 }
 
@@ -129,7 +145,7 @@ static int resolve(const char *given, char *out, size_t n)
     else if (!find_local(out, n)) {
         char dir[4096];
         if (clipvk_cache_folder("demo-model", dir, sizeof dir) != CLIPVK_OK)
-            snprintf(dir, sizeof dir, "/tmp/clipvk-demo-model-%ld", (long)getuid());
+            clipvk_user_temp_path("clipvk-demo-model", dir, sizeof dir);
         char msg[512];
         if (!has_config(dir) && clipvk_write_demo_model(dir, NULL, msg, sizeof msg)) return cli_error(CLI_FAIL, "%s", msg);
         fprintf(stderr, "clipvk: warning: no model given and none in ./models: using a random-weight demo model;\n"

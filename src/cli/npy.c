@@ -4,6 +4,7 @@
  * 'shape': (2, 3), } padded with spaces and '\n', then the raw data.
  */
 #include "cli/npy.h"
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
+__attribute__((format(CLIPVK_PRINTF_FORMAT, 3, 4)))
 #endif
 static clipvk_status fail(cli_npy_error *err, clipvk_status status, const char *fmt, ...)
 {
@@ -117,7 +118,8 @@ clipvk_status cli_npy_read(const char *path, uint64_t max_bytes, cli_npy *out, c
 {
     memset(out, 0, sizeof *out);
     int is_stdin = !strcmp(path, "-");
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    FILE *f = is_stdin ? stdin : clipvk_fopen(path, "rb");
+    if (is_stdin) clipvk_binary_stream(stdin);
     if (!f) return fail(err, CLIPVK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
     /* Read in chunks (stdin cannot seek), stopping past the limit. */
     size_t cap = 1 << 16, n = 0;
@@ -172,7 +174,8 @@ clipvk_status cli_npy_write_f32(const char *path, const float *data, const uint6
     head[8] = (uint8_t)((len + pad + 1) & 0xff);
     head[9] = (uint8_t)((len + pad + 1) >> 8);
     int is_stdout = !strcmp(path, "-");
-    FILE *f = is_stdout ? stdout : fopen(path, "wb");
+    FILE *f = is_stdout ? stdout : clipvk_fopen(path, "wb");
+    if (is_stdout) clipvk_binary_stream(stdout);
     if (!f) return fail(err, CLIPVK_ERROR_IO, "%s: cannot create: %s", path, strerror(errno));
     int ok = fwrite(head, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)len, f) == (size_t)len;
     for (int i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;

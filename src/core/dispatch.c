@@ -1,17 +1,22 @@
 /* Filling the dispatch tables of dispatch.h. */
 #include "core/dispatch.h"
+#include "platform/platform.h"
 
-#include <dlfcn.h>
 #include <stdlib.h>
 
+#if defined(_WIN32)
+#define CLIPVK_VULKAN_LIBRARY "vulkan-1.dll"
+static const char loader_hint[] = "install your GPU's driver (it brings the Vulkan runtime, vulkan-1.dll) or "
+                                  "the Vulkan Runtime from LunarG";
+#else
 #if defined(__APPLE__)
 #define CLIPVK_VULKAN_LIBRARY "libvulkan.1.dylib"
 #else
 #define CLIPVK_VULKAN_LIBRARY "libvulkan.so.1"
 #endif
-
 static const char loader_hint[] = "install 'libvulkan1' and a driver ('mesa-vulkan-drivers' for the CPU "
                                   "fallback, or your GPU's driver)";
+#endif
 
 clipvk_status clipvk_vk_load(clipvk_vk *vk, PFN_vkGetInstanceProcAddr gipa, clipvk_error *err)
 {
@@ -27,10 +32,10 @@ clipvk_status clipvk_vk_load(clipvk_vk *vk, PFN_vkGetInstanceProcAddr gipa, clip
          * application's namespace. */
         const char *lib = getenv("CLIPVK_VULKAN_LIBRARY");
         int custom = lib && *lib;
-        void *h = dlopen(custom ? lib : CLIPVK_VULKAN_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-        if (h) gipa = (PFN_vkGetInstanceProcAddr)(void (*)(void))dlsym(h, "vkGetInstanceProcAddr");
+        void *h = clipvk_lib_open(custom ? lib : CLIPVK_VULKAN_LIBRARY);
+        if (h) gipa = (PFN_vkGetInstanceProcAddr)clipvk_lib_sym(h, "vkGetInstanceProcAddr");
         if (!gipa) {
-            if (h) dlclose(h);
+            clipvk_lib_close(h);
             if (custom)
                 return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE,
                                    "no Vulkan loader at %s ($CLIPVK_VULKAN_LIBRARY): %s; unset it to use the "

@@ -1,12 +1,11 @@
 #include "core/pipeline.h"
 #include "core/shaders.h"
 #include "util/file.h"
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct entry {
     char shader[64];
@@ -108,12 +107,12 @@ static void save_cache(clipvk_pipelines *p)
         /* write to a temporary name and rename, so a concurrent reader never
          * sees half a file */
         char tmp[4300];
-        snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p->cache_path, (long)getpid());
-        FILE *f = fopen(tmp, "wb");
+        snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p->cache_path, clipvk_process_id());
+        FILE *f = clipvk_fopen(tmp, "wb");
         if (f) {
             int ok = fwrite(data, 1, size, f) == size;
             ok = (fclose(f) == 0) && ok;
-            if (!ok || rename(tmp, p->cache_path) != 0) remove(tmp);
+            if (!ok || clipvk_replace_file(tmp, p->cache_path) != 0) clipvk_remove(tmp);
         }
     }
     free(data);

@@ -7,11 +7,11 @@
  * resize.c): workers x threads per image stays within it.
  */
 #include "image/preprocess.h"
+#include "platform/platform.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct batch {
     const char *const *paths;
@@ -59,7 +59,7 @@ clipvk_status clipvk_preprocess_files(const char *const *paths, size_t n, uint64
     batch b = {.paths = paths, .n = n, .max_pixels = max_pixels, .cfg = cfg, .out = out,
                .per_image = (size_t)3 * oh * ow, .status = status, .errs = errs};
     if (!threads) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        long cores = clipvk_cpu_count();
         threads = cores > 0 ? (unsigned)cores : 1;
     }
     if (threads > 256) threads = 256;

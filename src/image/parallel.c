@@ -1,14 +1,14 @@
 /* Short-lived threads for the bands of one image; see parallel.h. */
 #include "image/parallel.h"
+#include "platform/platform.h"
 
 #include <pthread.h>
-#include <unistd.h>
 
 unsigned clipvk_image_threads(unsigned budget, uint64_t pixels)
 {
     if (pixels < CLIPVK_IMAGE_MT_PIXELS) return 1;
     if (!budget) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        long cores = clipvk_cpu_count();
         budget = cores > 0 ? (unsigned)cores : 1;
     }
     return budget > CLIPVK_IMAGE_MAX_THREADS ? CLIPVK_IMAGE_MAX_THREADS : budget;

@@ -1,13 +1,13 @@
 #include "model/demo_model.h"
 #include "model/tensors.h"
 #include "util/file.h"
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* 64 px images in 16 px patches, two narrow layers per tower: a few MB that
  * load in milliseconds. The text tower's vocabulary is CLIP's byte-level
@@ -51,7 +51,7 @@ static clipvk_status write_text(const char *dir, const char *name, const char *t
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
+    FILE *f = clipvk_fopen(path, "wb");
     if (!f) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot create: %s", path, strerror(errno));
     int ok = fputs(text, f) >= 0;
     if (fclose(f) != 0 || !ok) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: write failed", path);
@@ -194,7 +194,7 @@ clipvk_status clipvk_demo_model_write(const char *dir, const char *shapes, clipv
     if (!bad) w.json[w.len++] = '}';
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    w.f = bad ? NULL : fopen(tmp, "wb");
+    w.f = bad ? NULL : clipvk_fopen(tmp, "wb");
     if (!w.f) {
         free(w.json);
         return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot create: %s", tmp, strerror(errno));
@@ -207,8 +207,8 @@ clipvk_status clipvk_demo_model_write(const char *dir, const char *shapes, clipv
     ok = ok && !clipvk_model_tensors(&cfg, 3, visit, &w);
     ok = (fclose(w.f) == 0) && ok;
     free(w.json);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
+    if (!ok || clipvk_replace_file(tmp, path) != 0) {
+        clipvk_remove(tmp);
         return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: write failed", path);
     }
     return CLIPVK_OK;

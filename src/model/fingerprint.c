@@ -1,15 +1,12 @@
 #include "model/fingerprint.h"
+#include "platform/platform.h"
 #include "util/file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* A word-at-a-time multiplicative hash: fast enough to read memory at
  * several GB/s, and any changed byte changes the result. Not cryptographic:
@@ -48,46 +45,35 @@ uint64_t clipvk_model_fingerprint_buffers(const void *config, size_t config_size
 
 static clipvk_status hash_file(const char *path, const char *memo_dir, uint64_t *out, clipvk_error *err)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a regular file", path);
-    }
+    clipvk_mapped_file mf;
+    int r = clipvk_map_open(path, &mf);
+    if (r == CLIPVK_MAP_CANNOT_OPEN)
+        return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (r != CLIPVK_MAP_OK) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a regular file", path);
     /* the memo is keyed by the path's hash; it holds size, mtime and the file's hash */
     char memo[4200] = "";
     unsigned long long msize, mtime, mhash;
-    long long sec = (long long)st.st_mtim.tv_sec, nsec = st.st_mtim.tv_nsec;
+    unsigned long long fsize = (unsigned long long)mf.size, fmtime = (unsigned long long)mf.mtime_ns;
     if (memo_dir) {
         snprintf(memo, sizeof memo, "%s/%016llx", memo_dir,
                  (unsigned long long)hash_bytes(0, (const uint8_t *)path, strlen(path)));
-        FILE *f = fopen(memo, "r");
-        int hit = f && fscanf(f, "%llu %llu %llx", &msize, &mtime, &mhash) == 3 && msize == (unsigned long long)st.st_size &&
-                  mtime == (unsigned long long)(sec * 1000000000ll + nsec);
+        FILE *f = clipvk_fopen(memo, "r");
+        int hit = f && fscanf(f, "%llu %llu %llx", &msize, &mtime, &mhash) == 3 && msize == fsize && mtime == fmtime;
         if (f) fclose(f);
         if (hit) {
-            close(fd);
+            clipvk_map_close(&mf);
             *out = mhash;
             return CLIPVK_OK;
         }
     }
     uint64_t h = 0x636c6970766bull; /* "clipvk" */
-    if (st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            close(fd);
-            return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot map: %s", path, strerror(errno));
-        }
-        h = hash_bytes(h, p, (size_t)st.st_size);
-        munmap(p, (size_t)st.st_size);
-    }
-    close(fd);
+    if (clipvk_map_view(&mf) != 0) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot map: %s", path, strerror(errno));
+    if (mf.size > 0) h = hash_bytes(h, mf.data, mf.size);
+    clipvk_map_close(&mf);
     if (memo[0]) { /* best effort: a memo we cannot write only costs time */
-        FILE *f = fopen(memo, "w");
+        FILE *f = clipvk_fopen(memo, "w");
         if (f) {
-            fprintf(f, "%llu %llu %016llx\n", (unsigned long long)st.st_size,
-                    (unsigned long long)(sec * 1000000000ll + nsec), (unsigned long long)h);
+            fprintf(f, "%llu %llu %016llx\n", fsize, fmtime, (unsigned long long)h);
             fclose(f);
         }
     }
@@ -105,7 +91,7 @@ clipvk_status clipvk_model_fingerprint_files(const char *dir, const char *cache_
     if ((s = hash_file(path, memo, &fh, err))) return s;
     h = mix(h, fh);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (access(path, F_OK) == 0) {
+    if (clipvk_path_info_get(path, 1, &(clipvk_path_info){0}) == 0) { /* exists */
         if ((s = hash_file(path, memo, &fh, err))) return s;
         *out = mix(h, fh);
         return CLIPVK_OK;

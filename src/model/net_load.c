@@ -9,12 +9,12 @@
 #include "model/source.h"
 #include "model/tensors.h"
 #include "util/half.h"
+#include "platform/platform.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct loader {
     clipvk_net *m;
@@ -227,8 +227,8 @@ clipvk_status clipvk_net_load(clipvk_runtime *rt, const char *dir, const clipvk_
                                 clipvk_net **out, clipvk_error *err)
 {
     *out = NULL;
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    clipvk_path_info st;
+    if (clipvk_path_info_get(dir, 1, &st) != 0 || st.kind != CLIPVK_PATH_DIR)
         return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a model folder (no such directory)", dir);
     clipvk_model_source src = {.dir = dir};
     return clipvk_net_load_source(rt, &src, opt, out, err);

@@ -5,18 +5,15 @@
  * Files come from the internet, so nothing in the header is trusted.
  */
 #include "model/safetensors.h"
+#include "platform/platform.h"
 #include "util/file.h"
 #include "util/half.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAX_HEADER (100u << 20) /* real headers are well under 1 MiB */
 #define MAX_SHARDS 64
@@ -110,25 +107,22 @@ static void sort_tensors(clipvk_safetensors *st, uint32_t first, int (*cmp)(cons
 static clipvk_status map_file(const char *path, shard *sh, clipvk_error *err)
 {
     snprintf(sh->path, sizeof sh->path, "%s", path);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat stt;
-    if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
-        close(fd);
-        return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a regular file", path);
-    }
-    sh->size = (size_t)stt.st_size;
+    clipvk_mapped_file mf;
+    int r = clipvk_map_open(path, &mf);
+    if (r == CLIPVK_MAP_CANNOT_OPEN)
+        return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (r != CLIPVK_MAP_OK) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a regular file", path);
+    sh->size = mf.size;
     if (sh->size < 8) {
-        close(fd);
+        clipvk_map_close(&mf);
         return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %zu bytes is too short for a safetensors file", path,
                            sh->size);
     }
-    sh->map = mmap(NULL, sh->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (sh->map == MAP_FAILED) {
+    if (clipvk_map_view(&mf) != 0) {
         sh->map = NULL;
         return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot map: %s", path, strerror(errno));
     }
+    sh->map = mf.data;
     return CLIPVK_OK;
 }
 
@@ -364,7 +358,7 @@ void clipvk_safetensors_close(clipvk_safetensors *st)
     for (uint32_t i = 0; i < st->ntensors; i++) free(st->tensors[i].name);
     free(st->tensors);
     for (uint32_t i = 0; i < st->nshards; i++)
-        if (st->shards[i].map && !st->shards[i].borrowed) munmap(st->shards[i].map, st->shards[i].size);
+        if (st->shards[i].map && !st->shards[i].borrowed) clipvk_unmap(st->shards[i].map, st->shards[i].size);
     free(st);
 }
 

@@ -1,10 +1,10 @@
 #include "model/source.h"
+#include "platform/platform.h"
 #include "util/file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void clipvk_source_path(const clipvk_model_source *src, const char *name, char *out, size_t size)
 {
@@ -24,9 +24,9 @@ int clipvk_source_has(const clipvk_model_source *src, const char *name)
 {
     if (!src->dir) return clipvk_source_buffer(src, name) != NULL;
     char path[4096];
-    struct stat st;
+    clipvk_path_info st;
     clipvk_source_path(src, name, path, sizeof path);
-    return stat(path, &st) == 0;
+    return clipvk_path_info_get(path, 1, &st) == 0;
 }
 
 clipvk_status clipvk_source_read(const clipvk_model_source *src, const char *name, size_t max, char **data,

@@ -1,13 +1,12 @@
 /* The index file of image search (format: index.h). */
 #include "search/index.h"
 #include "util/file.h"
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define HEADER_BYTES 48
 #define RECORD_BYTES 24 /* before the path */
@@ -73,17 +72,17 @@ clipvk_status clipvk_index_file_read(const char *path, clipvk_index_data *out, c
 {
     memset(out, 0, sizeof *out);
     if (!little_endian()) return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: index files need a little-endian host", path);
-    FILE *f = fopen(path, "rb");
+    FILE *f = clipvk_fopen(path, "rb");
     if (!f) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
+    clipvk_path_info st;
     uint8_t *meta = NULL;
     clipvk_status s = CLIPVK_OK;
 #define BAD(...) do { s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, __VA_ARGS__); goto fail; } while (0)
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+    if (clipvk_stream_info(f, &st) || st.kind != CLIPVK_PATH_FILE) {
         s = clipvk_fail(err, CLIPVK_ERROR_IO, "%s: not a regular file", path);
         goto fail;
     }
-    uint64_t fsize = (uint64_t)st.st_size;
+    uint64_t fsize = (uint64_t)st.size;
     uint8_t h[HEADER_BYTES];
     if (fsize < HEADER_BYTES) BAD("%s: not a clipvk index (%llu bytes, too short)", path, (unsigned long long)fsize);
     if ((s = read_exact(f, h, HEADER_BYTES, path, err))) goto fail;
@@ -202,20 +201,20 @@ clipvk_status clipvk_index_file_write(const char *path, const clipvk_index_data 
         free(meta);
         return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "%s: out of host memory", path);
     }
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(tmp, tlen, "%s.tmp.%ld", path, clipvk_process_id());
     clipvk_status s = CLIPVK_OK;
-    FILE *f = fopen(tmp, "wb");
+    FILE *f = clipvk_fopen(tmp, "wb");
     if (!f) {
         s = clipvk_fail(err, CLIPVK_ERROR_IO, "%s: %s", tmp, strerror(errno));
     } else {
         size_t emb_bytes = (size_t)(ix->count * ix->dim * 4);
         int ok = fwrite(meta, 1, eoff, f) == eoff && (!emb_bytes || fwrite(ix->emb, 1, emb_bytes, f) == emb_bytes) &&
-                 fflush(f) == 0 && fsync(fileno(f)) == 0;
+                 fflush(f) == 0 && clipvk_fsync(f) == 0;
         int saved = errno;
         if (fclose(f) != 0 && ok) ok = 0, saved = errno;
         if (!ok) s = clipvk_fail(err, CLIPVK_ERROR_IO, "%s: write failed: %s", tmp, strerror(saved));
-        else if (rename(tmp, path)) s = clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
-        if (s) unlink(tmp);
+        else if (clipvk_replace_file(tmp, path)) s = clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
+        if (s) clipvk_remove(tmp);
     }
     free(tmp);
     free(meta);

@@ -6,6 +6,7 @@
 #ifndef CLIPVK_ERROR_H
 #define CLIPVK_ERROR_H
 
+#include "platform/platform.h"
 #include "clipvk.h"
 
 typedef struct clipvk_error {
@@ -17,7 +18,7 @@ typedef struct clipvk_error {
  * returns status, so callers can write `return clipvk_fail(err, ...);`. */
 clipvk_status clipvk_fail(clipvk_error *err, clipvk_status status, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(CLIPVK_PRINTF_FORMAT, 3, 4)))
 #endif
     ;
 

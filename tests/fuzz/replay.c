@@ -7,16 +7,15 @@
  * CLIPVK_SANITIZE the sanitizers watch the replay.
  */
 #include "fuzz.h"
+#include "platform/platform.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static int run_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = clipvk_fopen(path, "rb");
     if (!f) return fprintf(stderr, "%s: cannot open\n", path), 1;
     size_t cap = 1 << 16, n = 0, got;
     uint8_t *buf = malloc(cap);
@@ -46,19 +45,19 @@ int main(int argc, char **argv)
 {
     int failed = 0, inputs = 0;
     for (int i = 1; i < argc; i++) {
-        struct stat sb;
-        if (stat(argv[i], &sb) != 0) {
+        clipvk_path_info sb;
+        if (clipvk_path_info_get(argv[i], 1, &sb) != 0) {
             fprintf(stderr, "%s: not found\n", argv[i]);
             failed = 1;
             continue;
         }
-        if (!S_ISDIR(sb.st_mode)) {
+        if (sb.kind != CLIPVK_PATH_DIR) {
             failed |= run_file(argv[i]);
             inputs++;
             continue;
         }
         /* Sorted, so that a failure names the same file every run. */
-        DIR *d = opendir(argv[i]);
+        clipvk_dir *d = clipvk_dir_open(argv[i]);
         if (!d) {
             fprintf(stderr, "%s: cannot open\n", argv[i]);
             failed = 1;
@@ -66,16 +65,16 @@ int main(int argc, char **argv)
         }
         char **names = NULL;
         size_t n = 0;
-        for (struct dirent *e; (e = readdir(d));) {
+        for (const char *e; (e = clipvk_dir_next(d));) {
             char path[4096];
-            snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
-            if (e->d_name[0] == '.' || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+            snprintf(path, sizeof path, "%s/%s", argv[i], e);
+            if (e[0] == '.' || clipvk_path_info_get(path, 1, &sb) != 0 || sb.kind != CLIPVK_PATH_FILE) continue;
             char **nn = realloc(names, (n + 1) * sizeof *names);
             if (!nn || !(nn[n] = strdup(path))) return fprintf(stderr, "out of memory\n"), 1;
             names = nn;
             n++;
         }
-        closedir(d);
+        clipvk_dir_close(d);
         qsort(names, n, sizeof *names, cmp_str);
         for (size_t k = 0; k < n; k++) {
             fprintf(stderr, "%s\n", names[k]);
