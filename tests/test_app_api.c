@@ -11,12 +11,17 @@
 #include "check.h"
 #include "golden.h"
 
-#include <dirent.h>
+#include "platform/platform.h"
+#include "util/file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 int test_failures;
 
@@ -226,6 +231,11 @@ static void test_pixel_formats(clipvk_context *ctx)
     clipvk_model_free(m);
 }
 
+/* The log callback and the cache folder are checked through the
+ * environment a POSIX loader and clipvk's POSIX cache lookup read
+ * (VK_DRIVER_FILES with ':' lists, $HOME, $XDG_CACHE_HOME); the Windows
+ * build (tests run under wine) leaves these two cases out and says so. */
+#ifndef _WIN32
 typedef struct log_seen {
     int messages, loader;
     char first[256];
@@ -329,21 +339,27 @@ static void test_cache_dir(const char *tmp)
     clipvk_context_destroy(none);
 }
 
+#endif
+
 int main(void)
 {
     test_golden_require();
-    char tmp[] = "/tmp/clipvk-app-api.XXXXXX";
-    if (!mkdtemp(tmp)) return fprintf(stderr, "FAIL: mkdtemp\n"), 1;
+    char tmp[1024];
+    if (clipvk_make_temp_dir("clipvk-app-api.", tmp, sizeof tmp)) return fprintf(stderr, "FAIL: temporary folder\n"), 1;
+#ifndef _WIN32
     test_log_callback(tmp);
+#else
+    printf("log callback and cache folder cases: POSIX only (see above), left out on Windows\n");
+#endif
     clipvk_context *ctx = test_context(0, 0);
     test_memory_load(ctx);
     test_memory_errors(ctx);
     test_pixel_formats(ctx);
     CHECK(clipvk_context_validation_messages(ctx) == 0, "validation messages: %u", clipvk_context_validation_messages(ctx));
     clipvk_context_destroy(ctx);
+#ifndef _WIN32
     test_cache_dir(tmp);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd)) fprintf(stderr, "warning: could not remove %s\n", tmp);
+#endif
+    if (clipvk_remove_tree(tmp)) fprintf(stderr, "warning: could not remove %s\n", tmp);
     return test_report();
 }

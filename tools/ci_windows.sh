@@ -7,7 +7,7 @@
 #
 # What runs under wine, and why only that:
 #  - the C tests (ctest through CMAKE_CROSSCOMPILING_EMULATOR=wine): kernels,
-#    core, attention, matmul, model, similarity, staging, public API, index API,
+#    core, attention, matmul, model, similarity, staging, public API, app API (memory models, pixel formats), index API,
 #    faults, platform layer, image kernels, tokenizer, the fuzz replays and `clipvk --version`
 #    (test_spirv skips there: it runs spirv-val through popen). Without the
 #    validation layer: winevulkan offers none of the host's layers
@@ -47,7 +47,7 @@ echo "ci_windows: built in $(($(date +%s) - start)) s"
 export WINEPREFIX=$PWD/build-win/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
 export CLIPVK_WIN_DATA=$data CLIPVK_WIN_LINUX=$linux_build
-c_tests='^(test_kernels_small|test_core|test_attention|test_matmul|test_model|test_similarity|test_staging|test_api|test_index_api|test_faults|test_platform|test_image_kernels|test_spirv|test_tokenizer|test_version|fuzz_replay_.*)$'
+c_tests='^(test_kernels_small|test_core|test_attention|test_matmul|test_model|test_similarity|test_staging|test_api|test_app_api|test_index_api|test_faults|test_platform|test_image_kernels|test_spirv|test_tokenizer|test_version|fuzz_replay_.*)$'
 export CLIPVK_WIN_TESTS=$c_tests
 
 # Inside one X server (wine needs a display even for console programs). The
