@@ -38,9 +38,11 @@
 #   container does not offer); and the build and packaging checks (symbols,
 #   install, add_subdirectory, the CLI's includes, spirv-val), which depend
 #   on how clipvk is built, not on the architecture it runs on.
-# Measured 2026-12-07 on the 2-core development machine (shared, load 2-8),
-# packages already installed: 340 s from a clean build folder (cross build
-# 27 s, tests 147 s + 163 s); a clean machine adds the package install.
+# Measured 2026-12-07 on the 2-core development machine (shared with other
+# jobs, load average 3-11), packages already installed, from a clean build
+# folder: 340 s, 407 s and 421 s in three runs (cross build 30 s, the
+# first ctest run 147-171 s, the second 163-217 s: test_faults the longest,
+# 147-217 s). Installing the packages on this machine took 37 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
