@@ -38,6 +38,7 @@ static void fill(uint8_t *p, size_t n, int mode)
         p[i] = mode == 0 ? (uint8_t)rnd() : mode == 1 ? (uint8_t)(rnd() & 1 ? 255 : 0) : (uint8_t)(128 + (int)(rnd() % 9) - 4);
 }
 
+#if defined(__SSE2__) && !defined(CLIPVK_IMAGE_NO_SIMD) /* only the SSE2 comparison uses it */
 /* Pillow-like weights: n taps summing to about 2^22, some negative, and
  * now and then extreme ones (a single tap of 2^22, large lobes). */
 /* A random filter of n taps summing to 1 << 22, as Pillow's are, with
@@ -65,6 +66,7 @@ static void random_filter(int n, int32_t *k)
         for (int t = 0; t < n; t++) abs_sum += k[t] < 0 ? -(int64_t)k[t] : k[t];
     } while (abs_sum > limit);
 }
+#endif
 
 static void test_resize_kernels(void)
 {

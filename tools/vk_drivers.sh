@@ -23,6 +23,13 @@
 # sources folder with private lists and cache under the destination.
 # SwiftShader is x86-64 only; on other architectures only Mesa 25 is fetched.
 #
+# --arch arm64: Mesa 25's arm64 lavapipe instead, for running an arm64 cross
+# build under qemu-user on this x86-64 machine (tools/ci_arm64.sh):
+#   mesa25-arm64/ lvp_icd.json and lib/ as above, both for arm64
+# The driver's own dependencies (LLVM 15, libxcb, ...) must be installed as
+# Debian's arm64 multiarch packages; tools/ci_arm64.sh installs them, and the
+# check below (the arm64 dynamic linker under qemu) names any that is missing.
+#
 # Running the suite on each driver (a build folder per driver; the ICD is
 # pinned per test by CMake's CLIPVK_TEST_ICD, see the top CMakeLists.txt):
 #   tools/vk_drivers.sh build/vk-drivers
@@ -44,6 +51,12 @@
 # shader change it needs; Mesa 22.3 (the default), all 28 tests 233 s.
 set -euo pipefail
 
+arch=$(dpkg --print-architecture 2>/dev/null || echo unknown)
+host_arch=$arch
+if [ "${1:-}" = --arch ]; then
+    arch=${2:?--arch needs an architecture (arm64)}
+    shift 2
+fi
 dest=${1:-build/vk-drivers}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd) # the ICD files need absolute paths
@@ -99,7 +112,9 @@ bookworm_entry() {
 }
 
 fetch_mesa25() {
-    local out=$dest/mesa25 stamp=$dest/mesa25/.version
+    local out=$dest/mesa25
+    [ "$arch" = "$host_arch" ] || out=$dest/mesa25-$arch
+    local stamp=$out/.version
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$MESA_VERSION $LIBDRM_VERSION" ]; then
         say "Mesa $MESA_VERSION already in $out"
         return
@@ -115,7 +130,7 @@ fetch_mesa25() {
 
     # A private apt configuration: only the backports entry, its own lists and
     # cache, so `apt-get update` here changes nothing the system's apt sees.
-    local apt=$dest/apt
+    local apt=$dest/apt-$arch
     rm -rf "$apt" "$out"
     mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs" "$out"
     {
@@ -129,10 +144,14 @@ fetch_mesa25() {
                 -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
                 # Downloads land in a folder the _apt sandbox user may not
                 # write: download as the caller (no warning, same result).
-                -o "APT::Sandbox::User=$(id -un)")
+                -o "APT::Sandbox::User=$(id -un)"
+                # Only this architecture's package lists: works whether or
+                # not dpkg knows the architecture (no multiarch needed to
+                # download and unpack).
+                -o "APT::Architectures::=$arch" -o "APT::Architecture=$arch")
     apt-get "${opts[@]}" update >/dev/null
     (cd "$apt/debs" && apt-get "${opts[@]}" download \
-        "mesa-vulkan-drivers=$MESA_VERSION" "libdrm2=$LIBDRM_VERSION" >/dev/null)
+        "mesa-vulkan-drivers:$arch=$MESA_VERSION" "libdrm2:$arch=$LIBDRM_VERSION" >/dev/null)
     local deb
     for deb in "$apt/debs"/*.deb; do dpkg -x "$deb" "$out/root"; done
 
@@ -146,7 +165,20 @@ fetch_mesa25() {
     ln -sf "$(readlink -f "$drm")" "$out/lib/libdrm.so.2"
     # Whatever else the driver needs must be on this Debian already: fail here,
     # not in the middle of the suite.
-    if LD_LIBRARY_PATH=$out/lib ldd -r "$lvp" 2>&1 | grep -E 'not found|undefined symbol'; then
+    # For another architecture, its own dynamic linker in ldd's mode, under
+    # qemu-user (what `ldd -r` does natively).
+    local check=(ldd -r "$lvp")
+    if [ "$arch" != "$host_arch" ]; then
+        local ldso qemu
+        case $arch in
+            arm64) ldso=/lib/ld-linux-aarch64.so.1 qemu=qemu-aarch64-static ;;
+            *) say "--arch $arch: only arm64 is known here"; exit 1 ;;
+        esac
+        [ -x "$ldso" ] && command -v "$qemu" >/dev/null \
+            || { say "$ldso and $qemu are needed to check the $arch driver (Debian packages libc6:$arch, qemu-user-static)"; exit 1; }
+        check=(env LD_TRACE_LOADED_OBJECTS=1 LD_WARN=yes LD_BIND_NOW=yes "$qemu" "$ldso" "$lvp")
+    fi
+    if LD_LIBRARY_PATH=$out/lib "${check[@]}" 2>&1 | grep -E 'not found|undefined symbol'; then
         say "$lvp needs libraries this system lacks (above)"; exit 1
     fi
     local api
@@ -198,4 +230,6 @@ fetch_swiftshader() {
 }
 
 fetch_mesa25
-fetch_swiftshader
+if [ "$arch" = "$host_arch" ]; then
+    fetch_swiftshader
+fi
