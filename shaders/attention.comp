@@ -11,11 +11,14 @@
  * (scale is pre-multiplied by log2(e) on the host) so each weight is one
  * exp2. Everything is fp32.
  *
- * Buffers: 0 Q, 1 K, 2 V: rows (b, t) = b * len + t of in_stride floats;
+ * Buffers: 0 Q: rows (b, i) = b * q_len + i of q_stride floats (q_len
+ *            queries per batch: len for self-attention, 1 for SigLIP's
+ *            attention-pooling probe);
+ *          1 K, 2 V: rows (b, t) = b * len + t of in_stride floats;
  *            head h of Q uses floats q_col + h*HD .. + HD-1 of its row (K, V
  *            likewise with k_col, v_col). Bind one fused QKV buffer three
  *            times (cols 0, D, 2D) or three separate buffers.
- *          3 O: rows (b, t) of out_stride floats, head h at h*HD.
+ *          3 O: rows (b, i) of out_stride floats, head h at h*HD.
  * Tiling:  one workgroup per (b, h, block of QPG = WG / DSPLIT queries),
  *          spread over x and y. DSPLIT invocations share a query, each
  *          holding the HD / DSPLIT dims d = e * DSPLIT + part of q and of the
@@ -44,7 +47,7 @@
  *          compiles 100x faster than an unrolled body. VEC4: K and V rows
  *          are 16-byte aligned, so the direct reads are vec4s (the same
  *          bindings declared twice, as floats and as vec4s).
- *          Queries past len compute on a clamped row and are not stored;
+ *          Queries past q_len compute on a clamped row and are not stored;
  *          keys past len (last block) are read clamped and masked.
  */
 #extension GL_EXT_control_flow_attributes : require
@@ -105,8 +108,10 @@ layout(push_constant) uniform Push {
     uint k_col;
     uint v_col;
     uint out_stride;
-    uint causal;
+    uint causal;      /* only with q_len == len */
     float scale_log2; /* scale * log2(e) */
+    uint q_len;       /* queries per batch */
+    uint q_stride;    /* floats between rows of Q */
 } pc;
 
 shared float ks[TILE];
@@ -119,7 +124,7 @@ const float NEG_BIG = -1.0e30;
 
 void main()
 {
-    uint qblocks = (pc.len + QPG - 1u) / QPG;
+    uint qblocks = (pc.q_len + QPG - 1u) / QPG;
     uint g = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
     if (g >= pc.batch * pc.heads * qblocks) return; /* surplus of the 2-D grid: uniform per workgroup */
     uint qb = g % qblocks, bh = g / qblocks;
@@ -134,11 +139,11 @@ void main()
 #endif
     uint slot = lane / DSPLIT, part = lane % DSPLIT;
     uint i = qb * QPG + slot;
-    uint ic = min(i, pc.len - 1u);
-    uint row0 = b * pc.len;
+    uint ic = min(i, pc.q_len - 1u);
+    uint row0 = b * pc.len, qrow0 = b * pc.q_len;
 
     float q[DPL], acc[DPL];
-    uint qo = (row0 + ic) * pc.in_stride + pc.q_col + h * HD + part;
+    uint qo = (qrow0 + ic) * pc.q_stride + pc.q_col + h * HD + part;
     [[dont_unroll]] for (uint c = 0; c < DPL; c += DC)
     [[unroll]] for (uint u = 0; u < DC; u++) {
         q[c + u] = qbuf[qo + (c + u) * DSPLIT] * pc.scale_log2;
@@ -253,9 +258,9 @@ void main()
         }
     }
 
-    if (i < pc.len) {
+    if (i < pc.q_len) {
         float inv = 1.0 / l; /* l >= 1: the maximum's own weight is 1 */
-        uint oo = (row0 + i) * pc.out_stride + h * HD + part;
+        uint oo = (qrow0 + i) * pc.out_stride + h * HD + part;
         [[dont_unroll]] for (uint c = 0; c < DPL; c += DC)
         [[unroll]] for (uint u = 0; u < DC; u++) obuf[oo + (c + u) * DSPLIT] = acc[c + u] * inv;
     }

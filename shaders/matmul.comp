@@ -47,7 +47,7 @@ layout(constant_id = 4) const uint WGN = 16;     /* shared: invocations along N 
 layout(constant_id = 5) const uint BK = 16;      /* shared: K per stage, a multiple of 8 */
 layout(constant_id = 6) const uint XVEC = 0;     /* X readable as vec4 (see above) */
 layout(constant_id = 7) const uint HAS_BIAS = 0;
-layout(constant_id = 8) const uint ACT = 0;      /* 0 none, 1 QuickGELU, 2 GELU (erf) */
+layout(constant_id = 8) const uint ACT = 0;      /* 0 none, 1 QuickGELU, 2 GELU (erf), 3 GELU (tanh) */
 layout(constant_id = 9) const uint HAS_RES = 0;
 layout(constant_id = 10) const uint KTAIL = 1;   /* K % 8 != 0: compile the loop over the last K % 8 */
 

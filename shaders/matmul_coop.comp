@@ -55,7 +55,7 @@ layout(constant_id = 7) const uint FRAGS_N = 4;
 layout(constant_id = 8) const uint BK = 32;      /* K per stage, a multiple of CK and of 8 */
 layout(constant_id = 9) const uint XVEC = 0;     /* X rows start on multiples of 4 floats and K % 4 == 0 */
 layout(constant_id = 10) const uint HAS_BIAS = 0;
-layout(constant_id = 11) const uint ACT = 0;     /* 0 none, 1 QuickGELU, 2 GELU (erf) */
+layout(constant_id = 11) const uint ACT = 0;     /* 0 none, 1 QuickGELU, 2 GELU (erf), 3 GELU (tanh) */
 layout(constant_id = 12) const uint HAS_RES = 0;
 
 const uint WARPS_N = WG / LANES / WARPS_M;

@@ -42,6 +42,13 @@ void store(uint m, uint n, float v)
     if (HAS_BIAS != 0) v += bias_at(n);
     if (ACT == 1) v = v / (1.0 + exp(-1.702 * v));                  /* QuickGELU: x * sigmoid(1.702 x) */
     else if (ACT == 2) v = 0.5 * v * (1.0 + erf_as(v * 0.70710678)); /* GELU */
+    else if (ACT == 3) {
+        /* GELU, tanh approximation (PyTorch's approximate="tanh", SigLIP):
+         * 0.5 (1 + tanh(u)) is sigmoid(2u), which cannot overflow to NaN the
+         * way a tanh built from exp(2u) can. */
+        float u = 0.7978845608 * (v + 0.044715 * v * v * v);
+        v = v / (1.0 + exp(-2.0 * u));
+    }
     if (HAS_RES != 0) v += res[pc.r_base + m * pc.r_stride + n];
     y[pc.y_base + m * pc.y_stride + n] = v;
 }

@@ -57,8 +57,9 @@ static void dispatch_unpinned_sim(clipvk_runtime *rt, clipvk_cmd *cmd, const cli
     struct {
         uint32_t batch, len, heads, in_stride, q_col, k_col, v_col, out_stride, causal;
         float scale_log2;
+        uint32_t q_len, q_stride;
     } pc = {p->batch, p->len, p->heads, p->in_stride, p->q_col, p->k_col, p->v_col, p->out_stride ? p->out_stride : (uint32_t)d,
-            p->causal != 0, (float)(scale * 1.4426950408889634)};
+            p->causal != 0, (float)(scale * 1.4426950408889634), p->len, p->in_stride};
     uint32_t spec[8] = {t->workgroup, p->head_dim, t->key_block, t->split, t->shared_kv, t->dim_chunk, 0, width};
     clipvk_binding b[4] = {clipvk_bind(q, rows * p->in_stride * 4, 0), clipvk_bind(q, rows * p->in_stride * 4, 0),
                            clipvk_bind(q, rows * p->in_stride * 4, 0), clipvk_bind(o, rows * pc.out_stride * 4, 1)};
@@ -194,6 +195,56 @@ static void run_case_sim(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c, ui
 
 static void run_case(clipvk_runtime *rt, clipvk_cmd *cmd, const tcase *c) { run_case_sim(rt, cmd, c, 0, 0); }
 
+/* Attention pooling (SigLIP's MAP head): nq queries per batch from their
+ * own buffer (rows of q_stride floats) over len keys and values held in one
+ * [batch * len, 2D + 3] buffer, against a double-precision reference. */
+static void run_pooling(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batch, uint32_t len, uint32_t nq, uint32_t heads,
+                        uint32_t hd)
+{
+    uint32_t d = heads * hd, qs = d + 3, kvs = 2 * d + 3;
+    size_t nqf = (size_t)batch * nq * qs, nkv = (size_t)batch * len * kvs, nout = (size_t)batch * nq * d;
+    float *q = malloc(nqf * 4), *kv = malloc(nkv * 4), *want = malloc(nout * 4), *got = malloc(nout * 4);
+    test_fill(q, nqf, -2, 2);
+    test_fill(kv, nkv, -2, 2);
+    double scale = 1.0 / sqrt((double)hd), *sc = malloc(len * sizeof *sc);
+    for (uint32_t b = 0; b < batch; b++)
+        for (uint32_t i = 0; i < nq; i++)
+            for (uint32_t h = 0; h < heads; h++) {
+                const float *qi = q + (size_t)(b * nq + i) * qs + h * hd;
+                double m = -INFINITY, sum = 0;
+                for (uint32_t j = 0; j < len; j++) {
+                    const float *kj = kv + (size_t)(b * len + j) * kvs + h * hd;
+                    double dot = 0;
+                    for (uint32_t e = 0; e < hd; e++) dot += (double)qi[e] * kj[e];
+                    sc[j] = dot * scale;
+                    if (sc[j] > m) m = sc[j];
+                }
+                for (uint32_t j = 0; j < len; j++) sum += sc[j] = exp(sc[j] - m);
+                for (uint32_t e = 0; e < hd; e++) {
+                    double a = 0;
+                    for (uint32_t j = 0; j < len; j++) a += sc[j] * kv[(size_t)(b * len + j) * kvs + d + h * hd + e];
+                    want[(size_t)(b * nq + i) * d + h * hd + e] = (float)(a / sum);
+                }
+            }
+    clipvk_attention_params p = {.batch = batch, .len = len, .heads = heads, .head_dim = hd, .q_len = nq,
+                                 .in_stride = kvs, .q_stride = qs, .k_col = 0, .v_col = d};
+    clipvk_buffer bq = test_buffer(rt, q, nqf), bkv = test_buffer(rt, kv, nkv), bo = test_buffer(rt, NULL, nout);
+    OK(clipvk_cmd_begin(cmd, &test_err));
+    OK(clipvk_attention(rt, cmd, &bq, &bkv, &bkv, &bo, &p, NULL, &test_err));
+    OK(clipvk_cmd_end(cmd, &test_err));
+    OK(clipvk_cmd_submit(cmd, &test_err));
+    test_read(rt, &bo, got, nout);
+    char what[128];
+    snprintf(what, sizeof what, "attention pooling b=%u L=%u queries=%u h=%u hd=%u", batch, len, nq, heads, hd);
+    test_compare(what, got, want, nout, 2e-5, 1e-4);
+    printf("  %s\n", what);
+    p.causal = 1; /* causal needs a query per key */
+    CHECK(clipvk_attention(rt, cmd, &bq, &bkv, &bkv, &bo, &p, NULL, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "causal pooling was accepted");
+    clipvk_free(rt->tensors, &bq), clipvk_free(rt->tensors, &bkv), clipvk_free(rt->tensors, &bo);
+    free(q), free(kv), free(want), free(got), free(sc);
+}
+
 /* Arguments the kernel must refuse with a message rather than run. */
 static void test_errors(clipvk_runtime *rt, clipvk_cmd *cmd)
 {
@@ -273,6 +324,11 @@ int main(void)
         {1, 50, 3, 16, 0, SEPARATE, 1, -2500, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(rt, cmd, &cases[i]);
+    /* SigLIP's attention pooling: one probe per image over every token
+     * (so400m at 384 px: 729 tokens, 16 heads of 72), and a few queries. */
+    run_pooling(rt, cmd, 3, 16, 1, 4, 16);
+    run_pooling(rt, cmd, 2, 729, 1, 16, 72);
+    run_pooling(rt, cmd, 2, 9, 5, 2, 32);
 
     /* Other tilings forced on this device, so the GPU paths (shared-memory
      * K/V blocks, several invocations per query) are checked on lavapipe and

@@ -131,6 +131,17 @@ static void test_vision_input(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batc
     test_read(rt, &bo, g2, nout);
     snprintf(what, sizeof what, "vision_embed b=%u np=%u", batch, np);
     test_compare(what, g2, w2, nout, 0, 0);
+    /* without a class token (SigLIP): X[b, t] = E[b*np + t] + pos[t] */
+    for (uint32_t b = 0; b < batch; b++)
+        for (uint32_t t = 0; t < np; t++)
+            for (uint32_t d = 0; d < dim; d++)
+                w2[((size_t)b * np + t) * dim + d] = e[((size_t)b * np + t) * dim + d] + pos[t * dim + d];
+    OK(clipvk_cmd_begin(cmd, &test_err));
+    OK(clipvk_vision_embed(rt, cmd, &be, NULL, &bpos, &bo, batch, np, dim, &test_err));
+    run(cmd);
+    test_read(rt, &bo, g2, (size_t)batch * np * dim);
+    snprintf(what, sizeof what, "vision_embed b=%u np=%u no class token", batch, np);
+    test_compare(what, g2, w2, (size_t)batch * np * dim, 0, 0);
     clipvk_buffer *all[] = {&bx, &bp, &be, &bc, &bpos, &bo};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clipvk_free(rt->tensors, all[i]);
     free(x), free(want), free(got), free(e), free(cls), free(pos), free(w2), free(g2);

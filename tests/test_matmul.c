@@ -44,6 +44,7 @@ static double act_ref(clipvk_activation act, double v)
 {
     if (act == CLIPVK_ACT_QUICK_GELU) return v / (1.0 + exp(-1.702 * v));
     if (act == CLIPVK_ACT_GELU) return 0.5 * v * (1.0 + erf(v / sqrt(2.0)));
+    if (act == CLIPVK_ACT_GELU_TANH) return 0.5 * v * (1.0 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
     return v;
 }
 
@@ -242,6 +243,8 @@ int main(void)
     run_case(rt, cmd, &(mm_case){50, 3072, 768, CLIPVK_PRECISION_FP32, 1, 0, 2, 0, NULL, "default", 0});
     run_case(rt, cmd, &(mm_case){77, 512, 2048, CLIPVK_PRECISION_FP32, 1, CLIPVK_ACT_GELU, 0, 0, NULL, "default", 0});
     run_case(rt, cmd, &(mm_case){77, 2048, 512, CLIPVK_PRECISION_FP16, 1, 0, 0, 0, NULL, "default", 0});
+    /* SigLIP so400m's FFN: K = 1152, N = 4304 (not a multiple of 64), GELU-tanh */
+    run_case(rt, cmd, &(mm_case){37, 1152, 4304, CLIPVK_PRECISION_FP16, 1, CLIPVK_ACT_GELU_TANH, 0, 0, NULL, "default", 0});
 
     section(rt, "CLIP shapes", t0);
 
@@ -251,7 +254,7 @@ int main(void)
     const clipvk_matmul_config small = {.texel = def.texel, .shared = def.shared, .wg = def.wg, .tm = 4, .tn = 4,
                                         .wgn = def.wgn, .bk = def.bk};
     for (int bias = 0; bias < 2; bias++)
-        for (int act = 0; act < 3; act++)
+        for (int act = 0; act <= CLIPVK_ACT_GELU_TANH; act++)
             for (int res = 0; res < 3; res++)
                 run_case(rt, cmd, &(mm_case){37, 36, 70, (clipvk_precision)((act + res) % 2), bias,
                                              (clipvk_activation)act, res, (bias + act + res) % 2, &small,

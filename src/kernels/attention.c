@@ -135,30 +135,35 @@ clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk
     if ((s = check_tiling(caps, hd, &t, err))) return s;
 
     uint64_t d = (uint64_t)p->heads * hd, rows = (uint64_t)p->batch * p->len;
+    uint32_t q_len = p->q_len ? p->q_len : p->len, q_stride = p->q_stride ? p->q_stride : p->in_stride;
+    uint64_t qrows = (uint64_t)p->batch * q_len;
     uint32_t out_stride = p->out_stride ? p->out_stride : (uint32_t)d;
-    if (p->q_col + d > p->in_stride || p->k_col + d > p->in_stride || p->v_col + d > p->in_stride)
+    if (p->q_col + d > q_stride || p->k_col + d > p->in_stride || p->v_col + d > p->in_stride)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                           "attention: columns %u, %u, %u + %llu heads' dims do not fit rows of %u floats", p->q_col,
-                           p->k_col, p->v_col, (unsigned long long)d, p->in_stride);
+                           "attention: columns %u, %u, %u + %llu heads' dims do not fit rows of %u (Q: %u) floats",
+                           p->q_col, p->k_col, p->v_col, (unsigned long long)d, p->in_stride, q_stride);
+    if (p->causal && q_len != p->len)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: causal needs as many queries as keys");
     if (out_stride < d)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: out_stride %u < heads * head_dim %llu",
                            out_stride, (unsigned long long)d);
     /* The shader indexes with 32 bits. */
-    if (rows * p->in_stride >= (1ull << 32) || rows * out_stride >= (1ull << 32))
+    if (rows * p->in_stride >= (1ull << 32) || qrows * q_stride >= (1ull << 32) || qrows * out_stride >= (1ull << 32))
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "attention: more than 2^32 floats in one tensor");
     float scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)hd);
     if (!isfinite(scale)) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: scale is not finite");
 
-    uint64_t qb = ((rows - 1) * p->in_stride + p->q_col + d) * 4, kb = ((rows - 1) * p->in_stride + p->k_col + d) * 4,
-             vb = ((rows - 1) * p->in_stride + p->v_col + d) * 4, ob = ((rows - 1) * out_stride + d) * 4;
+    uint64_t qb = ((qrows - 1) * q_stride + p->q_col + d) * 4, kb = ((rows - 1) * p->in_stride + p->k_col + d) * 4,
+             vb = ((rows - 1) * p->in_stride + p->v_col + d) * 4, ob = ((qrows - 1) * out_stride + d) * 4;
     if (overlaps(o, ob, q, qb) || overlaps(o, ob, k, kb) || overlaps(o, ob, v, vb))
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: the output overlaps Q, K or V");
 
     struct {
         uint32_t batch, len, heads, in_stride, q_col, k_col, v_col, out_stride, causal;
         float scale_log2;
+        uint32_t q_len, q_stride;
     } pc = {p->batch, p->len, p->heads, p->in_stride, p->q_col, p->k_col, p->v_col, out_stride, p->causal != 0,
-            (float)(scale * 1.4426950408889634)};
+            (float)(scale * 1.4426950408889634), q_len, q_stride};
     /* vec4 reads need every K/V row and head 16-byte aligned and whole
      * vec4s per unrolled step; otherwise the same pipeline reads floats. */
     uint32_t chunk = t.dim_chunk ? t.dim_chunk : hd / t.split;
@@ -169,7 +174,7 @@ clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk
     uint32_t qpg = t.workgroup / t.split;
     clipvk_binding b[4] = {clipvk_bind(q, qb, 0), clipvk_bind(k, kb, 0), clipvk_bind(v, vb, 0), clipvk_bind(o, ob, 1)};
     uint32_t gx, gy;
-    clipvk_grid((uint64_t)p->batch * p->heads * ((p->len + qpg - 1) / qpg), &gx, &gy);
+    clipvk_grid((uint64_t)p->batch * p->heads * ((q_len + qpg - 1) / qpg), &gx, &gy);
     /* Drivers that reject two views of one binding get the variant with
      * one declaration per binding (its vec4 reads gather floats). */
     static const char *const names[2][2] = {{"attention", "attention_na"}, {"attention_sg", "attention_sg_na"}};

@@ -60,7 +60,8 @@ clipvk_status clipvk_patchify(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_
                               uint32_t batch, uint32_t channels, uint32_t height, uint32_t width, uint32_t patch,
                               clipvk_error *err);
 
-/* ---- vision_embed.comp: X[b] = [cls; E[b]] + pos, E [batch*patches, dim]. */
+/* ---- vision_embed.comp: X[b] = [cls; E[b]] + pos, E [batch*patches, dim];
+ * cls NULL (SigLIP): X[b] = E[b] + pos. */
 clipvk_status clipvk_vision_embed(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_buffer *e,
                                   const clipvk_buffer *cls, const clipvk_buffer *pos, const clipvk_buffer *x,
                                   uint32_t batch, uint32_t patches, uint32_t dim, clipvk_error *err);
@@ -92,15 +93,18 @@ uint64_t clipvk_similarity_max_rows(const clipvk_device_caps *caps, uint32_t dim
 /* ---- attention.comp: fused multi-head attention with an online softmax,
  * O[b, i, h] = softmax_j(Q[b, i, h] . K[b, j, h] * scale + mask) V[b, j, h]
  * for every batch b, head h and query i; with causal, query i sees keys
- * j <= i. The L x L scores are never stored. Rows (b, t) are b * len + t.
+ * j <= i. The L x L scores are never stored. Rows (b, t) of K and V are
+ * b * len + t, rows (b, i) of Q and O are b * q_len + i.
  * head_dim: a multiple of 8 from 8 to 128; len: 1 or more. */
 typedef struct clipvk_attention_params {
     uint32_t batch, len, heads, head_dim;
-    uint32_t in_stride;           /* floats from one row of Q (and K, V) to the next */
+    uint32_t q_len;               /* queries per batch; 0: len (self-attention) */
+    uint32_t in_stride;           /* floats from one row of K and V (and Q) to the next */
+    uint32_t q_stride;            /* floats between rows of Q; 0: in_stride */
     uint32_t q_col, k_col, v_col; /* column where head 0 of Q, K, V starts in its row */
     uint32_t out_stride;          /* floats between rows of O; 0: heads * head_dim */
     float scale;                  /* on the scores; 0: 1 / sqrt(head_dim) */
-    int causal;
+    int causal;                   /* needs q_len == len */
 } clipvk_attention_params;
 
 /* The parameters for one fused activation QKV [batch, len, 3 * D], D =
@@ -145,6 +149,7 @@ typedef enum clipvk_activation {
     CLIPVK_ACT_NONE = 0,
     CLIPVK_ACT_QUICK_GELU = 1, /* x * sigmoid(1.702 x): OpenAI's CLIP weights */
     CLIPVK_ACT_GELU = 2,       /* x * Phi(x) with erf: some LAION models */
+    CLIPVK_ACT_GELU_TANH = 3,  /* Phi by its tanh approximation: SigLIP's gelu_pytorch_tanh */
 } clipvk_activation;
 
 /* A Linear layer's weights in the layout matmul reads: row n of W [N, K] at

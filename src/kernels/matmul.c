@@ -191,7 +191,7 @@ clipvk_status clipvk_matmul(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk_ma
     const clipvk_matmul_weights *w = a->w;
     if (!w || !w->w.buffer) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: no weights");
     if (!a->x.buf || !a->y.buf) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: no input or output");
-    if (a->act > CLIPVK_ACT_GELU) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: unknown activation %d", (int)a->act);
+    if (a->act > CLIPVK_ACT_GELU_TANH) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: unknown activation %d", (int)a->act);
     uint32_t M = a->m, N = w->n, K = w->k;
     uint32_t xs = a->x.stride ? a->x.stride : K, ys = a->y.stride ? a->y.stride : N;
     int has_res = a->residual.buf != NULL;
