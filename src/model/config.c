@@ -1,4 +1,5 @@
 #include "model/config.h"
+#include "families/family.h"
 #include "util/file.h"
 
 #include <cjson/cJSON.h>
@@ -8,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads an integer field into *v if present; checks range [lo, hi]. */
-static clipvk_status get_u32(const char *path, const char *tower, const cJSON *o, const char *key, uint32_t lo,
+clipvk_status clipvk_config_u32(const char *path, const char *tower, const cJSON *o, const char *key, uint32_t lo,
                              uint32_t hi, uint32_t *v, clipvk_error *err)
 {
     const cJSON *j = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
@@ -22,16 +22,16 @@ static clipvk_status get_u32(const char *path, const char *tower, const cJSON *o
     return CLIPVK_OK;
 }
 
-static clipvk_status get_common(const char *path, const char *tower, const cJSON *o, clipvk_tower_config *t,
-                                clipvk_error *err)
+clipvk_status clipvk_config_tower(const char *path, const char *tower, const cJSON *o, clipvk_tower_config *t,
+                                  clipvk_error *err)
 {
     clipvk_status s;
     /* Bounds far beyond any CLIP (ViT-bigG: 1664 wide, 48 layers) but small
      * enough that sizes cannot overflow the arithmetic that follows. */
-    if ((s = get_u32(path, tower, o, "hidden_size", 1, 16384, &t->hidden, err)) ||
-        (s = get_u32(path, tower, o, "intermediate_size", 1, 65536, &t->intermediate, err)) ||
-        (s = get_u32(path, tower, o, "num_attention_heads", 1, 256, &t->heads, err)) ||
-        (s = get_u32(path, tower, o, "num_hidden_layers", 1, 256, &t->layers, err)))
+    if ((s = clipvk_config_u32(path, tower, o, "hidden_size", 1, 16384, &t->hidden, err)) ||
+        (s = clipvk_config_u32(path, tower, o, "intermediate_size", 1, 65536, &t->intermediate, err)) ||
+        (s = clipvk_config_u32(path, tower, o, "num_attention_heads", 1, 256, &t->heads, err)) ||
+        (s = clipvk_config_u32(path, tower, o, "num_hidden_layers", 1, 256, &t->layers, err)))
         return s;
     const cJSON *act = o ? cJSON_GetObjectItemCaseSensitive(o, "hidden_act") : NULL;
     if (act && !cJSON_IsNull(act)) {
@@ -39,8 +39,12 @@ static clipvk_status get_common(const char *path, const char *tower, const cJSON
             return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %shidden_act must be a string", path, tower);
         if (!strcmp(act->valuestring, "quick_gelu")) t->act = CLIPVK_ACT_QUICK_GELU;
         else if (!strcmp(act->valuestring, "gelu")) t->act = CLIPVK_ACT_GELU;
+        /* Hugging Face's two names for the tanh approximation */
+        else if (!strcmp(act->valuestring, "gelu_pytorch_tanh") || !strcmp(act->valuestring, "gelu_new"))
+            t->act = CLIPVK_ACT_GELU_TANH;
         else
-            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: %shidden_act '%s' is not supported (quick_gelu, gelu)",
+            return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                               "%s: %shidden_act '%s' is not supported (quick_gelu, gelu, gelu_pytorch_tanh, gelu_new)",
                                path, tower, act->valuestring);
     }
     const cJSON *eps = o ? cJSON_GetObjectItemCaseSensitive(o, "layer_norm_eps") : NULL;
@@ -58,8 +62,7 @@ static clipvk_status get_common(const char *path, const char *tower, const cJSON
     return CLIPVK_OK;
 }
 
-/* The sub-config object: "text_config", or the older "text_config_dict". */
-static const cJSON *sub(const cJSON *root, const char *name)
+const cJSON *clipvk_config_sub(const cJSON *root, const char *name)
 {
     char dict[64];
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, name);
@@ -71,44 +74,27 @@ static const cJSON *sub(const cJSON *root, const char *name)
 
 clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_model_config *c, clipvk_error *err)
 {
-    /* Hugging Face's defaults (openai/clip-vit-base-patch32's shapes). */
-    *c = (clipvk_model_config){
-        .text = {.hidden = 512, .intermediate = 2048, .heads = 8, .layers = 12, .act = CLIPVK_ACT_QUICK_GELU,
-                 .eps = 1e-5f, .vocab = 49408, .context = 77, .eos_token_id = 2},
-        .vision = {.hidden = 768, .intermediate = 3072, .heads = 12, .layers = 12, .act = CLIPVK_ACT_QUICK_GELU,
-                   .eps = 1e-5f, .image_size = 224, .patch_size = 32, .channels = 3},
-        .projection_dim = 512,
-    };
-    clipvk_status s = CLIPVK_OK;
+    memset(c, 0, sizeof *c);
     cJSON *root = cJSON_Parse(json);
     if (!root) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not valid JSON", path);
+    clipvk_status s = CLIPVK_OK;
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not a JSON object", path);
-    }
-    const cJSON *t = sub(root, "text_config"), *v = sub(root, "vision_config");
-    clipvk_tower_config *tc = &c->text, *vc = &c->vision;
-    const cJSON *eos = t ? cJSON_GetObjectItemCaseSensitive(t, "eos_token_id") : NULL;
-    if ((s = get_common(path, "text_config.", t, tc, err)) ||
-        (s = get_u32(path, "text_config.", t, "vocab_size", 1, 1u << 24, &tc->vocab, err)) ||
-        (s = get_u32(path, "text_config.", t, "max_position_embeddings", 1, 4096, &tc->context, err)) ||
-        (s = get_common(path, "vision_config.", v, vc, err)) ||
-        (s = get_u32(path, "vision_config.", v, "image_size", 1, 4096, &vc->image_size, err)) ||
-        (s = get_u32(path, "vision_config.", v, "patch_size", 1, 4096, &vc->patch_size, err)) ||
-        (s = get_u32(path, "vision_config.", v, "num_channels", 1, 16, &vc->channels, err)) ||
-        (s = get_u32(path, "", root, "projection_dim", 1, 16384, &c->projection_dim, err)))
+        s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not a JSON object", path);
         goto done;
-    if (eos && !cJSON_IsNull(eos)) {
-        /* Bounded before the conversion: a double beyond int64's range (1e30)
-         * converts to an undefined value. Token ids are int32. */
-        if (!cJSON_IsNumber(eos) || !(eos->valuedouble >= 0 && eos->valuedouble <= INT32_MAX) ||
-            eos->valuedouble != floor(eos->valuedouble)) {
-            s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: text_config.eos_token_id must be an integer in [0, %d]", path,
-                            INT32_MAX);
-            goto done;
-        }
-        tc->eos_token_id = (int64_t)eos->valuedouble;
     }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    if (type && !cJSON_IsNull(type) && !cJSON_IsString(type)) {
+        s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: model_type must be a string", path);
+        goto done;
+    }
+    const char *name = cJSON_IsString(type) ? type->valuestring : NULL;
+    if (!(c->family = clipvk_family_find(name))) {
+        s = clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: model_type '%s' is not supported (%s)", path, name,
+                        clipvk_family_list());
+        goto done;
+    }
+    if ((s = c->family->parse(path, root, c, err))) goto done;
+    const clipvk_tower_config *vc = &c->vision;
     if (vc->patch_size > vc->image_size) {
         s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: vision_config.patch_size (%u) is larger than image_size (%u)",
                         path, vc->patch_size, vc->image_size);

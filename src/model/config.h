@@ -1,8 +1,10 @@
 /*
- * config: a Hugging Face CLIPModel's config.json — the sizes of both towers,
- * their activation and LayerNorm epsilon, the projection width and the
- * pooling token. Missing fields take the defaults of Hugging Face's
- * CLIPTextConfig / CLIPVisionConfig / CLIPConfig.
+ * config: a model folder's config.json — which family it is, the sizes of
+ * both towers, their activation and LayerNorm epsilon, the embedding width,
+ * and the shape of the graph the family builds (class token or attention
+ * pooling, causal text or not, where text is pooled, how scores are made).
+ * Missing fields take the family's defaults (Hugging Face's CLIPConfig,
+ * SiglipConfig, ...): see src/families/.
  */
 #ifndef CLIPVK_CONFIG_H
 #define CLIPVK_CONFIG_H
@@ -11,6 +13,7 @@
 #include "kernels/kernels.h" /* clipvk_activation */
 #include "util/error.h"
 
+struct clipvk_family;
 
 typedef struct clipvk_tower_config {
     uint32_t hidden;        /* hidden_size */
@@ -25,25 +28,55 @@ typedef struct clipvk_tower_config {
     int64_t eos_token_id;   /* 2 means the legacy rule: pool at the largest id */
     /* vision only */
     uint32_t image_size, patch_size, channels;
+
+    /* The graph, as the family builds it. */
+    uint32_t class_token;   /* vision: a class token leads the sequence and is pooled (CLIP) */
+    int pre_norm;           /* vision: a LayerNorm before the encoder (CLIP's pre_layrnorm) */
+    int map_head;           /* vision: attention pooling by a learned probe, then an MLP (SigLIP) */
+    int causal;             /* text: causal mask (CLIP) or none, pads attended to (SigLIP) */
+    int pool_last;          /* text: pooled at the last position (SigLIP), else at the end-of-text token */
+    int proj_bias;          /* the projection (SigLIP: text head) has a bias */
+    int has_projection;     /* a projection after pooling (CLIP both, SigLIP text) */
 } clipvk_tower_config;
 
+/* How a model turns cosines into scores. */
+typedef enum clipvk_scoring {
+    CLIPVK_SCORING_SOFTMAX = 0, /* softmax over labels of exp(logit_scale) * cos (CLIP) */
+    CLIPVK_SCORING_SIGMOID = 1, /* sigmoid(exp(logit_scale) * cos + logit_bias) per pair (SigLIP) */
+} clipvk_scoring;
+
 typedef struct clipvk_model_config {
+    const struct clipvk_family *family;
     clipvk_tower_config text, vision;
-    uint32_t projection_dim;
+    uint32_t projection_dim; /* the embedding width both towers end in */
+    clipvk_scoring scoring;
 } clipvk_model_config;
 
 /* Reads and validates config.json (sizes positive and sane, heads dividing
- * the width, a known activation). */
+ * the width, a known activation and model_type). */
 clipvk_status clipvk_config_load(const char *path, clipvk_model_config *c, clipvk_error *err);
 /* The same for the NUL-terminated text of a config.json (`path` names it in
  * messages). */
 clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_model_config *c, clipvk_error *err);
 
-/* Vision tokens: patches plus the class token. */
+/* Vision tokens: patches plus the class token, if any. */
 static inline uint32_t clipvk_vision_tokens(const clipvk_tower_config *v)
 {
     uint32_t g = v->image_size / v->patch_size;
-    return g * g + 1;
+    return g * g + v->class_token;
 }
+
+/* ---- for the families' parsers (config.c) */
+struct cJSON;
+/* Reads an integer field into *v if present; checks range [lo, hi]. `tower`
+ * prefixes the key in messages ("text_config."). */
+clipvk_status clipvk_config_u32(const char *path, const char *tower, const struct cJSON *o, const char *key,
+                                uint32_t lo, uint32_t hi, uint32_t *v, clipvk_error *err);
+/* hidden_size, intermediate_size, heads, layers, hidden_act, layer_norm_eps:
+ * the fields every transformer tower has. */
+clipvk_status clipvk_config_tower(const char *path, const char *tower, const struct cJSON *o, clipvk_tower_config *t,
+                                  clipvk_error *err);
+/* The sub-config object: "text_config", or the older "text_config_dict". */
+const struct cJSON *clipvk_config_sub(const struct cJSON *root, const char *name);
 
 #endif

@@ -46,15 +46,46 @@ clipvk_status clipvk_encoder_record(clipvk_net *m, clipvk_tower *t, clipvk_cmd *
     return CLIPVK_OK;
 }
 
-/* The final norm of the pooled rows and the projection. */
+/* The final norm of the pooled rows and the projection (or, without one,
+ * the normed rows are the embeddings). */
 static clipvk_status head(clipvk_net *m, clipvk_tower *t, clipvk_cmd *cmd, const clipvk_buffer *x, uint32_t x_stride,
                           uint32_t batch, clipvk_error *err)
 {
     const clipvk_tower_config *c = t->cfg;
     clipvk_arena *a = &t->arena;
-    clipvk_status s = clipvk_layernorm(m->rt, cmd, x, x_stride, &t->ln_post.gamma, &t->ln_post.beta, &a->normed, 0,
-                                       batch, c->hidden, c->eps, err);
-    return s ? s : linear(m, cmd, &a->normed, &t->projection, CLIPVK_ACT_NONE, NULL, &a->out, batch, err);
+    const clipvk_buffer *y = c->has_projection ? &a->normed : &a->out;
+    clipvk_status s = clipvk_layernorm(m->rt, cmd, x, x_stride, &t->ln_post.gamma, &t->ln_post.beta, y, 0, batch,
+                                       c->hidden, c->eps, err);
+    if (s || !c->has_projection) return s;
+    return linear(m, cmd, &a->normed, &t->projection, CLIPVK_ACT_NONE, NULL, &a->out, batch, err);
+}
+
+/* SigLIP's MAP head over the post-normed tokens X [B*T, D] (in a->a): the
+ * probe's q (rows of arena.probe through in_proj: one q per batch row)
+ * attends to k, v of every token, then out_proj and y + fc2(act(fc1(ln(y)))).
+ * The packed in_proj also makes a q per token and k, v for the probe rows,
+ * which go unused: one D x D product per token, ~0.3% of so400m's work,
+ * for one weight upload and no slicing of packed weights. */
+static clipvk_status map_head(clipvk_net *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch, uint32_t tokens,
+                              clipvk_error *err)
+{
+    const clipvk_tower_config *c = t->cfg;
+    const clipvk_map_head *h = &t->map;
+    clipvk_arena *a = &t->arena;
+    uint32_t d = c->hidden;
+    clipvk_attention_params ap = {.batch = batch, .len = tokens, .heads = c->heads, .head_dim = d / c->heads,
+                                  .q_len = 1, .in_stride = 3 * d, .q_stride = 3 * d, .q_col = 0, .k_col = d,
+                                  .v_col = 2 * d};
+    clipvk_status s;
+    if ((s = linear(m, cmd, &a->probe, &h->in_proj, CLIPVK_ACT_NONE, NULL, &a->head_q, batch, err)) ||
+        (s = linear(m, cmd, &a->a, &h->in_proj, CLIPVK_ACT_NONE, NULL, &a->qkv, batch * tokens, err)) ||
+        (s = clipvk_attention(m->rt, cmd, &a->head_q, &a->qkv, &a->qkv, &a->h, &ap, NULL, err)) ||
+        (s = linear(m, cmd, &a->h, &h->out_proj, CLIPVK_ACT_NONE, NULL, &a->pooled, batch, err)) ||
+        (s = clipvk_layernorm(m->rt, cmd, &a->pooled, 0, &h->ln.gamma, &h->ln.beta, &a->normed, 0, batch, d, c->eps,
+                              err)) ||
+        (s = linear(m, cmd, &a->normed, &h->fc1, c->act, NULL, &a->mlp, batch, err)))
+        return s;
+    return linear(m, cmd, &a->mlp, &h->fc2, CLIPVK_ACT_NONE, &a->pooled, &a->out, batch, err);
 }
 
 clipvk_status clipvk_vision_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err)
@@ -62,18 +93,28 @@ clipvk_status clipvk_vision_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batc
     clipvk_tower *t = &m->vision;
     const clipvk_tower_config *c = t->cfg;
     clipvk_arena *a = &t->arena;
-    uint32_t tokens = clipvk_vision_tokens(c), np = tokens - 1, d = c->hidden;
+    uint32_t tokens = clipvk_vision_tokens(c), np = tokens - c->class_token, d = c->hidden;
     clipvk_status s;
     /* patch embedding: unfold, one matmul with the convolution weight; the
-     * class token and positions are added while building the sequence */
+     * class token and positions are added while building the sequence,
+     * straight into the residual stream when no LayerNorm comes first */
+    const clipvk_buffer *seq = c->pre_norm ? &a->qkv : &a->h;
     if ((s = clipvk_patchify(m->rt, cmd, &a->input, &a->patches, batch, c->channels, c->image_size, c->image_size,
                              c->patch_size, err)) ||
         (s = linear(m, cmd, &a->patches, &t->patch_embed, CLIPVK_ACT_NONE, NULL, &a->a, batch * np, err)) ||
-        (s = clipvk_vision_embed(m->rt, cmd, &a->a, &t->class_embed, &t->pos_embed, &a->qkv, batch, np, d, err)) ||
-        (s = clipvk_layernorm(m->rt, cmd, &a->qkv, 0, &t->ln_pre.gamma, &t->ln_pre.beta, &a->h, 0, batch * tokens, d,
-                              c->eps, err)) ||
+        (s = clipvk_vision_embed(m->rt, cmd, &a->a, c->class_token ? &t->class_embed : NULL, &t->pos_embed, seq, batch,
+                                 np, d, err)) ||
+        (c->pre_norm && (s = clipvk_layernorm(m->rt, cmd, &a->qkv, 0, &t->ln_pre.gamma, &t->ln_pre.beta, &a->h, 0,
+                                              batch * tokens, d, c->eps, err))) ||
         (s = clipvk_encoder_record(m, t, cmd, batch, tokens, 0, err)))
         return s;
+    if (c->map_head) {
+        /* post_layernorm on every token, then the attention-pooling head */
+        if ((s = clipvk_layernorm(m->rt, cmd, &a->h, 0, &t->ln_post.gamma, &t->ln_post.beta, &a->a, 0, batch * tokens,
+                                  d, c->eps, err)))
+            return s;
+        return map_head(m, t, cmd, batch, tokens, err);
+    }
     /* post_layernorm reads the class tokens in place: row b at b * tokens * d */
     return head(m, t, cmd, &a->h, tokens * d, batch, err);
 }
@@ -87,7 +128,7 @@ clipvk_status clipvk_text_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch,
     clipvk_status s;
     if ((s = clipvk_token_embed(m->rt, cmd, &a->input, &t->token_embed, m->precision, c->vocab, &t->pos_embed, &a->h,
                                  batch, len, d, err)) ||
-        (s = clipvk_encoder_record(m, t, cmd, batch, len, 1, err)) ||
+        (s = clipvk_encoder_record(m, t, cmd, batch, len, c->causal, err)) ||
         (s = clipvk_gather_rows(m->rt, cmd, &a->h, &a->pool_idx, &a->pooled, batch, len, d, err)))
         return s;
     return head(m, t, cmd, &a->pooled, 0, batch, err);

@@ -26,8 +26,8 @@ static void free_norm(clipvk_net *m, clipvk_layernorm_params *n)
 
 static void free_arena(clipvk_net *m, clipvk_arena *a)
 {
-    clipvk_buffer *all[] = {&a->input, &a->pool_idx, &a->patches, &a->h, &a->a, &a->qkv, &a->mlp,
-                            &a->pooled, &a->normed, &a->out};
+    clipvk_buffer *all[] = {&a->input, &a->pool_idx, &a->patches, &a->h,      &a->a,     &a->qkv,
+                            &a->mlp,   &a->pooled,   &a->normed,  &a->out, &a->probe, &a->head_q};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free_buffer(m, all[i]);
     memset(a, 0, sizeof *a);
 }
@@ -45,6 +45,12 @@ static void free_tower(clipvk_net *m, clipvk_tower *t)
             free_linear(m, &l->fc2);
         }
     free(t->layers);
+    free(t->map.probe);
+    free_linear(m, &t->map.in_proj);
+    free_linear(m, &t->map.out_proj);
+    free_norm(m, &t->map.ln);
+    free_linear(m, &t->map.fc1);
+    free_linear(m, &t->map.fc2);
     free_norm(m, &t->ln_pre);
     free_norm(m, &t->ln_post);
     free_linear(m, &t->projection);
@@ -67,6 +73,7 @@ void clipvk_net_destroy(clipvk_net *m)
 
 const clipvk_model_config *clipvk_net_get_config(const clipvk_net *m) { return &m->cfg; }
 float clipvk_net_logit_scale(const clipvk_net *m) { return m->logit_scale; }
+float clipvk_net_logit_bias(const clipvk_net *m) { return m->logit_bias; }
 clipvk_precision clipvk_net_precision(const clipvk_net *m) { return m->precision; }
 
 const char *clipvk_net_numerics(const clipvk_net *m)
@@ -114,6 +121,22 @@ void clipvk_net_print_profile(const clipvk_net *m, FILE *f)
 
 uint64_t clipvk_net_device_bytes(const clipvk_net *m) { return clipvk_allocator_peak_bytes(m->rt->tensors); }
 
+/* The attention-pooling head's rows: the probe once per batch row, and
+ * the q (with k, v) in_proj makes of them. */
+static clipvk_status map_arena(clipvk_net *m, clipvk_tower *t, uint64_t B, clipvk_error *err)
+{
+    clipvk_arena *a = &t->arena;
+    uint64_t D = t->cfg->hidden;
+    float *rows = malloc(B * D * sizeof *rows);
+    if (!rows) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    for (uint64_t b = 0; b < B; b++) memcpy(rows + b * D, t->map.probe, D * sizeof *rows);
+    clipvk_status s = clipvk_alloc(m->rt->tensors, B * D * 4, &a->probe, err);
+    if (!s) s = clipvk_upload(m->rt, &a->probe, 0, rows, B * D * 4, err);
+    if (!s) s = clipvk_alloc(m->rt->tensors, B * 3 * D * 4, &a->head_q, err);
+    free(rows);
+    return s;
+}
+
 /* Allocates the tower's activations for max_batch inputs of `tokens` rows. */
 static clipvk_status arena_create(clipvk_net *m, clipvk_tower *t, int vision, clipvk_error *err)
 {
@@ -145,8 +168,9 @@ static clipvk_status arena_create(clipvk_net *m, clipvk_tower *t, int vision, cl
         (s = clipvk_alloc(al, B * D * 4, &a->pooled, err)) ||
         (s = clipvk_alloc(al, B * D * 4, &a->normed, err)) ||
         (s = clipvk_alloc(al, B * m->cfg.projection_dim * 4, &a->out, err)) ||
-        (vision && (s = clipvk_alloc(al, B * (T - 1) * c->channels * c->patch_size * c->patch_size * 4, &a->patches,
-                                     err)))) {
+        (vision && (s = clipvk_alloc(al, B * (T - c->class_token) * c->channels * c->patch_size * c->patch_size * 4,
+                                     &a->patches, err))) ||
+        (c->map_head && (s = map_arena(m, t, B, err)))) {
         /* What did fit is given back, so that a later call (after another
          * model is freed, say) starts again from nothing instead of leaking. */
         free_arena(m, a);
@@ -197,6 +221,10 @@ clipvk_status clipvk_net_pool_index(const clipvk_model_config *c, const int32_t 
                                       clipvk_error *err)
 {
     uint32_t best = 0;
+    if (c->text.pool_last) {
+        *pos = len - 1;
+        return CLIPVK_OK;
+    }
     if (c->text.eos_token_id == 2) {
         /* Hugging Face's legacy rule for configs that still say 2: the first
          * position of the largest id (the end-of-text token is the largest). */
@@ -260,7 +288,7 @@ static clipvk_status stage_texts(clipvk_net *m, const int32_t *ids, const uint32
         if (pos[order[r]] > last) last = pos[order[r]];
     }
     uint32_t L = (last + 8) / 8 * 8;
-    if (L > m->cfg.text.context) L = m->cfg.text.context;
+    if (L > m->cfg.text.context || !m->cfg.text.causal) L = m->cfg.text.context; /* bidirectional: every position counts */
     memset(rows, 0, (size_t)b * L * 4);
     for (uint32_t r = 0; r < b; r++)
         memcpy(rows + (size_t)r * L, ids + (size_t)order[r] * len, (size_t)(len < L ? len : L) * 4);
@@ -279,6 +307,12 @@ clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_i
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "the model was loaded without its text tower");
     if (n_texts && (len == 0 || len > m->cfg.text.context))
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token rows of length %u: the model's context is %u", len,
+                           m->cfg.text.context);
+    /* Without a causal mask every position, padding included, shapes the
+     * embedding: a shorter row would be another input. */
+    if (n_texts && !m->cfg.text.causal && len != m->cfg.text.context)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "token rows of length %u: this model attends to its padding, so rows must be %u long", len,
                            m->cfg.text.context);
     clipvk_status s = CLIPVK_OK;
     if ((n_images && (s = arena_create(m, &m->vision, 1, err))) || (n_texts && (s = arena_create(m, &m->text, 0, err))))

@@ -30,6 +30,7 @@ void clipvk_net_destroy(clipvk_net *m);
 
 const clipvk_model_config *clipvk_net_get_config(const clipvk_net *m);
 float clipvk_net_logit_scale(const clipvk_net *m);   /* the stored (log) value */
+float clipvk_net_logit_bias(const clipvk_net *m);    /* sigmoid scoring's bias; 0 for softmax families */
 clipvk_precision clipvk_net_precision(const clipvk_net *m);
 /* "fp32", "fp16" or "fp16-tc": see clipvk_model_numerics */
 const char *clipvk_net_numerics(const clipvk_net *m);
@@ -51,8 +52,9 @@ clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_i
                                   uint32_t n_texts, uint32_t len, int normalize, float *image_out, float *text_out,
                                   clipvk_error *err);
 
-/* The position each token row is pooled at: Hugging Face's rule (legacy
- * eos_token_id 2: the largest id's first position; else the first eos). */
+/* The position each token row is pooled at: the last for families that
+ * pool there (SigLIP); else Hugging Face's CLIP rule (legacy eos_token_id 2:
+ * the largest id's first position; else the first eos). */
 clipvk_status clipvk_net_pool_index(const clipvk_model_config *c, const int32_t *ids, uint32_t len, uint32_t *pos,
                                       clipvk_error *err);
 

@@ -25,6 +25,7 @@ typedef struct clipvk_arena {
     clipvk_buffer patches;            /* vision: unfolded pixels [B * np, C * p * p] */
     clipvk_buffer h, a, qkv, mlp;     /* residual stream, normed / attention out, QKV, MLP hidden */
     clipvk_buffer pooled, normed, out;/* [B, D], [B, D], [B, proj] */
+    clipvk_buffer probe, head_q;      /* attention pooling: the probe per row [B, D], its q (k, v) [B, 3D] */
 } clipvk_arena;
 
 /* A recorded forward pass for one pair of batch sizes (images, texts; either
@@ -36,13 +37,25 @@ typedef struct clipvk_recording {
 
 #define CLIPVK_RECORDINGS 4
 
+/* SigLIP's vision head: a learned probe attends to every token through
+ * PyTorch's MultiheadAttention (q, k, v packed in one in_proj), then
+ * y + fc2(act(fc1(ln(y)))). */
+typedef struct clipvk_map_head {
+    float *probe;                 /* [D] on the host: copied to each row of arena.probe */
+    clipvk_linear in_proj;        /* [3D, D]: q, k, v */
+    clipvk_linear out_proj;
+    clipvk_layernorm_params ln;
+    clipvk_linear fc1, fc2;
+} clipvk_map_head;
+
 typedef struct clipvk_tower {
     const clipvk_tower_config *cfg;
     clipvk_layer *layers;
-    clipvk_layernorm_params ln_pre;   /* vision: pre_layrnorm; unused for text */
+    clipvk_layernorm_params ln_pre;   /* vision with pre_norm: pre_layrnorm */
     clipvk_layernorm_params ln_post;  /* vision: post_layernorm; text: final_layer_norm */
-    clipvk_linear projection;         /* no bias */
-    clipvk_linear patch_embed;        /* vision: the convolution as [D, C*p*p], no bias */
+    clipvk_linear projection;         /* CLIP: visual/text_projection (no bias); SigLIP text: head */
+    clipvk_linear patch_embed;        /* vision: the convolution as [D, C*p*p] (SigLIP: with bias) */
+    clipvk_map_head map;              /* vision with map_head */
     clipvk_buffer class_embed;        /* vision [D] */
     clipvk_buffer pos_embed;          /* [tokens, D] */
     clipvk_buffer token_embed;        /* text [vocab, D] in the model precision */
@@ -57,6 +70,7 @@ struct clipvk_net {
     int towers;
     uint32_t max_batch;
     float logit_scale;
+    float logit_bias;           /* sigmoid scoring; 0 otherwise */
     clipvk_tower vision, text;
     clipvk_recording rec[CLIPVK_RECORDINGS];
     uint32_t next_rec;

@@ -78,148 +78,105 @@ static clipvk_status upload_f32(loader *L, const float *data, uint64_t count, cl
     return clipvk_upload(rt, out, 0, data, count * 4, err);
 }
 
-/* A vector or matrix kept in f32 on the device (norms, biases, embeddings). */
-static clipvk_status load_f32(loader *L, const char *name, const uint64_t *shape, uint32_t ndim, clipvk_buffer *out,
-                              clipvk_error *err)
+/* A tensor's name: a unit's prefix and a suffix. */
+static const char *tensor_name(char *buf, size_t n, const char *prefix, const char *suffix)
 {
-    clipvk_status s = read_f32(L, name, shape, ndim, 0, err);
+    snprintf(buf, n, "%s%s", prefix, suffix ? suffix : "");
+    return buf;
+}
+
+/* Places one unit (model/tensors.h) where it points. */
+static clipvk_status load_unit(loader *L, const clipvk_unit *u, clipvk_error *err)
+{
+    clipvk_net *m = L->m;
+    const char *ws = u->wsuffix ? u->wsuffix : ".weight", *bs = u->bsuffix ? u->bsuffix : ".bias";
+    char name[CLIPVK_TENSOR_NAME + 16];
     uint64_t count = 1;
-    for (uint32_t i = 0; i < ndim; i++) count *= shape[i];
-    return s ? s : upload_f32(L, L->tmp, count, out, err);
-}
-
-static clipvk_status load_norm(loader *L, const char *prefix, uint32_t d, clipvk_layernorm_params *n, clipvk_error *err)
-{
-    char name[256];
-    uint64_t shape[1] = {d};
+    for (uint32_t i = 0; i < u->ndim; i++) count *= u->shape[i];
     clipvk_status s;
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    if ((s = load_f32(L, name, shape, 1, &n->gamma, err))) return s;
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    return load_f32(L, name, shape, 1, &n->beta, err);
-}
-
-/* Loads the Linear layers named prefixes[0..n) ("x.q_proj", ...) stacked
- * along the output dimension into one layer (the fused QKV projection). */
-static clipvk_status load_linear(loader *L, const char *const *prefixes, uint32_t n, uint32_t in, uint32_t out,
-                                 int bias, clipvk_linear *lin, clipvk_error *err)
-{
-    char name[256];
-    uint64_t wshape[2] = {out, in}, bshape[1] = {out};
-    clipvk_status s;
-    for (uint32_t i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "%s.weight", prefixes[i]);
-        if ((s = read_f32(L, name, wshape, 2, (uint64_t)i * out * in, err))) return s;
+    switch (u->kind) {
+    case CLIPVK_UNIT_SCALAR: {
+        /* saved as a scalar [] by PyTorch, as [1] by some converters */
+        const clipvk_tensor_info *t = clipvk_safetensors_find(L->st, u->name[0]);
+        uint64_t one[1] = {1};
+        if ((s = read_f32(L, u->name[0], one, t && t->ndim ? 1 : 0, 0, err))) return s;
+        if (!isfinite(L->tmp[0])) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: %s is not finite", L->file, u->name[0]);
+        *(float *)u->dest = L->tmp[0];
+        return CLIPVK_OK;
     }
-    /* the biases follow the weights in the same conversion buffer */
-    uint64_t boff = (uint64_t)n * out * in;
-    for (uint32_t i = 0; bias && i < n; i++) {
-        snprintf(name, sizeof name, "%s.bias", prefixes[i]);
-        if ((s = read_f32(L, name, bshape, 1, boff + (uint64_t)i * out, err))) return s;
+    case CLIPVK_UNIT_HOST: {
+        if ((s = read_f32(L, u->name[0], u->shape, u->ndim, 0, err))) return s;
+        float *h = malloc(count * sizeof *h);
+        if (!h) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory reading '%s'", u->name[0]);
+        memcpy(h, L->tmp, count * sizeof *h);
+        *(float **)u->dest = h;
+        return CLIPVK_OK;
     }
-    return clipvk_matmul_weights_upload(L->m->rt, L->tmp, bias ? L->tmp + boff : NULL, out * n, in, L->m->precision,
-                                        lin, err);
-}
-
-static clipvk_status load_layers(loader *L, const char *tower, clipvk_tower *t, clipvk_error *err)
-{
-    const clipvk_tower_config *c = t->cfg;
-    t->layers = calloc(c->layers, sizeof *t->layers);
-    if (!t->layers) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
-    for (uint32_t i = 0; i < c->layers; i++) {
-        clipvk_layer *ly = &t->layers[i];
-        char p[6][160];
-        const char *suffix[6] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
-                                 "mlp.fc1", "mlp.fc2"};
-        for (int k = 0; k < 6; k++) snprintf(p[k], sizeof p[k], "%s.encoder.layers.%u.%s", tower, i, suffix[k]);
-        const char *qkv[3] = {p[0], p[1], p[2]}, *o[1] = {p[3]}, *f1[1] = {p[4]}, *f2[1] = {p[5]};
-        char n1[160], n2[160];
-        snprintf(n1, sizeof n1, "%s.encoder.layers.%u.layer_norm1", tower, i);
-        snprintf(n2, sizeof n2, "%s.encoder.layers.%u.layer_norm2", tower, i);
-        clipvk_status s;
-        if ((s = load_norm(L, n1, c->hidden, &ly->ln1, err)) ||
-            (s = load_linear(L, qkv, 3, c->hidden, c->hidden, 1, &ly->qkv, err)) ||
-            (s = load_linear(L, o, 1, c->hidden, c->hidden, 1, &ly->out_proj, err)) ||
-            (s = load_norm(L, n2, c->hidden, &ly->ln2, err)) ||
-            (s = load_linear(L, f1, 1, c->hidden, c->intermediate, 1, &ly->fc1, err)) ||
-            (s = load_linear(L, f2, 1, c->intermediate, c->hidden, 1, &ly->fc2, err)))
+    case CLIPVK_UNIT_BUFFER:
+        if ((s = read_f32(L, u->name[0], u->shape, u->ndim, 0, err))) return s;
+        return upload_f32(L, L->tmp, count, u->dest, err);
+    case CLIPVK_UNIT_TABLE:
+        if ((s = read_f32(L, u->name[0], u->shape, u->ndim, 0, err))) return s;
+        if (m->precision == CLIPVK_PRECISION_FP16) {
+            uint16_t *h = (uint16_t *)L->tmp; /* converted in place: each half lands before its source float */
+            for (uint64_t i = 0; i < count; i++) h[i] = clipvk_f32_to_f16(L->tmp[i]);
+            if ((s = clipvk_alloc(m->rt->tensors, count * 2, u->dest, err))) return s;
+            return clipvk_upload(m->rt, u->dest, 0, h, count * 2, err);
+        }
+        return upload_f32(L, L->tmp, count, u->dest, err);
+    case CLIPVK_UNIT_NORM: {
+        clipvk_layernorm_params *n = u->dest;
+        if ((s = read_f32(L, tensor_name(name, sizeof name, u->name[0], ws), u->shape, 1, 0, err)) ||
+            (s = upload_f32(L, L->tmp, u->shape[0], &n->gamma, err)) ||
+            (s = read_f32(L, tensor_name(name, sizeof name, u->name[0], bs), u->shape, 1, 0, err)))
             return s;
+        return upload_f32(L, L->tmp, u->shape[0], &n->beta, err);
     }
-    return CLIPVK_OK;
-}
-
-static clipvk_status load_vision(loader *L, clipvk_error *err)
-{
-    clipvk_net *m = L->m;
-    clipvk_tower *t = &m->vision;
-    const clipvk_tower_config *c = &m->cfg.vision;
-    t->cfg = c;
-    uint32_t d = c->hidden, p = c->patch_size, tokens = clipvk_vision_tokens(c);
-    uint64_t s_cls[1] = {d}, s_pos[2] = {tokens, d}, s_patch[4] = {d, c->channels, p, p};
-    clipvk_status s;
-    if ((s = load_f32(L, "vision_model.embeddings.class_embedding", s_cls, 1, &t->class_embed, err)) ||
-        (s = load_f32(L, "vision_model.embeddings.position_embedding.weight", s_pos, 2, &t->pos_embed, err)) ||
-        (s = read_f32(L, "vision_model.embeddings.patch_embedding.weight", s_patch, 4, 0, err)))
-        return s;
-    /* The convolution weight [D, C, p, p] is the matmul weight [D, C*p*p]
-     * for patches unfolded in (c, y, x) order. */
-    if ((s = clipvk_matmul_weights_upload(m->rt, L->tmp, NULL, d, c->channels * p * p, m->precision, &t->patch_embed,
-                                          err)))
-        return s;
-    const char *proj[1] = {"visual_projection"};
-    if ((s = load_norm(L, "vision_model.pre_layrnorm", d, &t->ln_pre, err)) ||
-        (s = load_layers(L, "vision_model", t, err)) ||
-        (s = load_norm(L, "vision_model.post_layernorm", d, &t->ln_post, err)) ||
-        (s = load_linear(L, proj, 1, d, m->cfg.projection_dim, 0, &t->projection, err)))
-        return s;
-    return CLIPVK_OK;
-}
-
-static clipvk_status load_text(loader *L, clipvk_error *err)
-{
-    clipvk_net *m = L->m;
-    clipvk_tower *t = &m->text;
-    const clipvk_tower_config *c = &m->cfg.text;
-    t->cfg = c;
-    uint32_t d = c->hidden;
-    uint64_t s_tok[2] = {c->vocab, d}, s_pos[2] = {c->context, d};
-    clipvk_status s;
-    if ((s = load_f32(L, "text_model.embeddings.position_embedding.weight", s_pos, 2, &t->pos_embed, err)) ||
-        (s = read_f32(L, "text_model.embeddings.token_embedding.weight", s_tok, 2, 0, err)))
-        return s;
-    uint64_t count = (uint64_t)c->vocab * d;
-    if (m->precision == CLIPVK_PRECISION_FP16) {
-        uint16_t *h = (uint16_t *)L->tmp; /* converted in place: each half lands before its source float */
-        for (uint64_t i = 0; i < count; i++) h[i] = clipvk_f32_to_f16(L->tmp[i]);
-        if ((s = clipvk_alloc(m->rt->tensors, count * 2, &t->token_embed, err)) ||
-            (s = clipvk_upload(m->rt, &t->token_embed, 0, h, count * 2, err)))
-            return s;
-    } else if ((s = upload_f32(L, L->tmp, count, &t->token_embed, err))) {
-        return s;
+    case CLIPVK_UNIT_LINEAR:
+    case CLIPVK_UNIT_PATCH: {
+        /* The parts' weights stacked along the output dimension (the fused
+         * QKV projection), then their biases, in one conversion buffer. A
+         * convolution weight [D, C, p, p] is the matmul weight [D, C*p*p] for
+         * patches unfolded in (c, y, x) order. */
+        uint64_t out = u->shape[0], in = count / out, bshape[1] = {out};
+        for (uint32_t i = 0; i < u->parts; i++)
+            if ((s = read_f32(L, tensor_name(name, sizeof name, u->name[i], ws), u->shape, u->ndim, i * count, err)))
+                return s;
+        uint64_t boff = u->parts * count;
+        for (uint32_t i = 0; u->bias && i < u->parts; i++)
+            if ((s = read_f32(L, tensor_name(name, sizeof name, u->name[i], bs), bshape, 1, boff + i * out, err)))
+                return s;
+        return clipvk_matmul_weights_upload(m->rt, L->tmp, u->bias ? L->tmp + boff : NULL, (uint32_t)(out * u->parts),
+                                            (uint32_t)in, m->precision, u->dest, err);
     }
-    const char *proj[1] = {"text_projection"};
-    if ((s = load_layers(L, "text_model", t, err)) ||
-        (s = load_norm(L, "text_model.final_layer_norm", d, &t->ln_post, err)) ||
-        (s = load_linear(L, proj, 1, d, m->cfg.projection_dim, 0, &t->projection, err)))
-        return s;
-    return CLIPVK_OK;
+    }
+    return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "unknown weight unit kind %d", (int)u->kind);
 }
 
-typedef struct check_state {
+typedef struct unit_state {
     loader *L;
     clipvk_error *err;
     clipvk_status s;
-} check_state;
+} unit_state;
 
 static int check_one(const clipvk_tensor_spec *t, void *user)
 {
-    check_state *c = user;
+    unit_state *c = user;
     const clipvk_tensor_info *info;
     uint64_t one[1] = {1};
-    /* logit_scale is saved as a scalar [] by PyTorch, as [1] by some converters */
+    /* a scalar may be stored as [] or [1] */
     const clipvk_tensor_info *ls = t->ndim ? NULL : clipvk_safetensors_find(c->L->st, t->name);
     if (ls && ls->ndim == 1) c->s = expect(c->L, t->name, one, 1, &info, c->err);
     else c->s = expect(c->L, t->name, t->shape, t->ndim, &info, c->err);
+    return c->s != CLIPVK_OK;
+}
+
+static int check_unit(const clipvk_unit *u, void *user) { return clipvk_unit_tensors(u, check_one, user); }
+
+static int load_one(const clipvk_unit *u, void *user)
+{
+    unit_state *c = user;
+    c->s = load_unit(c->L, u, c->err);
     return c->s != CLIPVK_OK;
 }
 
@@ -286,24 +243,22 @@ clipvk_status clipvk_net_load_source(clipvk_runtime *rt, const clipvk_model_sour
         goto fail;
     if ((s = open_weights(src, path, sizeof path, &L.st, err))) goto fail;
     L.file = path;
-    /* Every tensor the config implies, checked before anything is uploaded. */
-    check_state cs = {&L, err, CLIPVK_OK};
-    clipvk_model_tensors(&m->cfg, m->towers, check_one, &cs);
-    if ((s = cs.s)) goto fail;
-    uint64_t scalar[1] = {1};
-    const clipvk_tensor_info *ls = clipvk_safetensors_find(L.st, "logit_scale");
-    if (!ls) {
-        s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor 'logit_scale' is missing", L.file);
-        goto fail;
+    /* Every tensor of every unit, checked before anything is uploaded. */
+    unit_state us = {&L, err, CLIPVK_OK};
+    clipvk_model_units(&m->cfg, m->towers, NULL, check_unit, &us);
+    if ((s = us.s)) goto fail;
+    clipvk_tower *towers[2] = {&m->vision, &m->text};
+    const clipvk_tower_config *cfgs[2] = {&m->cfg.vision, &m->cfg.text};
+    for (int i = 0; i < 2; i++) {
+        towers[i]->cfg = cfgs[i];
+        if (!(m->towers & (i ? CLIPVK_TOWERS_TEXT : CLIPVK_TOWERS_IMAGE))) continue;
+        if (!(towers[i]->layers = calloc(cfgs[i]->layers, sizeof *towers[i]->layers))) {
+            s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+            goto fail;
+        }
     }
-    if ((s = read_f32(&L, "logit_scale", scalar, ls->ndim ? 1 : 0, 0, err))) goto fail; /* shape [] or [1] */
-    m->logit_scale = L.tmp[0];
-    if (!isfinite(m->logit_scale)) {
-        s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: logit_scale is not finite", L.file);
-        goto fail;
-    }
-    if ((m->towers & CLIPVK_TOWERS_IMAGE) && (s = load_vision(&L, err))) goto fail;
-    if ((m->towers & CLIPVK_TOWERS_TEXT) && (s = load_text(&L, err))) goto fail;
+    clipvk_model_units(&m->cfg, m->towers, m, load_one, &us);
+    if ((s = us.s)) goto fail;
     free(L.tmp);
     free(config);
     clipvk_safetensors_close(L.st);

@@ -1,0 +1,36 @@
+/*
+ * family: what makes a model family itself — the model_type it answers to,
+ * its config.json fields and defaults, its weights (as units: model/tensors.h)
+ * and, through the graph flags it sets in the config, its embeddings, pooling,
+ * text pooling and scoring. Adding a family is one file here plus its
+ * tokenizer; nothing else names a family.
+ */
+#ifndef CLIPVK_FAMILY_H
+#define CLIPVK_FAMILY_H
+
+#include "model/config.h"
+#include "model/tensors.h"
+
+struct cJSON;
+struct clipvk_net;
+
+typedef struct clipvk_family {
+    const char *name;        /* "clip", "siglip": what clipvk_model_family reports */
+    const char *model_type;  /* config.json's model_type */
+    /* Fills c (c->family set, the rest zero) from config.json's root object,
+     * with the family's defaults for what it lacks. */
+    clipvk_status (*parse)(const char *path, const struct cJSON *root, clipvk_model_config *c, clipvk_error *err);
+    /* The units of the given towers (see clipvk_model_units). */
+    int (*units)(const clipvk_model_config *c, int towers, struct clipvk_net *m, clipvk_unit_visit visit, void *user);
+} clipvk_family;
+
+extern const clipvk_family clipvk_family_clip;
+extern const clipvk_family clipvk_family_siglip;
+
+/* The family whose model_type is `model_type` (NULL: CLIP, as configs
+ * without one are OpenAI's), or NULL when none is. */
+const clipvk_family *clipvk_family_find(const char *model_type);
+/* "clip, siglip": for messages. */
+const char *clipvk_family_list(void);
+
+#endif
