@@ -234,8 +234,8 @@ clipvk_status clipvk_preprocess_u8(const clipvk_image *img, const clipvk_preproc
         memset(out, 0, (size_t)ow * oh * 3);
     if (x1 <= x0 || y1 <= y0) return CLIPVK_OK;
     uint8_t *dst = out + ((size_t)(y0 - top) * ow + (size_t)(x0 - left)) * 3;
-    return clipvk_resize_bicubic(img->rgb, w, h, img->stride, rw, rh, (uint32_t)x0, (uint32_t)y0, (uint32_t)(x1 - x0),
-                                 (uint32_t)(y1 - y0), dst, (size_t)ow * 3, threads, err);
+    return clipvk_resize(img->rgb, w, h, img->stride, CLIPVK_RESAMPLE_BICUBIC, rw, rh, (uint32_t)x0, (uint32_t)y0,
+                         (uint32_t)(x1 - x0), (uint32_t)(y1 - y0), dst, (size_t)ow * 3, threads, err);
 }
 
 clipvk_status clipvk_preprocess(const clipvk_image *img, const clipvk_preprocess_config *cfg, unsigned threads,
