@@ -470,9 +470,10 @@ CLIPVK_API const char *clipvk_text_tokenizer_last_error(const clipvk_text_tokeni
 CLIPVK_API clipvk_status clipvk_text_tokenizer_encode(clipvk_text_tokenizer *t, const char *text, size_t len,
                                            uint32_t context_length, int32_t *ids, uint32_t *n);
 
-/* CLIP's image preprocessing alone, from a preprocessor_config.json: no
- * context, no weights. One thread at a time per preprocessor (it keeps the
- * last call's per-file messages). A failed open still sets *out (unless out
+/* CLIP's or SigLIP's image preprocessing alone (as the file's
+ * image_processor_type says), from a preprocessor_config.json: no context,
+ * no weights. One thread at a time per preprocessor (it keeps the last
+ * call's per-file messages). A failed open still sets *out (unless out
  * is NULL or memory ran out). */
 #define CLIPVK_DEFAULT_MAX_IMAGE_PIXELS (16384ull * 16384ull)
 typedef struct clipvk_image_preprocessor clipvk_image_preprocessor;

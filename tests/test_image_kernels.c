@@ -140,20 +140,23 @@ static void test_resize_threads(void)
     for (size_t i = 0; i < (size_t)w * h * 3; i += 7) src[i] = (uint8_t)(i / 4099); /* some smooth structure too */
     struct { uint32_t ow, oh, x0, y0, ww, wh; } cases[] = {{305, 224, 40, 0, 224, 224}, {224, 224, 0, 0, 224, 224},
                                                          {3000, 2200, 100, 50, 700, 900}, {1500, 900, 0, 0, 1500, 900}};
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        size_t bytes = (size_t)cases[k].ww * cases[k].wh * 3;
+    clipvk_resample filters[] = {CLIPVK_RESAMPLE_BICUBIC, CLIPVK_RESAMPLE_BILINEAR};
+    for (size_t k = 0; k < 2 * sizeof cases / sizeof cases[0]; k++) {
+        clipvk_resample f = filters[k % 2];
+        uint32_t ow = cases[k / 2].ow, oh = cases[k / 2].oh, x0 = cases[k / 2].x0, y0 = cases[k / 2].y0;
+        uint32_t ww = cases[k / 2].ww, wh = cases[k / 2].wh;
+        size_t bytes = (size_t)ww * wh * 3;
         uint8_t *ref = malloc(bytes), *out = malloc(bytes);
         clipvk_error e;
-        CHECK(!clipvk_resize_bicubic(src, w, h, (size_t)w * 3, cases[k].ow, cases[k].oh, cases[k].x0, cases[k].y0,
-                                     cases[k].ww, cases[k].wh, ref, (size_t)cases[k].ww * 3, 1, &e), "resize failed");
+        CHECK(!clipvk_resize(src, w, h, (size_t)w * 3, f, ow, oh, x0, y0, ww, wh, ref, (size_t)ww * 3, 1, &e),
+              "resize failed");
         unsigned threads[] = {2, 3, 8};
         for (int t = 0; t < 3; t++) {
             memset(out, 0, bytes);
-            CHECK(!clipvk_resize_bicubic(src, w, h, (size_t)w * 3, cases[k].ow, cases[k].oh, cases[k].x0, cases[k].y0,
-                                         cases[k].ww, cases[k].wh, out, (size_t)cases[k].ww * 3, threads[t], &e),
+            CHECK(!clipvk_resize(src, w, h, (size_t)w * 3, f, ow, oh, x0, y0, ww, wh, out, (size_t)ww * 3, threads[t], &e),
                   "resize failed");
-            CHECK(!memcmp(ref, out, bytes), "resize to %ux%u on %u threads differs from 1 thread", cases[k].ow,
-                  cases[k].oh, threads[t]);
+            CHECK(!memcmp(ref, out, bytes), "resize (filter %d) to %ux%u on %u threads differs from 1 thread", (int)f,
+                  ow, oh, threads[t]);
         }
         free(ref);
         free(out);

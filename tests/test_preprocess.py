@@ -3,7 +3,9 @@
 clip.load preprocess does (torchvision Resize(S, BICUBIC) on a PIL image,
 CenterCrop with int(round(d / 2.0)), ToTensor, Normalize), on real photos
 and on synthetic images of awkward sizes and every accepted file format;
-the golden photos; and the error cases. Every format, JPEG included, must
+the golden photos; SigLIP's SiglipImageProcessor (PIL resize straight to
+H x W, bicubic or bilinear, no crop) against PIL and the SigLIP golden set;
+PIL's bilinear and nearest resizes on random sizes; and the error cases. Every format, JPEG included, must
 match exactly (JPEG's decode alone: test_jpeg.py).
 
 usage: test_preprocess.py CLIPVK_BINARY WORK_DIR
@@ -71,13 +73,13 @@ def clipvk(*args, out="out.npy"):
 
 
 # ---- The reference, as torchvision computes it on a PIL image.
-def ref_u8(im, S=224, crop="reference"):
+def ref_u8(im, S=224, crop="reference", resample=Image.BICUBIC):
     im = im.convert("RGB")
     w, h = im.size
     short, long = (w, h) if w <= h else (h, w)
     new_short, new_long = S, int(S * long / short)  # torchvision: int() truncation
     nw, nh = (new_short, new_long) if w <= h else (new_long, new_short)
-    im = im.resize((nw, nh), Image.BICUBIC)  # what F_pil.resize calls: no reducing_gap
+    im = im.resize((nw, nh), resample)  # what F_pil.resize calls: no reducing_gap
     a = np.asarray(im)
     if crop == "reference":
         top, left = int(round((nh - S) / 2.0)), int(round((nw - S) / 2.0))
@@ -260,10 +262,99 @@ cfg = write_config("nonorm", do_normalize=False)
 rc, err, x = clipvk("--config", cfg, p)
 check(rc == 0 and np.array_equal(x[0], (ref_u8(Image.open(p), 224).astype(np.float32) / np.float32(255)).transpose(2, 0, 1)),
       "do_normalize false: x / 255 only")
-for bad, what in [({"resample": 2}, "resample 2"), ({"size": {"longest_edge": 5}}, "size longest_edge"),
-                  ({"image_std": [0, 1, 1]}, "zero std"), ({"do_center_crop": False}, "no crop")]:
+for bad, what in [({"resample": 1}, "resample 1 (lanczos)"), ({"resample": "bilinear"}, "resample as a string"),
+                  ({"size": {"longest_edge": 5}}, "size longest_edge"),
+                  ({"image_std": [0, 1, 1]}, "zero std"), ({"do_center_crop": False}, "no crop"),
+                  ({"image_processor_type": "SiglipImageProcessor", "size": 224}, "SigLIP with an integer size"),
+                  ({"image_processor_type": "SiglipImageProcessor", "do_resize": False, "size": {"height": 9, "width": 9}},
+                   "SigLIP without resize"),
+                  ({"image_processor_type": "Siglip2ImageProcessor"}, "SigLIP 2 NaFlex")]:
     rc, err, _ = clipvk("--config", write_config("bad", **bad), p)
     check(rc == 1 and err.count("\n") == 0 and "bad.json" in err, f"config with {what}: refused ({err})")
+
+# ---- 3b. SigLIP: SiglipImageProcessor's resize straight to H x W (no crop,
+# aspect not kept), PIL's bicubic or bilinear; and PIL's bilinear and nearest
+# on random sizes, up and down (a CLIP-type config without crop resizes
+# straight too).
+def ref_straight(im, h, w, resample):
+    return np.asarray(im.convert("RGB").resize((w, h), resample))
+
+
+def normalise_hf(u8, mean, std):  # Hugging Face: u8 * (1/255) in float64, to float32, then float32 (x - m) / s
+    x = (u8.astype(np.float64) * (1 / 255)).astype(np.float32)
+    return ((x - np.float32(mean)) / np.float32(std)).transpose(2, 0, 1)
+
+
+rs = np.random.RandomState(7)
+in_sizes = [(1, 1), (1, 9), (9, 1), (2, 3), (5000, 1), (1, 3000), (17, 13), (48, 48), (451, 300), (31, 997)]
+out_sizes = [(1, 1), (1, 5), (3, 1), (48, 48), (64, 64), (224, 224), (7, 300), (300, 7), (999, 1000)]
+for resample, fname in [(2, "bilinear"), (0, "nearest"), (3, "bicubic")]:
+    total = same = 0
+    for (oh, ow) in out_sizes:
+        cfg = write_config("straight", size={"height": oh, "width": ow}, do_center_crop=False, resample=resample)
+        files, refs = [], []
+        for k, (w, h) in enumerate(in_sizes + [tuple(rs.randint(1, 400, 2)) for _ in range(3)]):
+            a = rs.randint(0, 256, (h, w, 3)).astype(np.uint8) if k % 2 else photo_like(w, h, k)
+            files.append(save(f"straight{k}.png", (Image.fromarray(a), {})))
+            refs.append(ref_straight(Image.fromarray(a), oh, ow, resample))
+        rc, err, raw = clipvk("--config", cfg, "--raw", *files)
+        if rc != 0:
+            check(False, f"{fname} to {ow}x{oh}: clipvk failed: {err}")
+            continue
+        for f, r, g in zip(files, refs, raw):
+            total += 1
+            if np.array_equal(raw_to_u8(g), r):
+                same += 1
+            else:
+                print(f"      {fname} {Image.open(f).size} -> {ow}x{oh} differs")
+    check(same == total, f"PIL {fname} resize straight to H x W: {same} of {total} size pairs identical")
+
+siglip_cfg = {"image_processor_type": "SiglipImageProcessor"}
+p = save("syn_451x300_s.png", (Image.fromarray(photo_like(451, 300, 8)), {}))
+im = Image.open(p)
+cfg = os.path.join(WORK, "siglip_defaults.json")
+json.dump(siglip_cfg, open(cfg, "w"))
+rc, err, x = clipvk("--config", cfg, p)
+check(rc == 0 and np.array_equal(x[0], normalise_hf(ref_straight(im, 224, 224, 3), 0.5, 0.5)),
+      "SiglipImageProcessor defaults: 224 x 224 bicubic, no crop, mean = std = 0.5, exact")
+cfg = os.path.join(WORK, "siglip_ignored.json")
+json.dump(dict(siglip_cfg, size={"height": 40, "width": 56}, resample=2, do_center_crop=True, crop_size=20), open(cfg, "w"))
+rc, err, x = clipvk("--config", cfg, p)
+check(rc == 0 and x.shape == (1, 3, 40, 56) and np.array_equal(x[0], normalise_hf(ref_straight(im, 40, 56, 2), 0.5, 0.5)),
+      "SigLIP: do_center_crop and crop_size ignored as Hugging Face ignores them; 56 x 40 bilinear exact")
+grey = save("grey_s.png", (Image.fromarray(photo_like(300, 200, 9)[..., 0]), {}))
+rc, err, x = clipvk("--config", cfg, grey)
+check(rc == 0 and np.array_equal(x[0], normalise_hf(ref_straight(Image.open(grey), 40, 56, 2), 0.5, 0.5)),
+      "SigLIP: a grey image is the grey channel three times (convert('RGB'))")
+cfg = write_config("clip_bilinear", resample=2)
+rc, err, raw = clipvk("--config", cfg, "--raw", p)
+want = ref_u8(im, 224, resample=Image.BILINEAR)
+check(rc == 0 and np.array_equal(raw_to_u8(raw[0]), want), "CLIP config with resample 2: bilinear shorter side, then the crop")
+
+GOLDEN_SIGLIP = testdata.path("golden-siglip")
+photos_dir = os.path.join(GOLDEN, "images")
+if os.path.isdir(GOLDEN_SIGLIP) and os.path.isdir(photos_dir):
+    for sub, filt in [("siglip", "bicubic"), ("siglip2", "bilinear")]:
+        d = os.path.join(GOLDEN_SIGLIP, sub)
+        refs = json.load(open(os.path.join(d, "refs.json")))
+        files = [os.path.join(photos_dir, ph["file"]) for ph in refs["photos"]]
+        pre = np.load(os.path.join(d, "photo_pre_u8.npy"))
+        pix = np.load(os.path.join(d, "photo_pixels.npy"))
+        rc, err, raw = clipvk("--model", os.path.join(d, "model"), "--raw", *files)
+        rc2, err2, x = clipvk("--model", os.path.join(d, "model"), *files)
+        if rc or rc2:
+            check(False, f"golden-siglip/{sub}: clipvk failed: {err or err2}")
+            continue
+        for i, ph in enumerate(refs["photos"]):
+            got = raw_to_u8(raw[i])
+            same = float((got == pre[i]).mean())
+            report.append((f"golden-siglip/{sub} {ph['file']} ({filt})", "x".join(map(str, ph["size_wh"])), ph["mode"],
+                           same, int(np.abs(got.astype(int) - pre[i]).max())))
+            dn = float(np.abs(x[i] - pix[i]).max())
+            check(same == 1.0 and dn == 0.0,
+                  f"golden-siglip/{sub} {ph['file']}: {same:.2%} identical to photo_pre_u8, photo_pixels max diff {dn:.3g}")
+else:
+    testdata.left_out("SigLIP golden photos", GOLDEN_SIGLIP)
 
 # ---- 4. Golden photos: the reference's own resized+cropped uint8 and pixels.
 if os.path.isdir(os.path.join(GOLDEN, "images")):

@@ -1,6 +1,7 @@
 /*
  * Resize, centre crop, rescale and normalise, as OpenAI's reference
- * (torchvision on PIL images) computes them; see preprocess.h.
+ * (torchvision on PIL images) and Hugging Face's SiglipImageProcessor
+ * compute them; see preprocess.h.
  */
 #include "image/preprocess.h"
 #include "image/resize.h"
@@ -35,7 +36,39 @@ void clipvk_preprocess_config_default(clipvk_preprocess_config *cfg, uint32_t si
         .mean = {0.48145466f, 0.4578275f, 0.40821073f},
         .std = {0.26862954f, 0.26130258f, 0.27577711f},
         .crop = CLIPVK_CROP_REFERENCE,
+        .resample = CLIPVK_RESAMPLE_BICUBIC,
     };
+}
+
+void clipvk_preprocess_config_siglip(clipvk_preprocess_config *cfg, uint32_t size)
+{
+    clipvk_preprocess_config_default(cfg, size);
+    /* SiglipImageProcessor.__init__: size {height, width} 224, no crop at
+     * all, IMAGENET_STANDARD_MEAN / _STD */
+    cfg->resize_shortest = 0;
+    cfg->do_center_crop = 0;
+    for (int c = 0; c < 3; c++) cfg->mean[c] = cfg->std[c] = 0.5f;
+}
+
+typedef enum processor_kind { KIND_CLIP, KIND_SIGLIP } processor_kind;
+
+/* Which processor's defaults and rules apply: image_processor_type, else
+ * the older feature_extractor_type. */
+static clipvk_status processor_kind_of(const char *path, const cJSON *root, processor_kind *kind, clipvk_error *err)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "image_processor_type");
+    if (!cJSON_IsString(t)) t = cJSON_GetObjectItemCaseSensitive(root, "feature_extractor_type");
+    const char *name = cJSON_IsString(t) ? t->valuestring : "";
+    *kind = KIND_CLIP;
+    /* The Fast variants resize with torchvision on tensors, a few values
+     * away from PIL; clipvk computes what the PIL processor does. */
+    if (!strcmp(name, "SiglipImageProcessor") || !strcmp(name, "SiglipImageProcessorFast")) *kind = KIND_SIGLIP;
+    else if (!strncmp(name, "Siglip2ImageProcessor", 21))
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                           "%s: %s (SigLIP 2 NaFlex, variable resolution) is not supported; fixed-resolution SigLIP 2 "
+                           "models use SiglipImageProcessor",
+                           path, name);
+    return CLIPVK_OK;
 }
 
 static clipvk_status get_side(const char *path, const char *key, const cJSON *j, uint32_t *v, clipvk_error *err)
@@ -133,10 +166,13 @@ clipvk_status clipvk_preprocess_config_parse(const char *path, const char *text,
     clipvk_status s = CLIPVK_OK;
     cJSON *root = cJSON_Parse(text);
     if (!root) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not valid JSON", path);
+    processor_kind kind;
     if (!cJSON_IsObject(root)) {
         s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not a JSON object", path);
         goto done;
     }
+    if ((s = processor_kind_of(path, root, &kind, err))) goto done;
+    if (kind == KIND_SIGLIP) clipvk_preprocess_config_siglip(cfg, 224);
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(root, "size");
     const cJSON *crop = cJSON_GetObjectItemCaseSensitive(root, "crop_size");
     const cJSON *rf = cJSON_GetObjectItemCaseSensitive(root, "rescale_factor");
@@ -145,11 +181,20 @@ clipvk_status clipvk_preprocess_config_parse(const char *path, const char *text,
     if (size && !cJSON_IsNull(size) &&
         (s = get_size(path, "size", size, 1, &cfg->resize_shortest, &cfg->resize_h, &cfg->resize_w, err)))
         goto done;
+    if (kind == KIND_SIGLIP && cfg->resize_shortest) {
+        /* SiglipImageProcessor reads size["height"] and size["width"]; an
+         * integer or shortest_edge makes Hugging Face fail too */
+        s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: SiglipImageProcessor needs size as {\"height\": H, \"width\": W}",
+                        path);
+        goto done;
+    }
     cfg->shortest = cfg->resize_h;
-    if (crop && !cJSON_IsNull(crop) && (s = get_size(path, "crop_size", crop, 0, &sq, &cfg->crop_h, &cfg->crop_w, err)))
+    /* SiglipImageProcessor has no crop: Hugging Face ignores these keys */
+    if (kind == KIND_CLIP && crop && !cJSON_IsNull(crop) &&
+        (s = get_size(path, "crop_size", crop, 0, &sq, &cfg->crop_h, &cfg->crop_w, err)))
         goto done;
     if ((s = get_flag(path, root, "do_resize", &cfg->do_resize, err)) ||
-        (s = get_flag(path, root, "do_center_crop", &cfg->do_center_crop, err)) ||
+        (kind == KIND_CLIP && (s = get_flag(path, root, "do_center_crop", &cfg->do_center_crop, err))) ||
         (s = get_flag(path, root, "do_rescale", &cfg->do_rescale, err)) ||
         (s = get_flag(path, root, "do_normalize", &cfg->do_normalize, err)) ||
         (s = get_triple(path, root, "image_mean", 0, cfg->mean, err)) ||
@@ -162,15 +207,25 @@ clipvk_status clipvk_preprocess_config_parse(const char *path, const char *text,
         }
         cfg->rescale_factor = rf->valuedouble;
     }
-    /* PIL's resampling filters: 3 is BICUBIC, the one CLIP was trained with. */
-    if (rs && !cJSON_IsNull(rs) && !(cJSON_IsNumber(rs) && rs->valuedouble == 3)) {
-        s = clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: resample must be 3 (bicubic); other filters are not supported",
-                        path);
-        goto done;
+    /* PIL's filter numbers: CLIP and SigLIP use 3 (bicubic), SigLIP 2's
+     * conversion sets 2 (bilinear). LANCZOS 1, BOX 4, HAMMING 5 are not
+     * implemented. */
+    if (rs && !cJSON_IsNull(rs)) {
+        double r = cJSON_IsNumber(rs) ? rs->valuedouble : -1;
+        if (r != CLIPVK_RESAMPLE_NEAREST && r != CLIPVK_RESAMPLE_BILINEAR && r != CLIPVK_RESAMPLE_BICUBIC) {
+            s = clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
+                            "%s: resample must be 0 (nearest), 2 (bilinear) or 3 (bicubic); other filters are not "
+                            "supported",
+                            path);
+            goto done;
+        }
+        cfg->resample = (clipvk_resample)(int)r;
     }
     if (!cfg->do_center_crop && (!cfg->do_resize || cfg->resize_shortest)) {
         s = clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
-                        "%s: without do_center_crop images keep different sizes; clipvk needs a fixed input size", path);
+                        "%s: without do_center_crop or a resize to {height, width} images keep different sizes; "
+                        "clipvk needs a fixed input size",
+                        path);
         goto done;
     }
 done:
@@ -234,8 +289,8 @@ clipvk_status clipvk_preprocess_u8(const clipvk_image *img, const clipvk_preproc
         memset(out, 0, (size_t)ow * oh * 3);
     if (x1 <= x0 || y1 <= y0) return CLIPVK_OK;
     uint8_t *dst = out + ((size_t)(y0 - top) * ow + (size_t)(x0 - left)) * 3;
-    return clipvk_resize_bicubic(img->rgb, w, h, img->stride, rw, rh, (uint32_t)x0, (uint32_t)y0, (uint32_t)(x1 - x0),
-                                 (uint32_t)(y1 - y0), dst, (size_t)ow * 3, threads, err);
+    return clipvk_resize(img->rgb, w, h, img->stride, cfg->resample, rw, rh, (uint32_t)x0, (uint32_t)y0,
+                         (uint32_t)(x1 - x0), (uint32_t)(y1 - y0), dst, (size_t)ow * 3, threads, err);
 }
 
 clipvk_status clipvk_preprocess(const clipvk_image *img, const clipvk_preprocess_config *cfg, unsigned threads,
@@ -252,7 +307,11 @@ clipvk_status clipvk_preprocess(const clipvk_image *img, const clipvk_preprocess
         return s;
     }
     /* 256 values per channel, computed with torchvision's float32
-     * operations in its order: ToTensor's x / 255, then (x - mean) / std. */
+     * operations in its order: ToTensor's x / 255, then (x - mean) / std.
+     * Hugging Face's processors (CLIP's and SigLIP's) rescale as
+     * float32(u8 * (1/255) in float64) instead: for every u8 that is the
+     * same float as x / 255.0f (checked for all 256), so one table serves
+     * both; another factor is applied in float64 as they do. */
     float lut[3][256];
     int torch_rescale = fabs(cfg->rescale_factor - 1.0 / 255.0) < 1e-15;
     for (int c = 0; c < 3; c++)

@@ -1,5 +1,7 @@
 /*
- * CLIP's image preprocessing, exact to the reference: OpenAI's
+ * The image preprocessing of CLIP and SigLIP, exact to the references.
+ *
+ * CLIP: OpenAI's
  * clip.load(...)[1], i.e. torchvision Resize(size, BICUBIC) of a PIL image
  * (shorter side to `size`, the longer to int(size * long / short)),
  * CenterCrop(size) with int(round((h - size) / 2.0)) offsets, ToTensor
@@ -10,6 +12,12 @@
  * The parameters come from a Hugging Face preprocessor_config.json.
  * Hugging Face's CLIPImageProcessor floors the crop offsets instead of
  * rounding them; CLIPVK_CROP_HF reproduces that on request.
+ *
+ * SigLIP and SigLIP 2 (Hugging Face's SiglipImageProcessor): a PIL resize
+ * straight to height x width (no crop, the aspect ratio not kept), bicubic
+ * for SigLIP and bilinear for SigLIP 2 (resample 2 in their configs), then
+ * u8 * (1/255) and (x - 0.5) / 0.5 in float32. The 8-bit pixels are
+ * bit-identical to Pillow 9.4's, the floats to the processor's.
  *
  * Images are converted to RGB first (decode.c), so the result equals the
  * reference applied to Image.open(path).convert("RGB"). For RGB, grey and
@@ -23,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "image/image.h"
+#include "image/resize.h"
 
 typedef enum clipvk_crop_rounding {
     CLIPVK_CROP_REFERENCE = 0, /* torchvision: round half to even (OpenAI's reference embeddings) */
@@ -40,16 +49,29 @@ typedef struct clipvk_preprocess_config {
     int do_normalize;
     float mean[3], std[3];
     clipvk_crop_rounding crop;
+    clipvk_resample resample; /* PIL's filter for the resize */
 } clipvk_preprocess_config;
 
-/* CLIP's defaults at `size` pixels: shortest edge and crop `size`, CLIP's
- * mean and std, reference crop rounding. */
+/* CLIP's defaults at `size` pixels: shortest edge and crop `size`, bicubic,
+ * CLIP's mean and std, reference crop rounding. */
 void clipvk_preprocess_config_default(clipvk_preprocess_config *cfg, uint32_t size);
 
-/* Reads a preprocessor_config.json over the defaults (size 224). Accepts
- * size as an integer, {"shortest_edge": N} or {"height": H, "width": W};
- * crop_size as an integer or {"height", "width"}; the do_* flags,
- * rescale_factor, image_mean, image_std; resample must be 3 (bicubic). */
+/* SiglipImageProcessor's defaults at `size` pixels: resize straight to
+ * size x size, bicubic, no crop, mean = std = 0.5. For a SigLIP folder
+ * without a preprocessor_config.json (SigLIP 2's own files say bilinear). */
+void clipvk_preprocess_config_siglip(clipvk_preprocess_config *cfg, uint32_t size);
+
+/* Reads a preprocessor_config.json over the defaults of its
+ * image_processor_type (or legacy feature_extractor_type) at size 224:
+ * SiglipImageProcessor's for "SiglipImageProcessor[Fast]", CLIP's for the
+ * CLIP names, a missing type and any other (as before types were read).
+ * Accepts size as an integer, {"shortest_edge": N} or {"height": H,
+ * "width": W} (SigLIP: only the last, as Hugging Face reads it); crop_size
+ * as an integer or {"height", "width"} (SigLIP has no crop and ignores
+ * do_center_crop and crop_size, as Hugging Face does); the do_* flags,
+ * rescale_factor, image_mean, image_std; resample 0 (nearest), 2
+ * (bilinear) or 3 (bicubic). SigLIP 2's variable-resolution
+ * Siglip2ImageProcessor is refused. */
 clipvk_status clipvk_preprocess_config_load(const char *path, clipvk_preprocess_config *cfg, clipvk_error *err);
 /* The same for the NUL-terminated text of one (`path` names it in messages). */
 clipvk_status clipvk_preprocess_config_parse(const char *path, const char *text, clipvk_preprocess_config *cfg,

@@ -1,6 +1,7 @@
 /*
- * Bicubic resampling bit-exact to Pillow 9.4's ImagingResample for 8-bit
- * images. The arithmetic below mirrors libImaging/Resample.c expression by
+ * Bicubic and bilinear resampling bit-exact to Pillow 9.4's ImagingResample
+ * for 8-bit images, and its nearest-neighbour resize. The arithmetic below
+ * mirrors libImaging/Resample.c (and Geometry.c for nearest) expression by
  * expression (the order of double operations decides the last bit of a
  * coefficient, and so sometimes a pixel); the loops are ours. Integer sums
  * are exact, so their order is free to choose for speed.
@@ -28,6 +29,24 @@ static double bicubic(double x)
     if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
     return 0.0;
 }
+
+/* The triangle, as Pillow's bilinear_filter. */
+static double bilinear(double x)
+{
+    if (x < 0.0) x = -x;
+    if (x < 1.0) return 1.0 - x;
+    return 0.0;
+}
+
+/* A convolution filter as Pillow's struct filter: the kernel and its
+ * support at scale 1 (widened by the downscale factor, which is what makes
+ * Pillow's downscaling antialiased). Both filters share everything else. */
+typedef struct rs_filter {
+    double (*fn)(double);
+    double support;
+} rs_filter;
+
+static const rs_filter FILTER_BILINEAR = {bilinear, 1.0}, FILTER_BICUBIC = {bicubic, 2.0};
 
 /* One dimension's filter for the outputs [first, first + count) of an
  * in_size -> out_size resize: for each output, the first input it reads
@@ -70,13 +89,13 @@ void clipvk_resize_split_pairs(const int32_t *k, int n, int16_t *kp, int npairs)
 }
 
 /* Pillow's precompute_coeffs + normalize_coeffs_8bpc with box = (0, in). */
-static int coeffs_init(coeffs *c, int in_size, int out_size, int first, int count)
+static int coeffs_init(coeffs *c, const rs_filter *f, int in_size, int out_size, int first, int count)
 {
     /* Pillow passes the box as floats and subtracts them as floats. */
     float in0 = 0.0f, in1 = (float)in_size;
     double scale = (double)(in1 - in0) / out_size, filterscale = scale;
     if (filterscale < 1.0) filterscale = 1.0;
-    double support = 2.0 * filterscale;
+    double support = f->support * filterscale;
     int ksize = (int)ceil(support) * 2 + 1;
     c->ksize = ksize;
     c->lo = malloc((size_t)count * sizeof *c->lo);
@@ -98,7 +117,7 @@ static int coeffs_init(coeffs *c, int in_size, int out_size, int first, int coun
         if (xmax > in_size) xmax = in_size;
         xmax -= xmin;
         for (int x = 0; x < xmax; x++) {
-            double v = bicubic((x + xmin - center + 0.5) * ss);
+            double v = f->fn((x + xmin - center + 0.5) * ss);
             w[x] = v;
             ww += v;
         }
@@ -316,15 +335,53 @@ static void rs_vertical(void *arg, unsigned t, unsigned nt)
     }
 }
 
-clipvk_status clipvk_resize_bicubic(const uint8_t *src, uint32_t sw, uint32_t sh, size_t sstride, uint32_t ow,
+/* Pillow's NEAREST is no convolution: Image.resize runs it as an affine
+ * transform (_imaging.c _resize -> ImagingScaleAffine), whose source
+ * coordinate starts at scale / 2 and steps by adding the scale in double,
+ * truncated. The sums are repeated here from 0 so that a window gets the
+ * same coordinates as the full result (and at scale 1 they are the
+ * identity, as Pillow's copy of an unresized image). A coordinate past the
+ * image (not seen for a whole-image box, but Pillow checks) stays black. */
+static clipvk_status resize_nearest(const uint8_t *src, uint32_t sw, uint32_t sh, size_t sstride, uint32_t ow,
                                     uint32_t oh, uint32_t x0, uint32_t y0, uint32_t win_w, uint32_t win_h,
-                                    uint8_t *dst, size_t dstride, unsigned threads, clipvk_error *err)
+                                    uint8_t *dst, size_t dstride, clipvk_error *err)
+{
+    int *xin = malloc((size_t)win_w * sizeof *xin);
+    if (!xin) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "resize: out of host memory");
+    /* Pillow: a[0] = (double)(box[2] - box[0]) / xsize with a float box */
+    double ax = (double)((float)sw - 0.0f) / ow, ay = (double)((float)sh - 0.0f) / oh;
+    double xo = 0.0 + ax * 0.5, yo = 0.0 + ay * 0.5;
+    for (uint32_t x = 0; x < x0 + win_w; x++, xo += ax)
+        if (x >= x0) xin[x - x0] = xo < 0.0 || (int64_t)xo >= sw ? -1 : (int)xo;
+    for (uint32_t y = 0; y < y0 + win_h; y++, yo += ay) {
+        if (y < y0) continue;
+        uint8_t *out = dst + (size_t)(y - y0) * dstride;
+        int64_t yi = yo < 0.0 ? -1 : (int64_t)yo;
+        const uint8_t *in = yi >= 0 && yi < sh ? src + (size_t)yi * sstride : NULL;
+        for (uint32_t x = 0; x < win_w; x++) {
+            if (in && xin[x] >= 0) memcpy(out + 3 * x, in + 3 * (size_t)xin[x], 3);
+            else memset(out + 3 * x, 0, 3);
+        }
+    }
+    free(xin);
+    return CLIPVK_OK;
+}
+
+clipvk_status clipvk_resize(const uint8_t *src, uint32_t sw, uint32_t sh, size_t sstride, clipvk_resample filter,
+                            uint32_t ow, uint32_t oh, uint32_t x0, uint32_t y0, uint32_t win_w, uint32_t win_h,
+                            uint8_t *dst, size_t dstride, unsigned threads, clipvk_error *err)
 {
     if (!sw || !sh || !ow || !oh || sw > INT32_MAX / 4 || sh > INT32_MAX / 4 || ow > INT32_MAX / 4 ||
         oh > INT32_MAX / 4 || x0 > ow || win_w > ow - x0 || y0 > oh || win_h > oh - y0)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "resize: bad size %ux%u -> %ux%u (window %ux%u at %u,%u)",
                            sw, sh, ow, oh, win_w, win_h, x0, y0);
+    const rs_filter *f = filter == CLIPVK_RESAMPLE_BICUBIC ? &FILTER_BICUBIC
+                         : filter == CLIPVK_RESAMPLE_BILINEAR ? &FILTER_BILINEAR
+                                                              : NULL;
+    if (!f && filter != CLIPVK_RESAMPLE_NEAREST)
+        return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "resize: resample filter %d is not supported", (int)filter);
     if (!win_w || !win_h) return CLIPVK_OK;
+    if (!f) return resize_nearest(src, sw, sh, sstride, ow, oh, x0, y0, win_w, win_h, dst, dstride, err);
     /* Pillow skips a pass whose dimension does not change (the box is the
      * whole image here); the pass would be the identity anyway. */
     int need_h = ow != sw, need_v = oh != sh;
@@ -332,8 +389,8 @@ clipvk_status clipvk_resize_bicubic(const uint8_t *src, uint32_t sw, uint32_t sh
     uint8_t *tmp = NULL;
     int32_t *acc = NULL;
     clipvk_status s = CLIPVK_OK;
-    if ((need_h && !coeffs_init(&ch, (int)sw, (int)ow, (int)x0, (int)win_w)) ||
-        (need_v && !coeffs_init(&cv, (int)sh, (int)oh, (int)y0, (int)win_h))) {
+    if ((need_h && !coeffs_init(&ch, f, (int)sw, (int)ow, (int)x0, (int)win_w)) ||
+        (need_v && !coeffs_init(&cv, f, (int)sh, (int)oh, (int)y0, (int)win_h))) {
         s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "resize: out of host memory");
         goto done;
     }

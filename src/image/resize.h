@@ -1,11 +1,12 @@
 /*
- * Pillow's Image.resize(size, Image.BICUBIC) for RGB8 images, bit-exact to
- * Pillow 9.4 (libImaging/Resample.c): the antialiased cubic (a = -0.5)
- * whose support widens with the downscale factor, coefficients rounded to
- * 22-bit integers, a horizontal pass then a vertical one, each rounded and
- * clamped to 8 bits, and a pass skipped when its dimension is unchanged.
- * This is what torchvision's Resize does to a PIL image, and so what the
- * reference CLIP preprocessing computes.
+ * Pillow's Image.resize(size, filter) for RGB8 images, bit-exact to Pillow
+ * 9.4. BICUBIC and BILINEAR (libImaging/Resample.c): the antialiased cubic
+ * (a = -0.5, support 2) or triangle (support 1), the support widened by the
+ * downscale factor, coefficients rounded to 22-bit integers, a horizontal
+ * pass then a vertical one, each rounded and clamped to 8 bits, and a pass
+ * skipped when its dimension is unchanged. NEAREST: Pillow's affine scaling
+ * (Geometry.c). Bicubic is what torchvision's Resize does to a PIL image for
+ * CLIP and what SigLIP's processor does; SigLIP 2's is bilinear.
  */
 #ifndef CLIPVK_IMAGE_RESIZE_H
 #define CLIPVK_IMAGE_RESIZE_H
@@ -14,17 +15,25 @@
 #include <stdint.h>
 #include "util/error.h"
 
+/* PIL's filter numbers, as preprocessor_config.json's "resample" gives them
+ * (LANCZOS 1, BOX 4 and HAMMING 5 are not implemented). */
+typedef enum clipvk_resample {
+    CLIPVK_RESAMPLE_NEAREST = 0,
+    CLIPVK_RESAMPLE_BILINEAR = 2,
+    CLIPVK_RESAMPLE_BICUBIC = 3
+} clipvk_resample;
+
 /* Resizes the sw x sh RGB8 image at src (rows sstride bytes apart) to
- * ow x oh, but computes only the window of the result that starts at
+ * ow x oh with `filter`, but computes only the window of the result that starts at
  * (x0, y0) and is win_w x win_h — each output pixel depends only on its own
  * coefficients, so a window is bit-identical to the same region of the full
  * result, and a centre crop need not pay for the pixels it discards. The
  * window is written to dst, rows dstride bytes apart. A large image is
  * resized on up to `threads` threads (0: one per core), in bands of rows;
  * the result does not depend on the number. */
-clipvk_status clipvk_resize_bicubic(const uint8_t *src, uint32_t sw, uint32_t sh, size_t sstride, uint32_t ow,
-                                    uint32_t oh, uint32_t x0, uint32_t y0, uint32_t win_w, uint32_t win_h,
-                                    uint8_t *dst, size_t dstride, unsigned threads, clipvk_error *err);
+clipvk_status clipvk_resize(const uint8_t *src, uint32_t sw, uint32_t sh, size_t sstride, clipvk_resample filter,
+                            uint32_t ow, uint32_t oh, uint32_t x0, uint32_t y0, uint32_t win_w, uint32_t win_h,
+                            uint8_t *dst, size_t dstride, unsigned threads, clipvk_error *err);
 
 /* The row kernels (tests/test_image_kernels.c compares them): the
  * horizontal pass on one row, the vertical pass for one output row. kk:
