@@ -204,7 +204,18 @@ CLIPVK_API void clipvk_model_free(clipvk_model *m);
 CLIPVK_API uint32_t clipvk_model_embedding_dim(const clipvk_model *m);  /* projection_dim */
 CLIPVK_API uint32_t clipvk_model_image_size(const clipvk_model *m);     /* pixels per side the image tower takes */
 CLIPVK_API uint32_t clipvk_model_context_length(const clipvk_model *m); /* tokens per text (77) */
-CLIPVK_API float clipvk_model_logit_scale(const clipvk_model *m);       /* exp(logit_scale): the softmax temperature */
+CLIPVK_API float clipvk_model_logit_scale(const clipvk_model *m);       /* exp(logit_scale): the scores' temperature */
+
+/* How a model family turns cosines into probabilities (clipvk_classify). */
+typedef enum clipvk_scoring {
+    CLIPVK_SCORING_SOFTMAX = 0, /* softmax over the labels of exp(logit_scale) * cos: they sum to 1 (CLIP) */
+    CLIPVK_SCORING_SIGMOID = 1, /* sigmoid(exp(logit_scale) * cos + logit_bias) for each pair on its own:
+                                 * independent probabilities that need not sum to 1 (SigLIP) */
+} clipvk_scoring;
+CLIPVK_API clipvk_scoring clipvk_model_scoring(const clipvk_model *m);
+CLIPVK_API float clipvk_model_logit_bias(const clipvk_model *m);        /* sigmoid scoring's bias; 0 for softmax */
+/* The model's family: "clip" or "siglip" (config.json's model_type). */
+CLIPVK_API const char *clipvk_model_family(const clipvk_model *m);
 
 /* 16 hex digits identifying the model's files (config.json and weights),
  * for caches that must notice a changed model. The first call hashes the
@@ -279,9 +290,12 @@ CLIPVK_API clipvk_status clipvk_embed_texts(clipvk_model *m, const char *const *
 CLIPVK_API clipvk_status clipvk_label_embeddings(clipvk_model *m, const char *const *labels, uint32_t n_labels,
                                       const char *const *templates, uint32_t n_templates, float *out);
 
-/* probs[i, j] = softmax_j(exp(logit_scale) * cos(image i, label j)), as the
- * reference's logits_per_image.softmax(-1); logits (may be NULL) gets the
- * values before the softmax. Embeddings must be normalised. */
+/* Probabilities as the model's family makes them (clipvk_model_scoring):
+ * CLIP: probs[i, j] = softmax_j(exp(logit_scale) * cos(image i, label j)),
+ * the reference's logits_per_image.softmax(-1); SigLIP: probs[i, j] =
+ * sigmoid(exp(logit_scale) * cos + logit_bias), each pair independent.
+ * logits (may be NULL) gets the values before the softmax or sigmoid.
+ * Embeddings must be normalised. */
 CLIPVK_API clipvk_status clipvk_classify(clipvk_model *m, const float *image_embeds, uint32_t n_images,
                               const float *label_embeds, uint32_t n_labels, float *probs, float *logits);
 
@@ -455,7 +469,7 @@ CLIPVK_API int clipvk_utf8_valid(const char *s, size_t n, size_t *bad_offset, co
  * The strings are constant. */
 CLIPVK_API const char *const *clipvk_templates(const char *name, uint32_t *n);
 
-/* The CLIP tokenizer alone, from a vocab.json and merges.txt: no context,
+/* A tokenizer alone, from a vocab.json and merges.txt (CLIP) or a folder: no context,
  * no weights. One thread at a time per tokenizer (it keeps the last error);
  * separate tokenizers are independent. A failed open
  * still sets *out (unless out is NULL or memory ran out): read the error,
@@ -463,6 +477,13 @@ CLIPVK_API const char *const *clipvk_templates(const char *name, uint32_t *n);
 typedef struct clipvk_text_tokenizer clipvk_text_tokenizer;
 CLIPVK_API clipvk_status clipvk_text_tokenizer_open(const char *vocab_json, const char *merges_txt,
                                          clipvk_text_tokenizer **out);
+/* The tokenizer a model folder's files name: CLIP's vocab.json + merges.txt,
+ * SigLIP's spiece.model or SigLIP 2's tokenizer.model (as clipvk_model_load
+ * chooses). */
+CLIPVK_API clipvk_status clipvk_text_tokenizer_open_folder(const char *dir, clipvk_text_tokenizer **out);
+/* The context length the folder's config.json gives (77 for CLIP, 64 for
+ * SigLIP; 77 for a tokenizer opened from files). */
+CLIPVK_API uint32_t clipvk_text_tokenizer_context(const clipvk_text_tokenizer *t);
 CLIPVK_API void clipvk_text_tokenizer_close(clipvk_text_tokenizer *t);
 CLIPVK_API const char *clipvk_text_tokenizer_last_error(const clipvk_text_tokenizer *t);
 /* As clipvk_tokenize, for len bytes of text and a context of context_length

@@ -6,7 +6,9 @@
 #include "clipvk.h"
 #include "image/preprocess.h"
 #include "model/net.h"
+#include "model/source.h"
 #include "text/tokenizer.h"
+#include "text/sentencepiece.h"
 
 struct clipvk_context {
     clipvk_runtime *rt;      /* NULL when creation failed */
@@ -14,10 +16,25 @@ struct clipvk_context {
     char *cache_dir;         /* the options' cache_dir, copied (NULL: default) */
 };
 
+/* The tokenizer a model folder's files name (api/tokenizers.c): CLIP's
+ * byte-level BPE, or SigLIP's / SigLIP 2's SentencePiece; one is set. */
+typedef struct clipvk_api_tokenizer {
+    clipvk_tokenizer *bpe;
+    clipvk_spm *spm;
+} clipvk_api_tokenizer;
+
+/* vocab: the model's vocab_size, which every id must stay below (0: not
+ * checked, for the tokenizer alone). */
+clipvk_status clipvk_api_tokenizer_load(const clipvk_model_source *src, uint32_t vocab, clipvk_api_tokenizer *t,
+                                        clipvk_error *err);
+clipvk_status clipvk_api_tokenizer_encode(const clipvk_api_tokenizer *t, const char *text, size_t len, uint32_t context,
+                                          int32_t *ids, uint32_t *n, clipvk_error *err);
+void clipvk_api_tokenizer_free(clipvk_api_tokenizer *t);
+
 struct clipvk_model {
     clipvk_context *ctx;
     clipvk_net *net;
-    clipvk_tokenizer *tok;             /* with the text tower */
+    clipvk_api_tokenizer tok;          /* with the text tower */
     clipvk_preprocess_config pre;      /* with the image tower */
     uint64_t max_pixels;               /* image files larger than this are refused (0: the default) */
     char *dir;                         /* the folder it came from; NULL: loaded from memory */

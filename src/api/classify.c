@@ -1,8 +1,9 @@
 /*
  * Zero-shot classification as the CLIP authors do it: a label's embedding is
  * the mean of its prompts' normalised text embeddings, renormalised; an
- * image's probabilities are softmax(exp(logit_scale) * cos) over the labels —
- * the reference's logits_per_image.softmax(dim=-1).
+ * image's probabilities are, by family, softmax(exp(logit_scale) * cos) over
+ * the labels (CLIP: the reference's logits_per_image.softmax(dim=-1)) or
+ * sigmoid(exp(logit_scale) * cos + logit_bias) per pair (SigLIP).
  */
 #include "api/api_internal.h"
 #include "api/templates.h"
@@ -98,7 +99,8 @@ clipvk_status clipvk_classify(clipvk_model *m, const float *image_embeds, uint32
         return clipvk_api_fail(m->ctx, CLIPVK_ERROR_INVALID_ARGUMENT,
                                "clipvk_classify: %u images x %u labels is larger than any buffer", n_images, n_labels);
     uint32_t dim = clipvk_model_embedding_dim(m);
-    double scale = exp((double)clipvk_net_logit_scale(m->net));
+    double scale = exp((double)clipvk_net_logit_scale(m->net)), bias = clipvk_net_logit_bias(m->net);
+    int sigmoid = clipvk_net_get_config(m->net)->scoring == CLIPVK_SCORING_SIGMOID;
     for (uint32_t i = 0; i < n_images; i++) {
         const float *x = image_embeds + (size_t)i * dim;
         float *p = probs + (size_t)i * n_labels;
@@ -107,9 +109,13 @@ clipvk_status clipvk_classify(clipvk_model *m, const float *image_embeds, uint32
             const float *y = label_embeds + (size_t)j * dim;
             double dot = 0;
             for (uint32_t d = 0; d < dim; d++) dot += (double)x[d] * y[d];
-            p[j] = (float)(scale * dot);
+            p[j] = (float)(scale * dot + (sigmoid ? bias : 0.0));
             if (logits) logits[(size_t)i * n_labels + j] = p[j];
             if (p[j] > best) best = p[j];
+        }
+        if (sigmoid) { /* each pair on its own */
+            for (uint32_t j = 0; j < n_labels; j++) p[j] = (float)(1.0 / (1.0 + exp(-(double)p[j])));
+            continue;
         }
         for (uint32_t j = 0; j < n_labels; j++) sum += exp(p[j] - best);
         for (uint32_t j = 0; j < n_labels; j++) p[j] = (float)(exp(p[j] - best) / sum);

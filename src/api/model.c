@@ -4,6 +4,7 @@
  */
 #include "api/api_internal.h"
 #include "model/fingerprint.h"
+#include "families/family.h"
 #include "platform/platform.h"
 
 #include <math.h>
@@ -72,27 +73,15 @@ static clipvk_status model_load(clipvk_context *ctx, const clipvk_model_source *
                  : clipvk_net_load_source(ctx->rt, src, &no, &m->net, &ctx->err);
     char path[4096];
     int towers = s ? 0 : clipvk_net_towers(m->net);
-    if (!s && (towers & CLIPVK_TOWERS_TEXT)) {
-        char merges[4096], *vtext = NULL, *mtext = NULL;
-        size_t msize = 0;
-        clipvk_source_path(src, "vocab.json", path, sizeof path);
-        clipvk_source_path(src, "merges.txt", merges, sizeof merges);
-        if (!(s = clipvk_source_read(src, "vocab.json", 64u << 20, &vtext, NULL, &ctx->err)) &&
-            !(s = clipvk_source_read(src, "merges.txt", 64u << 20, &mtext, &msize, &ctx->err)))
-            s = clipvk_tokenizer_parse(path, vtext, merges, mtext, msize, &m->tok, &ctx->err);
-        free(vtext);
-        free(mtext);
-        /* an id the embedding table lacks would only fail later, on the first text that uses it */
-        uint32_t vocab = clipvk_net_get_config(m->net)->text.vocab;
-        if (!s && (uint32_t)clipvk_tokenizer_max_id(m->tok) >= vocab)
-            s = clipvk_api_fail(ctx, CLIPVK_ERROR_FORMAT, "%s: token id %d is past the model's vocab_size %u (config.json)",
-                                path, clipvk_tokenizer_max_id(m->tok), vocab);
-    }
+    if (!s && (towers & CLIPVK_TOWERS_TEXT))
+        s = clipvk_api_tokenizer_load(src, clipvk_net_get_config(m->net)->text.vocab, &m->tok, &ctx->err);
     if (!s && (towers & CLIPVK_TOWERS_IMAGE)) {
-        const clipvk_tower_config *v = &clipvk_net_get_config(m->net)->vision;
+        const clipvk_model_config *cfg = clipvk_net_get_config(m->net);
+        const clipvk_tower_config *v = &cfg->vision;
         clipvk_source_path(src, "preprocessor_config.json", path, sizeof path);
-        /* Old folders may lack it: CLIP's defaults at the model's size. */
-        clipvk_preprocess_config_default(&m->pre, v->image_size);
+        /* Folders may lack it: the family's defaults at the model's size. */
+        if (cfg->family == &clipvk_family_siglip) clipvk_preprocess_config_siglip(&m->pre, v->image_size);
+        else clipvk_preprocess_config_default(&m->pre, v->image_size);
         if (clipvk_source_has(src, "preprocessor_config.json")) {
             char *text = NULL;
             if (!(s = clipvk_source_read(src, "preprocessor_config.json", 1u << 20, &text, NULL, &ctx->err)))
@@ -137,7 +126,7 @@ clipvk_status clipvk_model_load_memory(clipvk_context *ctx, const clipvk_model_f
 void clipvk_model_free(clipvk_model *m)
 {
     if (!m) return;
-    clipvk_tokenizer_destroy(m->tok);
+    clipvk_api_tokenizer_free(&m->tok);
     clipvk_net_destroy(m->net);
     free(m->dir);
     free(m->profile);
@@ -157,6 +146,18 @@ uint32_t clipvk_model_image_size(const clipvk_model *m)
 uint32_t clipvk_model_context_length(const clipvk_model *m)
 {
     return m && m->net ? clipvk_net_get_config(m->net)->text.context : 0;
+}
+
+clipvk_scoring clipvk_model_scoring(const clipvk_model *m)
+{
+    return m && m->net ? clipvk_net_get_config(m->net)->scoring : CLIPVK_SCORING_SOFTMAX;
+}
+
+float clipvk_model_logit_bias(const clipvk_model *m) { return m && m->net ? clipvk_net_logit_bias(m->net) : 0.0f; }
+
+const char *clipvk_model_family(const clipvk_model *m)
+{
+    return m && m->net ? clipvk_net_get_config(m->net)->family->name : "";
 }
 
 float clipvk_model_logit_scale(const clipvk_model *m)
@@ -196,8 +197,8 @@ clipvk_status clipvk_tokenize(clipvk_model *m, const char *text, int32_t *ids, u
     CHECK_ARG(m, text && ids, "clipvk_tokenize: NULL text or ids");
     clipvk_status s = need(m, CLIPVK_TOWERS_TEXT);
     uint32_t count = 0;
-    if (!s) s = clipvk_tokenizer_encode(m->tok, text, strlen(text), clipvk_model_context_length(m), ids, &count,
-                                        &m->ctx->err);
+    uint32_t context = clipvk_model_context_length(m);
+    if (!s) s = clipvk_api_tokenizer_encode(&m->tok, text, strlen(text), context, ids, &count, &m->ctx->err);
     if (n) *n = count;
     return s;
 }

@@ -40,7 +40,8 @@ const char *const *clipvk_templates(const char *name, uint32_t *n)
 /* ---- the tokenizer alone */
 
 struct clipvk_text_tokenizer {
-    clipvk_tokenizer *tok;
+    clipvk_api_tokenizer tok;
+    uint32_t context;
     clipvk_error err;
 };
 
@@ -49,15 +50,37 @@ clipvk_status clipvk_text_tokenizer_open(const char *vocab_json, const char *mer
     if (!out) return CLIPVK_ERROR_INVALID_ARGUMENT;
     clipvk_text_tokenizer *t = *out = calloc(1, sizeof *t);
     if (!t) return CLIPVK_ERROR_OUT_OF_HOST_MEMORY;
+    t->context = 77;
     if (!vocab_json || !merges_txt)
         return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_text_tokenizer_open: NULL path");
-    return clipvk_tokenizer_create(vocab_json, merges_txt, &t->tok, &t->err);
+    return clipvk_tokenizer_create(vocab_json, merges_txt, &t->tok.bpe, &t->err);
 }
+
+clipvk_status clipvk_text_tokenizer_open_folder(const char *dir, clipvk_text_tokenizer **out)
+{
+    if (!out) return CLIPVK_ERROR_INVALID_ARGUMENT;
+    clipvk_text_tokenizer *t = *out = calloc(1, sizeof *t);
+    if (!t) return CLIPVK_ERROR_OUT_OF_HOST_MEMORY;
+    t->context = 77;
+    if (!dir) return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_text_tokenizer_open_folder: NULL path");
+    clipvk_model_source src = {.dir = dir};
+    clipvk_status s;
+    if (clipvk_source_has(&src, "config.json")) { /* the context length, with the family's defaults */
+        char path[4096];
+        clipvk_model_config cfg;
+        clipvk_source_path(&src, "config.json", path, sizeof path);
+        if ((s = clipvk_config_load(path, &cfg, &t->err))) return s;
+        t->context = cfg.text.context;
+    }
+    return clipvk_api_tokenizer_load(&src, 0, &t->tok, &t->err);
+}
+
+uint32_t clipvk_text_tokenizer_context(const clipvk_text_tokenizer *t) { return t ? t->context : 0; }
 
 void clipvk_text_tokenizer_close(clipvk_text_tokenizer *t)
 {
     if (!t) return;
-    clipvk_tokenizer_destroy(t->tok);
+    clipvk_api_tokenizer_free(&t->tok);
     free(t);
 }
 
@@ -67,12 +90,12 @@ clipvk_status clipvk_text_tokenizer_encode(clipvk_text_tokenizer *t, const char 
                                            int32_t *ids, uint32_t *n)
 {
     if (!t) return CLIPVK_ERROR_INVALID_ARGUMENT;
-    if (!t->tok) return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT, "the tokenizer did not open");
+    if (!t->tok.bpe && !t->tok.spm) return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT, "the tokenizer did not open");
     if ((!text && len) || !ids || context_length < 2)
         return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT,
                            "clipvk_text_tokenizer_encode: NULL text or ids, or a context under 2");
     uint32_t count;
-    clipvk_status s = clipvk_tokenizer_encode(t->tok, text ? text : "", len, context_length, ids, &count, &t->err);
+    clipvk_status s = clipvk_api_tokenizer_encode(&t->tok, text ? text : "", len, context_length, ids, &count, &t->err);
     if (!s && n) *n = count;
     return s;
 }

@@ -103,8 +103,10 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: clipvk classify [--model DIR] (--labels \"cat,dog,...\" | --labels-file F) [options] IMAGE... | DIR/ | -\n\n"
             "Zero-shot classification: which labels fit each image. A label's text embedding is the mean of\n"
-            "its prompts' normalised embeddings (one prompt per template), renormalised; probabilities are\n"
-            "softmax(exp(logit_scale) * cosine) over the labels, as the reference's logits_per_image.\n"
+            "its prompts' normalised embeddings (one prompt per template), renormalised. Probabilities are\n"
+            "the model family's: CLIP's are softmax(exp(logit_scale) * cosine) over the labels (they sum to\n"
+            "1, as the reference's logits_per_image.softmax); SigLIP's are sigmoid(exp(logit_scale) * cosine\n"
+            "+ logit_bias) for each label on its own: independent, they need not sum to 1.\n"
             "  IMAGE... | DIR/ | -   image files, folders (searched recursively), or '-': paths on stdin\n"
             "  --labels L1,L2,...    the labels, comma-separated\n"
             "  --labels-file F       one label per line\n"
@@ -112,7 +114,8 @@ static void usage(FILE *f)
             "                        (default \"%s\")\n"
             "  --templates F         templates, one per line; 'imagenet': the CLIP authors' 80 ImageNet templates\n"
             "  --top K               labels shown per image (default 5)\n"
-            "  --json                JSON Lines: {\"path\", \"top\": [{\"label\", \"probability\", \"logit\"}]}\n"
+            "  --json                JSON Lines: {\"path\", \"scoring\": \"softmax\"|\"sigmoid\",\n"
+            "                        \"top\": [{\"label\", \"probability\", \"logit\"}]}\n"
             "  --no-cache            do not read or write the label-embedding cache\n"
             "  --verbose             say how many labels came from the cache\n"
             "Images that cannot be decoded are reported on stderr and skipped; the exit code is then 1.\n",
@@ -176,7 +179,7 @@ static int parse(int argc, char **argv, classify_opts *o)
 }
 
 static void print_result(const classify_opts *o, const char *path, const list *labels, const float *p,
-                         const float *logit, uint32_t *order)
+                         const float *logit, clipvk_scoring scoring, uint32_t *order)
 {
     uint32_t n = labels->n, k = o->top < n ? o->top : n;
     /* partial selection sort: the k best, best first */
@@ -191,7 +194,7 @@ static void print_result(const classify_opts *o, const char *path, const list *l
     if (o->json) {
         fputs("{\"path\": ", stdout);
         cli_json_write_string(stdout, path);
-        fputs(", \"top\": [", stdout);
+        printf(", \"scoring\": \"%s\", \"top\": [", scoring == CLIPVK_SCORING_SIGMOID ? "sigmoid" : "softmax");
         for (uint32_t i = 0; i < k; i++) {
             fputs(i ? ", {\"label\": " : "{\"label\": ", stdout);
             cli_json_write_string(stdout, labels->v[order[i]]);
@@ -274,6 +277,9 @@ int cli_classify(int argc, char **argv)
                                      &hits, &misses)))
         goto done;
     if (o.verbose) fprintf(stderr, "clipvk: labels: %u from the cache, %u encoded\n", hits, misses);
+    if (clipvk_model_scoring(m) == CLIPVK_SCORING_SIGMOID && !o.json)
+        fprintf(stderr, "clipvk: %s scores each label on its own (sigmoid): the probabilities need not sum to 100%%\n",
+                clipvk_model_family(m));
     int tty = clipvk_isatty(stderr);
     for (size_t done = 0; done < paths.n; done += IMAGE_CHUNK) {
         uint32_t k = paths.n - done < IMAGE_CHUNK ? (uint32_t)(paths.n - done) : IMAGE_CHUNK;
@@ -296,7 +302,7 @@ int cli_classify(int argc, char **argv)
                 continue;
             }
             clipvk_classify(m, img + (size_t)i * dim, 1, label_emb, L, probs, logits);
-            print_result(&o, paths.v[done + i], &labels, probs, logits, order);
+            print_result(&o, paths.v[done + i], &labels, probs, logits, clipvk_model_scoring(m), order);
         }
         if (tty) progress(done + k, paths.n);
     }

@@ -8,19 +8,20 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: clipvk tokenize (--model DIR | --vocab FILE --merges FILE) [--json] [--context N] [--] TEXT...\n\n"
-               "Prints the CLIP token ids of each TEXT (start and end tokens included, no padding), one line\n"
+               "Prints the token ids of each TEXT (CLIP: start and end tokens; SigLIP: end token; no padding), one line\n"
                "of space-separated ids per text. Texts longer than the context are cut, keeping the end token.\n"
-               "  --model DIR    a Hugging Face CLIP folder (its vocab.json and merges.txt)\n"
+               "  --model DIR    a Hugging Face model folder (CLIP: vocab.json and merges.txt; SigLIP:\n"
+               "                 spiece.model; SigLIP 2: tokenizer.model)\n"
                "  --vocab FILE   vocab.json, with --merges FILE: merges.txt (instead of --model)\n"
                "  --json         one JSON array of arrays instead\n"
-               "  --context N    context length (default 77)\n");
+               "  --context N    context length (default: the model's, 77 for CLIP, 64 for SigLIP)\n");
 }
 
 int cli_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *vocab = NULL, *merges = NULL;
     int json = 0, first = argc;
-    unsigned long context = 77;
+    unsigned long context = 0; /* the model's */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -55,20 +56,13 @@ int cli_tokenize(int argc, char **argv)
         return cli_error(CLI_USAGE, "tokenize: give --model DIR, or both --vocab and --merges");
     if (first >= argc) return cli_error(CLI_USAGE, "tokenize: no text given");
 
-    char vpath[4096], mpath[4096];
-    if (model) {
-        if (snprintf(vpath, sizeof vpath, "%s/vocab.json", model) >= (int)sizeof vpath ||
-            snprintf(mpath, sizeof mpath, "%s/merges.txt", model) >= (int)sizeof mpath)
-            return cli_error(CLI_USAGE, "tokenize: --model path is too long");
-        vocab = vpath;
-        merges = mpath;
-    }
     clipvk_text_tokenizer *tok;
-    if (clipvk_text_tokenizer_open(vocab, merges, &tok)) {
+    if (model ? clipvk_text_tokenizer_open_folder(model, &tok) : clipvk_text_tokenizer_open(vocab, merges, &tok)) {
         int code = cli_error(CLI_FAIL, "%s", tok ? clipvk_text_tokenizer_last_error(tok) : "out of host memory");
         clipvk_text_tokenizer_close(tok);
         return code;
     }
+    if (!context) context = clipvk_text_tokenizer_context(tok);
     /* Every text first, so that a bad one prints nothing but its error. */
     size_t nt = (size_t)(argc - first);
     int32_t *ids = malloc(nt * context * sizeof *ids);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "kernels/kernels.h" /* clipvk_activation */
 #include "util/error.h"
+#include "clipvk.h" /* clipvk_scoring */
 
 struct clipvk_family;
 
@@ -38,12 +39,6 @@ typedef struct clipvk_tower_config {
     int proj_bias;          /* the projection (SigLIP: text head) has a bias */
     int has_projection;     /* a projection after pooling (CLIP both, SigLIP text) */
 } clipvk_tower_config;
-
-/* How a model turns cosines into scores. */
-typedef enum clipvk_scoring {
-    CLIPVK_SCORING_SOFTMAX = 0, /* softmax over labels of exp(logit_scale) * cos (CLIP) */
-    CLIPVK_SCORING_SIGMOID = 1, /* sigmoid(exp(logit_scale) * cos + logit_bias) per pair (SigLIP) */
-} clipvk_scoring;
 
 typedef struct clipvk_model_config {
     const struct clipvk_family *family;
