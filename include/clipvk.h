@@ -544,8 +544,10 @@ CLIPVK_API clipvk_status clipvk_context_cache_folder(const clipvk_context *ctx, 
 
 /* Writes a small random-weight CLIP folder (Hugging Face layout) into dir,
  * made with its parents: for trying clipvk before downloading weights (its
- * answers mean nothing). shapes: NULL or "demo" (tiny), or "vit-b-32"
- * (openai/clip-vit-base-patch32's shapes, for benchmarks). On failure a
+ * answers mean nothing). shapes: NULL or "demo" (tiny), or for benchmarks
+ * "vit-b-32" (openai/clip-vit-base-patch32's shapes), "siglip-b-16"
+ * (google/siglip-base-patch16-224's) or "siglip-so400m"
+ * (google/siglip-so400m-patch14-384's; 3.5 GB of fp32 weights). On failure a
  * one-line message goes to error[error_size] (may be NULL). */
 CLIPVK_API clipvk_status clipvk_write_demo_model(const char *dir, const char *shapes, char *error, size_t error_size);
 

@@ -24,7 +24,7 @@ static void usage(FILE *f, int image)
     const char *what = image ? "image" : "text";
     fprintf(f,
             "usage: clipvk embed-%s [--model DIR] (%s | %s) --out FILE.npy [options]\n\n"
-            "Computes %s embeddings with a Hugging Face CLIPModel folder.\n"
+            "Computes %s embeddings with a Hugging Face model folder (CLIP, SigLIP).\n"
             "%s"
             "  --out FILE.npy     float32 [N, projection_dim]; '-' writes to stdout\n"
             "  --raw              the projected embedding before L2 normalisation (what the\n"

@@ -71,7 +71,7 @@ void cli_model_usage(FILE *f, const char *model)
 {
     fprintf(f, "Model options:\n%s",
             model ? model
-                  : "  --model DIR        Hugging Face CLIPModel folder; default: $CLIPVK_MODEL, else the first\n"
+                  : "  --model DIR        Hugging Face model folder (CLIP, SigLIP); default: $CLIPVK_MODEL, else the first\n"
                     "                     folder in ./models with a config.json (see models/README.md), else a\n"
                     "                     small random-weight demo model (its answers mean nothing)\n");
     fprintf(f, "  --precision P      weight storage fp32 or fp16 (default fp16, on any device);\n"

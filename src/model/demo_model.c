@@ -36,9 +36,49 @@ static const char CONFIG_VIT_B_32[] =
     "    \"num_hidden_layers\": 12, \"image_size\": 224, \"patch_size\": 32, \"num_channels\": 3,\n"
     "    \"hidden_act\": \"quick_gelu\", \"layer_norm_eps\": 1e-05}\n}\n";
 
-/* CLIP's preprocessing at `size` pixels. */
-static void preprocessor(char *out, size_t n, unsigned size)
+/* google/siglip-base-patch16-224's config as the hub has it: sparse, every
+ * size from SiglipConfig's defaults. */
+static const char CONFIG_SIGLIP_B_16[] =
+    "{\n  \"architectures\": [\"SiglipModel\"],\n  \"model_type\": \"siglip\",\n"
+    "  \"text_config\": {\"model_type\": \"siglip_text_model\"},\n"
+    "  \"vision_config\": {\"model_type\": \"siglip_vision_model\"}\n}\n";
+
+/* google/siglip-so400m-patch14-384's: 1152 wide, 27 layers, 16 heads of 72,
+ * an FFN of 4304, 729 image tokens. */
+static const char CONFIG_SIGLIP_SO400M[] =
+    "{\n  \"architectures\": [\"SiglipModel\"],\n  \"model_type\": \"siglip\",\n"
+    "  \"text_config\": {\"hidden_size\": 1152, \"intermediate_size\": 4304, \"model_type\": \"siglip_text_model\",\n"
+    "    \"num_attention_heads\": 16, \"num_hidden_layers\": 27},\n"
+    "  \"vision_config\": {\"hidden_size\": 1152, \"image_size\": 384, \"intermediate_size\": 4304,\n"
+    "    \"model_type\": \"siglip_vision_model\", \"num_attention_heads\": 16, \"num_hidden_layers\": 27,\n"
+    "    \"patch_size\": 14}\n}\n";
+
+/* The shapes clipvk_demo_model_write knows. The SigLIP ones are for
+ * benchmarks: they carry the demo's byte-level CLIP vocabulary (a folder's
+ * vocab.json names the tokenizer), not SigLIP's. */
+static const struct {
+    const char *name, *config;
+    unsigned image;
+    int siglip;
+} SHAPES[] = {
+    {"demo", CONFIG, 64, 0},
+    {"vit-b-32", CONFIG_VIT_B_32, 224, 0},
+    {"siglip-b-16", CONFIG_SIGLIP_B_16, 224, 1},
+    {"siglip-so400m", CONFIG_SIGLIP_SO400M, 384, 1},
+};
+
+/* CLIP's or SigLIP's preprocessing at `size` pixels. */
+static void preprocessor(char *out, size_t n, unsigned size, int siglip)
 {
+    if (siglip) {
+        snprintf(out, n,
+                 "{\n  \"do_normalize\": true,\n  \"do_rescale\": true,\n  \"do_resize\": true,\n"
+                 "  \"image_mean\": [0.5, 0.5, 0.5],\n  \"image_processor_type\": \"SiglipImageProcessor\",\n"
+                 "  \"image_std\": [0.5, 0.5, 0.5],\n  \"resample\": 3,\n  \"rescale_factor\": 0.00392156862745098,\n"
+                 "  \"size\": {\"height\": %u, \"width\": %u}\n}\n",
+                 size, size);
+        return;
+    }
     snprintf(out, n,
              "{\n  \"crop_size\": {\"height\": %u, \"width\": %u},\n  \"do_center_crop\": true,\n  \"do_normalize\": true,\n"
              "  \"do_resize\": true,\n  \"do_rescale\": true,\n  \"rescale_factor\": 0.00392156862745098,\n"
@@ -156,7 +196,8 @@ static int visit(const clipvk_tensor_spec *t, void *user)
     int norm_w = strstr(name, "norm") && strstr(name, ".weight"), bias = strstr(name, ".bias") != NULL;
     int embedding = strstr(name, "embedding") != NULL;
     for (uint64_t i = 0; i < count; i++) {
-        float v = !strcmp(name, "logit_scale") ? 4.6052f
+        float v = !strcmp(name, "logit_scale")  ? 4.6052f
+                  : !strcmp(name, "logit_bias") ? -10.0f
                   : norm_w                     ? 1.0f + 0.05f * gaussian(&w->seed)
                   : bias                       ? 0.01f * gaussian(&w->seed)
                   : embedding                  ? 0.1f * gaussian(&w->seed)
@@ -168,14 +209,16 @@ static int visit(const clipvk_tensor_spec *t, void *user)
 
 clipvk_status clipvk_demo_model_write(const char *dir, const char *shapes, clipvk_error *err)
 {
-    int vitb = shapes && !strcmp(shapes, "vit-b-32");
-    if (shapes && !vitb && strcmp(shapes, "demo"))
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "unknown model shapes '%s' (demo, vit-b-32)", shapes);
+    size_t k = 0, nshapes = sizeof SHAPES / sizeof SHAPES[0];
+    while (shapes && k < nshapes && strcmp(shapes, SHAPES[k].name)) k++;
+    if (k == nshapes)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "unknown model shapes '%s' (demo, vit-b-32, siglip-b-16, siglip-so400m)", shapes);
     if (clipvk_mkdirs(dir) != 0) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
     clipvk_status s;
     char pre[1024];
-    preprocessor(pre, sizeof pre, vitb ? 224 : 64);
-    if ((s = write_text(dir, "config.json", vitb ? CONFIG_VIT_B_32 : CONFIG, err)) ||
+    preprocessor(pre, sizeof pre, SHAPES[k].image, SHAPES[k].siglip);
+    if ((s = write_text(dir, "config.json", SHAPES[k].config, err)) ||
         (s = write_text(dir, "preprocessor_config.json", pre, err)) ||
         (s = write_text(dir, "merges.txt", "#version: 0.2\n", err)) || (s = write_vocab(dir, err)))
         return s;

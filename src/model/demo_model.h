@@ -10,8 +10,10 @@
 #include "util/error.h"
 
 /* Creates dir (and its parents) and writes the model into it. shapes:
- * NULL or "demo" (tiny: 64 px images, two 64-wide layers per tower) or
- * "vit-b-32" (openai/clip-vit-base-patch32's shapes, for benchmarks). */
+ * NULL or "demo" (tiny: 64 px images, two 64-wide layers per tower), or for
+ * benchmarks "vit-b-32" (openai/clip-vit-base-patch32's shapes),
+ * "siglip-b-16" (google/siglip-base-patch16-224's) or "siglip-so400m"
+ * (google/siglip-so400m-patch14-384's). */
 clipvk_status clipvk_demo_model_write(const char *dir, const char *shapes, clipvk_error *err);
 
 #endif
