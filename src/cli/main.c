@@ -28,7 +28,7 @@ static const struct {
     {"embed-text", cli_embed_text, "text embeddings of texts or token ids (.npy)"},
     {"index", cli_index, "embed a collection of images into an index file for search"},
     {"search", cli_search, "rank an index's images by similarity to a text or an image"},
-    {"tokenize", cli_tokenize, "CLIP token ids of texts (OpenAI's tokenizer, exactly)"},
+    {"tokenize", cli_tokenize, "token ids of texts (the model's tokenizer: CLIP, SigLIP, SigLIP 2)"},
     {"preprocess", cli_preprocess, "decode and preprocess images to the model's pixels (.npy)"},
     {"devices", cli_devices, "list the Vulkan devices and what they can do"},
     {"bench", cli_bench, "measure the kernels (GFLOP/s) on the chosen device"},
