@@ -58,23 +58,27 @@ static clipvk_status get_common(const char *path, const char *tower, const cJSON
     return CLIPVK_OK;
 }
 
-/* The sub-config object: "text_config", or the older "text_config_dict". */
+/* The sub-config object: "text_config_dict" when present, else "text_config".
+ * Hugging Face's CLIPConfig builds the tower from *_config_dict alone (its
+ * defaults filling what the dict lacks) and overrides *_config with it; the
+ * converted OpenAI and LAION checkpoints carry both. */
 static const cJSON *sub(const cJSON *root, const char *name)
 {
     char dict[64];
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, name);
-    if (cJSON_IsObject(o)) return o;
     snprintf(dict, sizeof dict, "%s_dict", name);
-    o = cJSON_GetObjectItemCaseSensitive(root, dict);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, dict);
+    if (cJSON_IsObject(o)) return o;
+    o = cJSON_GetObjectItemCaseSensitive(root, name);
     return cJSON_IsObject(o) ? o : NULL;
 }
 
 clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_model_config *c, clipvk_error *err)
 {
-    /* Hugging Face's defaults (openai/clip-vit-base-patch32's shapes). */
+    /* Hugging Face's defaults (openai/clip-vit-base-patch32's shapes; eos_token_id
+     * 49407 as CLIPTextConfig has had it since transformers 4.31). */
     *c = (clipvk_model_config){
         .text = {.hidden = 512, .intermediate = 2048, .heads = 8, .layers = 12, .act = CLIPVK_ACT_QUICK_GELU,
-                 .eps = 1e-5f, .vocab = 49408, .context = 77, .eos_token_id = 2},
+                 .eps = 1e-5f, .vocab = 49408, .context = 77, .eos_token_id = 49407},
         .vision = {.hidden = 768, .intermediate = 3072, .heads = 12, .layers = 12, .act = CLIPVK_ACT_QUICK_GELU,
                    .eps = 1e-5f, .image_size = 224, .patch_size = 32, .channels = 3},
         .projection_dim = 512,
