@@ -398,6 +398,30 @@ int main(void)
         }
     rt->dev->caps = saved;
 
+    /* The head dims of ViT-H/14 (80), g/14 (88 = 1408/16) and bigG/14 (104 =
+     * 1664/16) on the tiling a GPU gets (8 invocations per query holding 10,
+     * 11 and 13 dims: not powers of 2) and on this device's own, at the
+     * lengths of those models' towers (257: ViT-H at 224 px / 14; 730: DFN's
+     * H/14 at 378 px; 77: text). */
+    {
+        const uint32_t hds[3] = {80, 88, 104};
+        clipvk_attention_tiling gts[3];
+        rt->dev->caps.type = VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU;
+        for (int i = 0; i < 3; i++) OK(clipvk_attention_tiling_for(&rt->dev->caps, hds[i], &gts[i], &test_err));
+        rt->dev->caps = saved;
+        for (int i = 0; i < 3; i++) {
+            printf("  as a GPU: hd %u tiling split %u (%u dims per invocation), key_block %u, subgroups %u\n", hds[i],
+                   gts[i].split, hds[i] / gts[i].split, gts[i].key_block, gts[i].subgroups);
+            if (gts[i].split > 1 && gts[i].subgroups && !clipvk_attention_pinned_width(caps, &gts[i]))
+                gts[i].subgroups = 0;
+            run_case(rt, cmd, &(tcase){2, 50, 2, hds[i], 0, FUSED, 2, 0, &gts[i]});
+            run_case(rt, cmd, &(tcase){1, 77, 2, hds[i], 1, FUSED, 2, 0, &gts[i]});
+        }
+        run_case(rt, cmd, &(tcase){1, 257, 2, 104, 0, FUSED, 2, 0, NULL});
+        run_case(rt, cmd, &(tcase){1, 730, 1, 88, 0, FUSED, 2, 0, NULL});
+        run_case(rt, cmd, &(tcase){3, 77, 2, 104, 1, STRIDED, 2, 0, NULL});
+    }
+
     /* A driver that rejects aliased bindings (MoltenVK, Mali Midgard): the
      * _na variants (vec4 reads gathered from floats) on this device's own
      * tiling, which reads K and V as vec4s, and a split GPU tiling. */

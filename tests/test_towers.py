@@ -73,13 +73,15 @@ def check_model(clipvk, model, work, name, pixels, tokens, want_img, want_txt):
         compare("%s text %s" % (name, prec), got, want_txt, min_cos)
 
 
-def generated(clipvk, work, spec):
-    """spec: a gen_model.py preset, optionally with the weights' dtype: "tiny:bf16"."""
+def generated(clipvk, work, spec, gen_args=(), name=None):
+    """spec: a gen_model.py preset, optionally with the weights' dtype: "tiny:bf16";
+    gen_args: more gen_model.py flags, name: what to call that variant."""
     preset, _, dtype = spec.partition(":")
+    spec = name or spec
     d = os.path.join(work, spec.replace(":", "-"))
     model = os.path.join(d, "model")
     run([PY, os.path.join(TOOLS, "gen_model.py"), "--out", model, "--preset", preset, "--seed", "5",
-         "--dtype", dtype or "f32"])
+         "--dtype", dtype or "f32"] + list(gen_args))
     run([PY, os.path.join(TOOLS, "gen_test_inputs.py"), "--model", model, "--out", d, "--images", "3",
          "--texts", "4", "--seed", "9"])
     pixels, tokens = os.path.join(d, "pixels.npy"), os.path.join(d, "tokens.npy")

@@ -35,7 +35,20 @@ import numpy as np
 
 sys.dont_write_bytecode = True   # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clip_config  # noqa: E402
 import safetensors_io  # noqa: E402
+
+
+def weight_files(model_dir):
+    """What transformers loads: model.safetensors, else the shards that
+    model.safetensors.index.json's weight_map names (other .safetensors files in the
+    folder, such as open_clip_model.safetensors, are not the CLIPModel's)."""
+    whole = os.path.join(model_dir, "model.safetensors")
+    if os.path.exists(whole):
+        return [whole]
+    with open(os.path.join(model_dir, "model.safetensors.index.json"), encoding="utf-8") as f:
+        shards = sorted(set(json.load(f)["weight_map"].values()))
+    return [os.path.join(model_dir, s) for s in shards]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,17 +99,19 @@ def linear(x, w, b=None):
 class ClipRef:
     def __init__(self, model_dir):
         with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
-            cfg = json.load(f)
+            cfg = clip_config.resolve(json.load(f))   # CLIPConfig's defaults and precedence
         self.cfg = cfg
         self.tc = cfg["text_config"]
         self.vc = cfg["vision_config"]
-        st = safetensors_io.SafeTensorsFile(os.path.join(model_dir, "model.safetensors"))
-        self.dtypes = {k: st.dtype(k) for k in st.keys()}
-        self.w = {k: st.get(k, np.float64) for k in st.keys()
-                  if st.dtype(k) in ("F32", "F16", "BF16", "F64")}
-        st.close()
+        self.dtypes, self.w = {}, {}
+        for path in weight_files(model_dir):
+            st = safetensors_io.SafeTensorsFile(path)
+            self.dtypes.update({k: st.dtype(k) for k in st.keys()})
+            self.w.update({k: st.get(k, np.float64) for k in st.keys()
+                           if st.dtype(k) in ("F32", "F16", "BF16", "F64")})
+            st.close()
         # HF's CLIPTextConfig default is 49407 when a config leaves it out.
-        self.eos_token_id = int(self.tc.get("eos_token_id", 49407))
+        self.eos_token_id = int(self.tc["eos_token_id"])
 
     def _t(self, name):
         if name not in self.w:
@@ -125,8 +140,8 @@ class ClipRef:
         return linear(o, self._t(p + "out_proj.weight"), self._t(p + "out_proj.bias"))
 
     def _encoder(self, x, prefix, c, causal, dump, tag):
-        eps = float(c.get("layer_norm_eps", 1e-5))
-        act = ACTIVATIONS[c.get("hidden_act", "quick_gelu")]
+        eps = float(c["layer_norm_eps"])
+        act = ACTIVATIONS[c["hidden_act"]]
         heads = int(c["num_attention_heads"])
         for i in range(int(c["num_hidden_layers"])):
             p = f"{prefix}.encoder.layers.{i}."
@@ -145,7 +160,7 @@ class ClipRef:
         dump = dump or (lambda name, a: None)
         x = np.asarray(pixels, dtype=np.float64)
         c = self.vc
-        eps = float(c.get("layer_norm_eps", 1e-5))
+        eps = float(c["layer_norm_eps"])
         W = self._t("vision_model.embeddings.patch_embedding.weight")   # [D, C, p, p]
         D, C, p, _ = W.shape
         n, ch, H, Wd = x.shape
@@ -197,7 +212,7 @@ class ClipRef:
         h = self._encoder(h, "text_model", c, True, dump, "text")
         h = layer_norm(h, self._t("text_model.final_layer_norm.weight"),
                        self._t("text_model.final_layer_norm.bias"),
-                       float(c.get("layer_norm_eps", 1e-5)))
+                       float(c["layer_norm_eps"]))
         pooled = h[np.arange(n), self.eos_positions(ids)]
         dump("text_pooled", pooled)
         return linear(pooled, self._t("text_projection.weight"))

@@ -7,8 +7,9 @@ tokenizer_config.json and special_tokens_map.json. Tests use these folders to ex
 runtime's loader and kernels on shapes the one golden model does not cover.
 
 Usage:
-    gen_model.py --out DIR --preset {tiny,tiny-gelu,odd,vit-b-32} [--dtype f32|f16|bf16]
-                 [--seed S] [--vocab-dir DIR] [--no-position-ids] [size overrides...]
+    gen_model.py --out DIR --preset NAME [--dtype f32|f16|bf16] [--seed S] [--vocab-dir DIR]
+                 [--no-position-ids] [--config-style full|sparse|laion-dict] [--shards N]
+                 [--[no-]open-clip-siblings] [size overrides...]
     gen_model.py --list-presets
 
 Weights are deterministic: each tensor is drawn from its own generator seeded with (seed,
@@ -91,7 +92,89 @@ PRESETS = {
                     num_hidden_layers=12, image_size=224, patch_size=32, num_channels=3,
                     hidden_act="quick_gelu", layer_norm_eps=1e-5),
         projection_dim=512, specials="legacy", logit_scale=math.log(100.0)),
+    # Scaled-down shapes of the larger Hub checkpoints (2 heads, 2 layers, a few patches):
+    # each keeps what its family's kernels see -- the vision head dim (H/14 80, g/14 88 =
+    # 1408/16, bigG/14 104 = 1664/16, L/14 64), the vision FFN ratio (g 6144/1408 and bigG
+    # 8192/1664 are not 4x: 176 -> 768 and 208 -> 1024 here), the activation per tower, 14 px
+    # patches, text towers of their own width (head dim 64, FFN 4x) and a projection_dim
+    # different from both widths -- and the folder layout each comes in (config style,
+    # shards, open_clip files beside the HF ones).
+    # laion/CLIP-ViT-H-14-laion2B-s32B-b79K: gelu, 1280 wide / 16 heads; a config with
+    # text_config_dict / vision_config_dict beside text_config / vision_config, and
+    # open_clip_* files in the folder.
+    "laion-h14": dict(
+        text=dict(hidden_size=128, intermediate_size=512, num_attention_heads=2,
+                  num_hidden_layers=2, max_position_embeddings=77, vocab_size=49408,
+                  hidden_act="gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=160, intermediate_size=640, num_attention_heads=2,
+                    num_hidden_layers=2, image_size=42, patch_size=14, num_channels=3,
+                    hidden_act="gelu", layer_norm_eps=1e-5),
+        projection_dim=96, specials="end", logit_scale=math.log(100.0),
+        config_style="laion-dict", siblings=True),
+    # laion/CLIP-ViT-g-14-laion2B-s12B-b42K: gelu, 1408 wide / 16 heads (88), FFN 6144.
+    "laion-g14": dict(
+        text=dict(hidden_size=128, intermediate_size=512, num_attention_heads=2,
+                  num_hidden_layers=2, max_position_embeddings=77, vocab_size=1000,
+                  hidden_act="gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=176, intermediate_size=768, num_attention_heads=2,
+                    num_hidden_layers=2, image_size=42, patch_size=14, num_channels=3,
+                    hidden_act="gelu", layer_norm_eps=1e-5),
+        projection_dim=72, specials="end", logit_scale=math.log(100.0)),
+    # laion/CLIP-ViT-bigG-14-laion2B-39B-b160k: gelu, 1664 wide / 16 heads (104), FFN 8192;
+    # sharded (model-0000N-of-00002.safetensors + index) with open_clip_* files beside.
+    "laion-bigg14": dict(
+        text=dict(hidden_size=128, intermediate_size=512, num_attention_heads=2,
+                  num_hidden_layers=2, max_position_embeddings=77, vocab_size=1000,
+                  hidden_act="gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=208, intermediate_size=1024, num_attention_heads=2,
+                    num_hidden_layers=2, image_size=56, patch_size=14, num_channels=3,
+                    hidden_act="gelu", layer_norm_eps=1e-5),
+        projection_dim=80, specials="end", logit_scale=math.log(100.0),
+        shards=2, siblings=True),
+    # facebook/metaclip-h14-fullcc2.5b: quick_gelu, H/14 shapes. Written with every key that
+    # equals CLIPConfig's default left out (vocab 49408, context 77, quick_gelu, eps, the
+    # special ids 49406/49407, 3 channels, projection_dim 512).
+    "metaclip-h14": dict(
+        text=dict(hidden_size=128, intermediate_size=512, num_attention_heads=2,
+                  num_hidden_layers=2, max_position_embeddings=77, vocab_size=49408,
+                  hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=160, intermediate_size=640, num_attention_heads=2,
+                    num_hidden_layers=2, image_size=42, patch_size=14, num_channels=3,
+                    hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        projection_dim=512, specials="end", logit_scale=math.log(100.0), config_style="sparse"),
+    # apple/DFN5B-CLIP-ViT-H-14-378: quick_gelu, H/14 at 378 px (27x27 patches, 730 tokens);
+    # here 98 px, 7x7 patches, 50 tokens.
+    "dfn-h14-378": dict(
+        text=dict(hidden_size=128, intermediate_size=512, num_attention_heads=2,
+                  num_hidden_layers=2, max_position_embeddings=77, vocab_size=1000,
+                  hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=160, intermediate_size=640, num_attention_heads=2,
+                    num_hidden_layers=2, image_size=98, patch_size=14, num_channels=3,
+                    hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        projection_dim=96, specials="end", logit_scale=math.log(100.0)),
+    # openai/clip-vit-large-patch14-336: quick_gelu, head dim 64 in both towers, text 768 wide
+    # against vision 1024, 336 px (24x24 patches); here 84 px, 6x6. eos_token_id 2 as OpenAI's
+    # Hub configs say.
+    "openai-l14-336": dict(
+        text=dict(hidden_size=192, intermediate_size=768, num_attention_heads=3,
+                  num_hidden_layers=2, max_position_embeddings=77, vocab_size=1000,
+                  hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        vision=dict(hidden_size=128, intermediate_size=512, num_attention_heads=2,
+                    num_hidden_layers=2, image_size=84, patch_size=14, num_channels=3,
+                    hidden_act="quick_gelu", layer_norm_eps=1e-5),
+        projection_dim=96, specials="legacy", logit_scale=math.log(100.0)),
 }
+
+# CLIPConfig's defaults (transformers' configuration_clip.py): what a "sparse" config.json
+# leaves out when a value equals them.
+HF_TEXT_DEFAULTS = dict(vocab_size=49408, hidden_size=512, intermediate_size=2048,
+                        num_hidden_layers=12, num_attention_heads=8, max_position_embeddings=77,
+                        hidden_act="quick_gelu", layer_norm_eps=1e-5, pad_token_id=1,
+                        bos_token_id=49406, eos_token_id=49407)
+HF_VISION_DEFAULTS = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                          num_attention_heads=12, num_channels=3, image_size=224, patch_size=32,
+                          hidden_act="quick_gelu", layer_norm_eps=1e-5)
+CONFIG_STYLES = ("full", "sparse", "laion-dict")
 
 # CLI override flag -> (tower, config key, type). One flag per config field so any size can
 # be changed without a new preset.
@@ -178,9 +261,41 @@ def check_config(text, vision, top):
 # config.json and preprocessor_config.json
 # ---------------------------------------------------------------------------------------------
 
-def hf_config(text, vision, top, dtype):
-    """config.json as transformers' CLIPConfig.save_pretrained writes it (the fields a loader
-    may read; defaults HF would also write are included so the folder looks real)."""
+def hf_config(text, vision, top, dtype, style="full"):
+    """config.json in one of three styles:
+      full       as transformers' CLIPConfig.save_pretrained writes it (the fields a loader
+                 may read; defaults HF would also write are included so the folder looks real)
+      sparse     every key whose value equals CLIPConfig's default left out, so a loader must
+                 apply those defaults
+      laion-dict as LAION's converted checkpoints have it: the full text_config /
+                 vision_config, written by an older transformers (bos 0, eos 2), plus
+                 text_config_dict / vision_config_dict holding the sizes and activation;
+                 CLIPConfig builds each tower from its *_dict (defaults for what the dict
+                 lacks), overriding the plain one
+    """
+    if style == "sparse":
+        tc = {k: v for k, v in text.items() if HF_TEXT_DEFAULTS.get(k, object()) != v}
+        vc = {k: v for k, v in vision.items() if HF_VISION_DEFAULTS.get(k, object()) != v}
+        out = {"architectures": ["CLIPModel"], "model_type": "clip",
+               "text_config": tc, "vision_config": vc}
+        if top["projection_dim"] != 512:
+            out["projection_dim"] = top["projection_dim"]
+        return out
+    if style == "laion-dict":
+        out = hf_config(dict(text, bos_token_id=0, eos_token_id=2), vision, top, dtype)
+        out["text_config_dict"] = {k: text[k] for k in (
+            "hidden_act", "hidden_size", "intermediate_size", "num_attention_heads",
+            "num_hidden_layers")}
+        # image_size is in the dict here because the scaled model's differs from the default
+        out["vision_config_dict"] = {k: vision[k] for k in (
+            "hidden_act", "hidden_size", "image_size", "intermediate_size",
+            "num_attention_heads", "num_hidden_layers", "patch_size")}
+        for k, d in (("text_config_dict", HF_TEXT_DEFAULTS), ("vision_config_dict", HF_VISION_DEFAULTS)):
+            t = text if k.startswith("text") else vision
+            lost = [f for f in d if f not in out[k] and t.get(f, d[f]) != d[f]]
+            if lost:   # CLIPConfig would take the default for these: the weights would not fit
+                raise SystemExit(f"--config-style laion-dict: {k} would reset {lost} to the defaults")
+        return out
     common = {"attention_dropout": 0.0, "dropout": 0.0, "initializer_range": 0.02,
               "initializer_factor": 1.0, "projection_dim": top["projection_dim"]}
     text_config = {"model_type": "clip_text_model"}
@@ -328,6 +443,50 @@ def write_weights(path, specs, seed, dtype):
         for name in w.order:
             shape, init = by_name[name]
             w.write(name, make_tensor(seed, name, shape, init))   # generated, written, dropped
+
+
+def write_sharded(out, specs, seed, dtype, n):
+    """save_pretrained's sharded layout: model-0000i-of-0000n.safetensors, the tensors cut
+    in state-dict order into n parts of about equal size, and model.safetensors.index.json
+    mapping each tensor to its file."""
+    size = {name: int(np.prod(shape, dtype=np.int64)) * (8 if init[0] == "arange" else
+                                                          safetensors_io.itemsize(ST_DTYPE[dtype]))
+            for name, shape, init in specs}
+    total, parts, acc = sum(size.values()), [[] for _ in range(n)], 0
+    for spec in specs:
+        parts[min(n - 1, acc * n // max(total, 1))].append(spec)
+        acc += size[spec[0]]
+    weight_map = {}
+    for i, part in enumerate(parts):
+        fname = f"model-{i + 1:05d}-of-{n:05d}.safetensors"
+        write_weights(os.path.join(out, fname), part, seed, dtype)
+        weight_map.update({name: fname for name, _, _ in part})
+    write_json(os.path.join(out, "model.safetensors.index.json"),
+               {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))})
+
+
+def write_open_clip_siblings(out, text, vision, top, seed):
+    """What LAION's repositories hold beside the HF files: open_clip's own checkpoint
+    (open_clip_model.safetensors: open_clip's tensor names, some shared with HF's --
+    text_projection transposed, logit_scale different -- so a loader that merged it would
+    fail or change the result), open_clip_pytorch_model.bin and pytorch_model.bin (not
+    valid pickles here: nothing may read them) and open_clip_config.json."""
+    dv, dt, P = vision["hidden_size"], text["hidden_size"], top["projection_dim"]
+    rng = np.random.default_rng([seed, 99])
+    safetensors_io.save(os.path.join(out, "open_clip_model.safetensors"), {
+        "logit_scale": np.array(1.0, dtype=np.float32),
+        "text_projection": rng.standard_normal((dt, P)).astype(np.float32),
+        "visual.proj": rng.standard_normal((dv, P)).astype(np.float32),
+        "visual.class_embedding": rng.standard_normal((dv,)).astype(np.float32),
+        "positional_embedding": rng.standard_normal((text["max_position_embeddings"], dt)).astype(np.float32),
+    })
+    for f in ("open_clip_pytorch_model.bin", "pytorch_model.bin"):
+        with open(os.path.join(out, f), "wb") as fh:
+            fh.write(b"PK\x03\x04 not a checkpoint: nothing may read this file\n")
+    write_json(os.path.join(out, "open_clip_config.json"), {
+        "model_cfg": {"embed_dim": P, "vision_cfg": {"width": dv, "patch_size": vision["patch_size"]},
+                      "text_cfg": {"width": dt, "context_length": text["max_position_embeddings"]}},
+        "preprocess_cfg": {"mean": CLIP_MEAN, "std": CLIP_STD}})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,6 +650,13 @@ def parse_args(argv):
     ap.add_argument("--no-position-ids", action="store_true",
                     help="omit the unused position_ids buffers (as transformers >= 4.31 saves)")
     ap.add_argument("--hidden-act", choices=ACTIVATIONS, help="activation of both towers")
+    ap.add_argument("--config-style", choices=CONFIG_STYLES,
+                    help="config.json's form (default: the preset's, else full); see hf_config")
+    ap.add_argument("--shards", type=int, help="write the weights as this many "
+                    "model-0000i-of-0000N.safetensors files with model.safetensors.index.json")
+    ap.add_argument("--open-clip-siblings", action=argparse.BooleanOptionalAction, default=None,
+                    help="also write open_clip_model.safetensors, open_clip_pytorch_model.bin, "
+                    "pytorch_model.bin and open_clip_config.json, which a loader must ignore")
     ap.add_argument("--list-presets", action="store_true")
     for flag, (_, _, typ) in OVERRIDES.items():
         kw = {"choices": ACTIVATIONS} if flag.endswith("-act") else {}
@@ -512,11 +678,24 @@ def main(argv=None):
         raise SystemExit(f"vocab_size {text['vocab_size']} is too small for a byte-level "
                          "vocabulary (needs >= 514); pass --vocab-dir")
     os.makedirs(args.out, exist_ok=True)
-    write_json(os.path.join(args.out, "config.json"), hf_config(text, vision, top, args.dtype))
+    preset = PRESETS[args.preset]
+    style = args.config_style or preset.get("config_style", "full")
+    shards = args.shards if args.shards is not None else preset.get("shards", 1)
+    siblings = args.open_clip_siblings
+    if siblings is None:
+        siblings = preset.get("siblings", False)
+    if shards < 1:
+        raise SystemExit("--shards must be at least 1")
+    write_json(os.path.join(args.out, "config.json"), hf_config(text, vision, top, args.dtype, style))
     write_json(os.path.join(args.out, "preprocessor_config.json"), preprocessor_config(vision))
     write_tokenizer(args.out, text, args.vocab_dir)
     specs = tensor_specs(text, vision, top, not args.no_position_ids)
-    write_weights(os.path.join(args.out, "model.safetensors"), specs, args.seed, args.dtype)
+    if shards == 1:
+        write_weights(os.path.join(args.out, "model.safetensors"), specs, args.seed, args.dtype)
+    else:
+        write_sharded(args.out, specs, args.seed, args.dtype, shards)
+    if siblings:
+        write_open_clip_siblings(args.out, text, vision, top, args.seed)
     n_params = sum(int(np.prod(s)) for name, s, i in specs if i[0] != "arange")
     print(f"{args.out}: preset {args.preset}, {args.dtype}, seed {args.seed}, "
           f"{n_params} parameters in {len(specs)} tensors")

@@ -30,6 +30,10 @@ import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True   # keep __pycache__ out of the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clip_config  # noqa: E402
+
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
@@ -101,7 +105,7 @@ def main(argv=None):
     ap.add_argument("--after-eos", choices=("zero", "random"), default="zero")
     args = ap.parse_args(argv)
     with open(os.path.join(args.model, "config.json"), encoding="utf-8") as f:
-        cfg = json.load(f)
+        cfg = clip_config.resolve(json.load(f))   # CLIPConfig's defaults for missing keys
     preproc = {}
     pp = os.path.join(args.model, "preprocessor_config.json")
     if os.path.exists(pp):

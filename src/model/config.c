@@ -62,13 +62,17 @@ clipvk_status clipvk_config_tower(const char *path, const char *tower, const cJS
     return CLIPVK_OK;
 }
 
+/* "text_config_dict" when present, else "text_config": Hugging Face's
+ * CLIPConfig builds the tower from *_config_dict alone (its defaults filling
+ * what the dict lacks) and overrides *_config with it; the converted OpenAI
+ * and LAION checkpoints carry both. */
 const cJSON *clipvk_config_sub(const cJSON *root, const char *name)
 {
     char dict[64];
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, name);
-    if (cJSON_IsObject(o)) return o;
     snprintf(dict, sizeof dict, "%s_dict", name);
-    o = cJSON_GetObjectItemCaseSensitive(root, dict);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, dict);
+    if (cJSON_IsObject(o)) return o;
+    o = cJSON_GetObjectItemCaseSensitive(root, name);
     return cJSON_IsObject(o) ? o : NULL;
 }
 
