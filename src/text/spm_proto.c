@@ -142,7 +142,6 @@ clipvk_status clipvk_spm_model_parse(const char *name, const uint8_t *data, size
     m->spec_eos_id = 2, m->spec_pad_id = -1; /* proto defaults */
     m->add_dummy_prefix = m->remove_extra_whitespaces = m->escape_whitespaces = 1;
     pb_reader r = {data, data + size}, trainer = {NULL, NULL}, norm = {NULL, NULL};
-    int have_trainer = 0, have_norm = 0;
     size_t n_pieces = 0, string_bytes = 0;
     /* Pass 1: count pieces and find the two specs (the last of each wins, as in protobuf). */
     while (r.p < r.end) {
@@ -156,9 +155,9 @@ clipvk_status clipvk_spm_model_parse(const char *name, const uint8_t *data, size
                 if (!parse_piece(s, &p)) return CORRUPT("bad piece");
                 n_pieces++, string_bytes += p.len;
             } else if (f == 2) {
-                trainer = s, have_trainer = 1; /* fields merge in protobuf; specs appear once in practice */
+                trainer = s; /* protobuf would merge repeats; the last one is kept (files have one) */
             } else {
-                norm = s, have_norm = 1;
+                norm = s;
             }
         } else if (!pb_skip(&r, w)) {
             return CORRUPT("truncated field");
@@ -167,7 +166,6 @@ clipvk_status clipvk_spm_model_parse(const char *name, const uint8_t *data, size
     if (n_pieces == 0) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: not a SentencePiece model (no pieces)", name);
     if (n_pieces > INT32_MAX / 2 || string_bytes > UINT32_MAX - 1)
         return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: too many pieces", name);
-    (void)have_trainer, (void)have_norm;
     while (trainer.p && trainer.p < trainer.end) {
         uint32_t f, w;
         int64_t v;

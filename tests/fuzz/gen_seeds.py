@@ -220,6 +220,43 @@ def gen_image():
     put("image", "bad_text.jpg", b"this is not an image\n")
 
 
+def gen_sentencepiece():
+    """Small SentencePiece models: trained here by python3-sentencepiece (a unigram model
+    with a few charsmap rules, a Gemma-like BPE model with byte fallback and a user-defined
+    <mask>), a hand-written minimal one, and broken variants. Without python3-sentencepiece
+    only the hand-written ones are written."""
+    pieces = b"\x0a\x09\x0a\x05<unk>\x18\x02" + b"\x0a\x03\x0a\x01a" + b"\x0a\x03\x0a\x01b"
+    # The last byte's low bit picks the flavor in fuzz_sentencepiece.c: eos_id 2 (SigLIP), 1 (Gemma).
+    put("sentencepiece", "tiny_unigram", pieces + b"\x12\x05\x18\x01\xd0\x02\x02")
+    put("sentencepiece", "tiny_bpe", pieces + b"\x12\x05\x18\x02\xd0\x02\x01")
+    put("sentencepiece", "bad_word_model", pieces + b"\x12\x05\x18\x03\xd0\x02\x01")
+    put("sentencepiece", "bad_charsmap_size", pieces + b"\x1a\x08\x12\x06\xff\xff\x00\x00ab")
+    put("sentencepiece", "bad_length", b"\x0a\x7f\x0a\x05<unk>")
+    try:
+        import sentencepiece as spm
+    except ImportError:
+        print("sentencepiece: python3-sentencepiece not installed, trained seeds left out")
+        return
+    words = "a photo of the cat dog on table red blue green car house tree 00 000 1 2 3 café zürich".split()
+    sents = [" ".join(words[int(i)] for i in rng.integers(0, len(words), 8)) for _ in range(400)]
+    with tempfile.TemporaryDirectory() as d:
+        tsv = os.path.join(d, "rules.tsv")
+        with open(tsv, "w") as f:  # code points (hex) -> code points: case, full width, ligature, spaces
+            f.write("41\t61\n42\t62\nFF21\t61\nFB01\t66 69\n3000\t20\n2581\t20\nC5\t41 30A\n")
+        for name, kw in [("trained_unigram", dict(model_type="unigram", vocab_size=40, normalization_rule_tsv=tsv)),
+                         ("trained_bpe_gemma", dict(model_type="bpe", vocab_size=320, normalization_rule_name="identity",
+                                                    byte_fallback=True, user_defined_symbols=["<mask>"],
+                                                    remove_extra_whitespaces=False, add_dummy_prefix=False))]:
+            m = io.BytesIO()
+            spm.SentencePieceTrainer.train(sentence_iterator=iter(sents), model_writer=m, num_threads=1,
+                                           minloglevel=2, **kw)
+            b = m.getvalue()
+            if "gemma" in name:
+                b += b"\xa0\x06\x01"  # an unknown field (100 = 1), skipped, whose last byte picks Gemma
+            put("sentencepiece", name, b)
+            put("sentencepiece", "bad_" + name + "_truncated", b[: len(b) * 2 // 3])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", help="a tools/gen_model.py --preset tiny folder (made in a temp dir if absent)")
@@ -236,6 +273,7 @@ def main():
     gen_tokenizer()
     gen_npy()
     gen_image()
+    gen_sentencepiece()
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         files = os.listdir(os.path.join(HERE, "corpus", t))
         size = sum(os.path.getsize(os.path.join(HERE, "corpus", t, f)) for f in files)
