@@ -1,10 +1,12 @@
 #!/bin/sh
-# Downloads a CLIP model from the Hugging Face Hub into models/NAME, as
-# clipvk loads it (no conversion). Needs a machine with internet access and
-# curl or wget. Usage:
+# Downloads a model from the Hugging Face Hub into models/NAME, as clipvk
+# loads it (no conversion): a CLIPModel or a SiglipModel repository. Needs a
+# machine with internet access and curl or wget. Usage:
 #   models/download.sh                                  # openai/clip-vit-base-patch32
 #   models/download.sh openai/clip-vit-large-patch14-336
 #   models/download.sh laion/CLIP-ViT-B-32-laion2B-s34B-b79K
+#   models/download.sh google/siglip-base-patch16-224
+#   models/download.sh google/siglip2-base-patch16-224
 set -eu
 repo=${1:-openai/clip-vit-base-patch32}
 dest="$(dirname "$0")/$(basename "$repo")"
@@ -21,7 +23,15 @@ fetch() { # fetch FILE [optional]
     echo "download.sh: could not fetch $1 from $repo" >&2
     exit 1
 }
-for f in config.json vocab.json merges.txt preprocessor_config.json; do fetch "$f"; done
+for f in config.json preprocessor_config.json; do fetch "$f"; done
+# The tokenizer: CLIP's vocab.json + merges.txt, SigLIP's spiece.model or
+# SigLIP 2's tokenizer.model, whichever the repository has.
+if fetch vocab.json optional; then
+    fetch merges.txt
+elif ! fetch spiece.model optional && ! fetch tokenizer.model optional; then
+    echo "download.sh: $repo has no vocab.json, spiece.model or tokenizer.model" >&2
+    exit 1
+fi
 for f in tokenizer_config.json special_tokens_map.json; do fetch "$f" optional || true; done
 # Weights: one safetensors file, or an index and its shards.
 if ! fetch model.safetensors optional; then

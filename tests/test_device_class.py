@@ -20,6 +20,9 @@ once per profile thanks to the pipeline cache kept in WORKDIR.
     against softmax(exp(logit_scale) * cosine) of the golden embeddings
   - index + search the photos by a text: scores and order against the
     golden cosines
+  - SigLIP's golden model (<test data>/golden-siglip/siglip): both towers
+    with fp16 weights against its float64 outputs (the kernels SigLIP adds:
+    attention pooling, GELU-tanh, no class token, unmasked text)
 For android-baseline-2022 the Khronos profiles layer is loaded below
 validation when <test data>/vk-profiles has it, so validation itself enforces
 the class's limits (4 storage buffers, 16 KiB shared memory, 128 invocations).
@@ -147,6 +150,21 @@ def main():
             worst = max(worst, abs(got.get(texts[j], -1.0) - want[i, j]))
     check("classify: probabilities", len(lines) == len(photos) and worst < 1e-4,
           "%d images, max |p - p_ref| %.2e" % (len(lines), worst))
+
+    # SigLIP's graph (no class token, attention pooling with one query,
+    # bidirectional text pooled last, GELU-tanh) with the default fp16
+    # weights: the kernels it adds over CLIP's, under the class's limits
+    sg = testdata.path("golden-siglip", "siglip")
+    if os.path.isdir(sg):
+        smodel = os.path.join(sg, "model")
+        for kind, flag, inp, ref in (("image", "--pixels", "pixels.npy", "image_embeds_f64.npy"),
+                                     ("text", "--tokens", "text_tokens.npy", "text_embeds_f64.npy")):
+            o = os.path.join(work, "siglip_%s.npy" % kind)
+            run(["embed-" + kind, "--model", smodel, flag, os.path.join(sg, inp), "--out", o, "--raw"])
+            c = cosines(np.load(o), np.load(os.path.join(sg, ref))).min()
+            check("SigLIP %s tower, fp16 weights" % kind, c >= 0.999, "min cosine %.9f" % c)
+    else:
+        testdata.left_out("SigLIP on this class", sg)
 
     # index the photos, search by a text
     folder = os.path.join(work, "photos")
