@@ -36,6 +36,20 @@ static void report(void *user, const clipvk_bench_tower_result *r)
 
 int cli_bench_model(const cli_model_opts *mo, const char *batches, uint32_t iters, int json)
 {
+    /* The model's activations sized for the largest batch measured, not
+     * the default 8: so400m's fp16 weights take 1.7 GiB, and a device with
+     * a 2 GiB heap (lavapipe) has room for one image's activations, not 8. */
+    cli_model_opts sized = *mo;
+    if (!sized.batch) {
+        for (const char *s = batches; *s;) {
+            char *end;
+            long b = strtol(s, &end, 10);
+            if (b >= 1 && b <= 1024 && (uint32_t)b > sized.batch) sized.batch = (uint32_t)b;
+            if (*end != ',') break;
+            s = end + 1;
+        }
+    }
+    mo = &sized;
     double t0 = now_ms();
     clipvk_context *ctx;
     clipvk_model *m;
