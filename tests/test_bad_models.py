@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Bad model folders: each must give exit code 1 and one clear line on
 stderr naming the file (or tensor) and the problem -- never a crash, a hang
-or an embedding.
+or an embedding. CLIP folders from tools/gen_model.py, and SigLIP's golden
+folder (<test data>/golden-siglip; left out, and the test skipped, without
+it) with its probe, packed in_proj, logit_bias, layer count, spiece.model
+and SiglipImageProcessor's size broken.
 
     test_bad_models.py CLIPVK_BINARY WORKDIR
 """
@@ -16,6 +19,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(os.path.dirname(HERE), "tools")
+sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+import testdata  # noqa: E402
 failures = []
 
 
@@ -39,7 +45,9 @@ def case(clipvk, work, base, name, expect, mutate, kind="image"):
     mutate(d)
     px = os.path.join(work, "pixels.npy")
     tk = os.path.join(work, "tokens.npy")
-    args = ["embed-image", "--pixels", px] if kind == "image" else ["embed-text", "--tokens", tk]
+    args = {"image": ["embed-image", "--pixels", px], "text": ["embed-text", "--tokens", tk],
+            # an image file: preprocessor_config.json is read only for images, not pixels
+            "photo": ["embed-image", testdata.path("golden", "images", "chelsea.png")]}[kind]
     try:
         r = subprocess.run([clipvk] + args + ["--model", d, "--out", os.path.join(d, "out.npy"), "--precision", "fp32"],
                            capture_output=True, text=True, timeout=120,
@@ -86,6 +94,49 @@ def truncate(frac):
         with open(p, "r+b") as f:
             f.truncate(int(size * frac))
     return mutate
+
+
+def siglip(clipvk, work):
+    """The golden SigLIP folder (<test data>/golden-siglip/siglip/model), copied and broken."""
+    base = testdata.path("golden-siglip", "siglip", "model")
+    if not os.path.isdir(base) or not os.path.isfile(testdata.path("golden", "images", "chelsea.png")):
+        testdata.left_out("SigLIP cases", base)
+        return
+    g = os.path.dirname(base)
+    shutil.copyfile(os.path.join(g, "pixels.npy"), os.path.join(work, "pixels.npy"))
+    shutil.copyfile(os.path.join(g, "text_tokens.npy"), os.path.join(work, "tokens.npy"))
+    P = "vision_model.head.probe"
+    IN = "vision_model.head.attention.in_proj_weight"
+
+    def spm(d):
+        return os.path.join(d, "spiece.model")
+
+    def drop(name):
+        def fn(h):
+            h["renamed." + name] = h.pop(name)
+        return edit_header(fn)
+
+    case(clipvk, work, base, "siglip-probe-missing", ["model.safetensors", P, "missing"], drop(P))
+    case(clipvk, work, base, "siglip-in-proj-shape", ["model.safetensors", IN, "shape"],
+         edit_header(lambda h: h[IN].update(shape=[h[IN]["shape"][1], h[IN]["shape"][0]])))
+    case(clipvk, work, base, "siglip-logit-bias-missing", ["model.safetensors", "logit_bias", "missing"],
+         drop("logit_bias"))
+    case(clipvk, work, base, "siglip-3-layers-for-2", ["model.safetensors", "layers.2", "missing", "num_hidden_layers"],
+         edit_config(lambda c: c["vision_config"].update(num_hidden_layers=3)))
+    case(clipvk, work, base, "siglip-spiece-truncated", ["spiece.model"],
+         lambda d: open(spm(d), "r+b").truncate(os.path.getsize(spm(d)) // 2), "text")
+    case(clipvk, work, base, "siglip-no-tokenizer", ["no tokenizer", "spiece.model"],
+         lambda d: os.remove(spm(d)), "text")
+
+    def int_size(d):
+        p = os.path.join(d, "preprocessor_config.json")
+        with open(p) as f:
+            c = json.load(f)
+        c["size"] = 64
+        with open(p, "w") as f:
+            json.dump(c, f)
+    case(clipvk, work, base, "siglip-int-size", ["preprocessor_config.json", "SiglipImageProcessor", "height"],
+         int_size, "photo")
 
 
 def main():
@@ -183,10 +234,13 @@ def main():
     case(clipvk, work, base, "config-activation", ["config.json", "hidden_act", "relu"],
          edit_config(lambda c: c["vision_config"].update(hidden_act="relu")))
 
+    siglip(clipvk, work)
+
     if failures:
         print("%d case(s) failed" % len(failures))
         sys.exit(1)
     print("all %s bad-model cases passed" % "the")
+    sys.exit(testdata.exit_code(failures))
 
 
 if __name__ == "__main__":

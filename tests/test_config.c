@@ -8,12 +8,21 @@
  * precedence as transformers' CLIPConfig.__init__ gives it: the tower is
  * built from the *_dict alone, defaults filling what it lacks, and the plain
  * config's values are overridden. No device needed.
+ *
+ * And SigLIP's (model_type "siglip"): the hub's sparse configs take
+ * SiglipTextConfig / SiglipVisionConfig's defaults (gelu_pytorch_tanh, eps
+ * 1e-6, vocab 32000, context 64, patch 16, 224 px), the graph flags of the
+ * family (no class token, no pre-LayerNorm, MAP head, no mask, last-position
+ * pooling, sigmoid scores), and the refusals: a text head not as wide as the
+ * image embedding, and model_type "siglip2" (NaFlex, another graph).
  */
 #include "check.h"
+#include "families/family.h"
 #include "model/config.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 int test_failures;
 
@@ -82,8 +91,106 @@ static void check(const char *name, const char *json, want text, want vision, ui
     " \"pad_token_id\": null, \"patch_size\": " #patch ", \"projection_dim\": " #proj ", \"torch_dtype\": null,"     \
     " \"transformers_version\": \"4.21.3\"}"
 
+/* A SigLIP config: both towers' sizes, the image grid and the vocabulary;
+ * the rest is what every SigLIP has. */
+static void check_siglip(const char *name, const char *json, want text, want vision, uint32_t vocab, uint32_t image,
+                         uint32_t patch)
+{
+    clipvk_model_config c;
+    clipvk_error err = {0};
+    int before = test_failures;
+    clipvk_status s = clipvk_config_parse(name, json, &c, &err);
+    CHECK(s == CLIPVK_OK, "%s: %s", name, err.msg);
+    if (s) return;
+    const clipvk_tower_config *t = &c.text, *v = &c.vision;
+    CHECK(c.family == &clipvk_family_siglip && c.scoring == CLIPVK_SCORING_SIGMOID, "%s: not read as SigLIP", name);
+    for (int i = 0; i < 2; i++) {
+        const clipvk_tower_config *x = i ? v : t;
+        want w = i ? vision : text;
+        CHECK(x->hidden == w.hidden && x->intermediate == w.intermediate && x->heads == w.heads &&
+                  x->layers == w.layers && x->act == CLIPVK_ACT_GELU_TANH && fabsf(x->eps - 1e-6f) < 1e-13f,
+              "%s %s: hidden %u intermediate %u heads %u layers %u act %d eps %g, want %u %u %u %u gelu_tanh 1e-6",
+              name, i ? "vision" : "text", x->hidden, x->intermediate, x->heads, x->layers, (int)x->act,
+              (double)x->eps, w.hidden, w.intermediate, w.heads, w.layers);
+    }
+    CHECK(t->vocab == vocab && t->context == 64, "%s: vocab %u context %u, want %u 64", name, t->vocab, t->context,
+          vocab);
+    CHECK(v->image_size == image && v->patch_size == patch && v->channels == 3, "%s: image %u patch %u channels %u",
+          name, v->image_size, v->patch_size, v->channels);
+    uint32_t g = image / patch; /* the strided conv drops a remainder (so400m: 384 = 27 * 14 + 6) */
+    CHECK(clipvk_vision_tokens(v) == g * g, "%s: %u vision tokens, want %u (no class token)", name,
+          clipvk_vision_tokens(v), g * g);
+    CHECK(c.projection_dim == vision.hidden, "%s: embeddings %u wide, want the vision width %u", name,
+          c.projection_dim, vision.hidden);
+    CHECK(!v->class_token && !v->pre_norm && v->map_head && !t->causal && t->pool_last && t->proj_bias &&
+              t->has_projection && !v->has_projection,
+          "%s: graph flags class_token %u pre_norm %d map_head %d causal %d pool_last %d proj_bias %d", name,
+          v->class_token, v->pre_norm, v->map_head, t->causal, t->pool_last, t->proj_bias);
+    if (test_failures == before) printf("ok   %s\n", name);
+}
+
+/* A config clipvk must refuse, with a message containing `part`. */
+static void refuse(const char *name, const char *json, const char *part)
+{
+    clipvk_model_config c;
+    clipvk_error err = {0};
+    clipvk_status s = clipvk_config_parse("config.json", json, &c, &err);
+    CHECK(s != CLIPVK_OK && strstr(err.msg, part), "%s: want a refusal naming '%s', got status %d: %s", name, part,
+          (int)s, err.msg);
+    if (s != CLIPVK_OK && strstr(err.msg, part)) printf("ok   %s refused: %s\n", name, err.msg);
+}
+
+static void siglip_configs(void)
+{
+    /* google/siglip-base-patch16-224: the towers hold only their model_type;
+     * everything is SiglipConfig's default. */
+    check_siglip("google/siglip-base-patch16-224",
+                 "{\"architectures\": [\"SiglipModel\"], \"initializer_factor\": 1.0, \"model_type\": \"siglip\","
+                 " \"text_config\": {\"model_type\": \"siglip_text_model\"}, \"torch_dtype\": \"float32\","
+                 " \"transformers_version\": \"4.37.0.dev0\", \"vision_config\": {\"model_type\": \"siglip_vision_model\"}}",
+                 (want){768, 3072, 12, 12, CLIPVK_ACT_GELU_TANH}, (want){768, 3072, 12, 12, CLIPVK_ACT_GELU_TANH}, 32000,
+                 224, 16);
+    /* No tower configs at all: SiglipConfig() itself. */
+    check_siglip("{\"model_type\": \"siglip\"}", "{\"model_type\": \"siglip\"}",
+                 (want){768, 3072, 12, 12, CLIPVK_ACT_GELU_TANH}, (want){768, 3072, 12, 12, CLIPVK_ACT_GELU_TANH}, 32000,
+                 224, 16);
+    /* google/siglip-so400m-patch14-384: 1152 wide, 16 heads of 72, FFN 4304,
+     * 27 layers (text too), 384 px with 14 px patches: 27 x 27 tokens. */
+    check_siglip("google/siglip-so400m-patch14-384",
+                 "{\"architectures\": [\"SiglipModel\"], \"initializer_factor\": 1.0, \"model_type\": \"siglip\","
+                 " \"text_config\": {\"hidden_size\": 1152, \"intermediate_size\": 4304, \"model_type\": \"siglip_text_model\","
+                 " \"num_attention_heads\": 16, \"num_hidden_layers\": 27}, \"torch_dtype\": \"float32\","
+                 " \"transformers_version\": \"4.37.0.dev0\", \"vision_config\": {\"hidden_size\": 1152, \"image_size\": 384,"
+                 " \"intermediate_size\": 4304, \"model_type\": \"siglip_vision_model\", \"num_attention_heads\": 16,"
+                 " \"num_hidden_layers\": 27, \"patch_size\": 14}}",
+                 (want){1152, 4304, 16, 27, CLIPVK_ACT_GELU_TANH}, (want){1152, 4304, 16, 27, CLIPVK_ACT_GELU_TANH},
+                 32000, 384, 14);
+    /* A text tower of its own width whose head projects to the image width. */
+    check_siglip("text 1024 wide, projection_size 1152",
+                 "{\"model_type\": \"siglip\", \"text_config\": {\"hidden_size\": 1024, \"num_attention_heads\": 16,"
+                 " \"projection_size\": 1152, \"vocab_size\": 256000}, \"vision_config\": {\"hidden_size\": 1152,"
+                 " \"num_attention_heads\": 16}}",
+                 (want){1024, 3072, 16, 12, CLIPVK_ACT_GELU_TANH}, (want){1152, 3072, 16, 12, CLIPVK_ACT_GELU_TANH},
+                 256000, 224, 16);
+    /* The text head would end 768 wide (projection_size defaults to the text
+     * width) against 1152-wide image embeddings: nothing to compare. */
+    refuse("text head narrower than the image embedding",
+           "{\"model_type\": \"siglip\", \"vision_config\": {\"hidden_size\": 1152, \"num_attention_heads\": 16}}",
+           "text_config.projection_size");
+    refuse("projection_size unlike the vision width",
+           "{\"model_type\": \"siglip\", \"text_config\": {\"projection_size\": 512}}", "vision_config.hidden_size");
+    /* SigLIP 2's NaFlex checkpoints (Siglip2Model): variable resolution,
+     * another graph; the message names what is supported. */
+    refuse("model_type siglip2 (NaFlex)",
+           "{\"model_type\": \"siglip2\", \"text_config\": {\"model_type\": \"siglip2_text_model\"},"
+           " \"vision_config\": {\"model_type\": \"siglip2_vision_model\", \"num_patches\": 256}}",
+           "'siglip2' is not supported (clip, siglip)");
+}
+
 int main(void)
 {
+    siglip_configs();
+
     const clipvk_activation Q = CLIPVK_ACT_QUICK_GELU, G = CLIPVK_ACT_GELU;
 
     /* openai/clip-vit-large-patch14-336: text_config + text_config_dict (sizes

@@ -10,10 +10,20 @@ open_clip_* files beside the HF ones that must be ignored (H/14, bigG), a
 config.json with text_config_dict / vision_config_dict (LAION's) and one with
 every default-valued key left out (CLIPConfig's defaults must apply).
 
+And SigLIP (SiglipModel; SigLIP 2's fixed-resolution checkpoints are the
+same graph) at so400m's and B/16's shapes scaled down (presets
+siglip-so400m-like, siglip-b16-like): head dims 72 and 64, so400m's FFN ratio
+(538, not a multiple of 8), 14 px patches on 56 px and on 60 px (the 4 px
+remainder dropped, as so400m's 384/14 drops 6), a text tower wider than the
+vision tower whose head projects to the vision width, SiglipConfig's vocab
+(32000) and context (64) from a sparse config.json; token rows always the full
+64 long (the padding is attended to).
+
 Each model: clipvk embed-image / embed-text --raw against the float64 NumPy
-reference (tools/clip_ref.py, which reads config.json with CLIPConfig's
-defaults and precedence: tools/clip_config.py) at cosine >= 0.99999 with fp32
-weights and >= 0.999 with fp16 weights, as test_towers.py asks of its models.
+reference (tools/clip_ref.py, which reads config.json with CLIPConfig's or
+SiglipConfig's defaults and precedence: tools/clip_config.py) at cosine >=
+0.99999 with fp32 weights and >= 0.999 with fp16 weights, as test_towers.py
+asks of its models.
 
     test_model_families.py CLIPVK_BINARY WORKDIR [--presets a,b,...] [--full-width]
 
@@ -39,7 +49,8 @@ FULL_WIDTH = [
     ("dfn-h14-378", ["--vision-hidden-size", "1280", "--vision-heads", "16", "--vision-intermediate-size", "5120",
                      "--image-size", "378", "--projection-dim", "1024"]),
 ]
-PRESETS = ["laion-h14", "laion-g14", "laion-bigg14", "metaclip-h14", "dfn-h14-378", "openai-l14-336"]
+PRESETS = ["laion-h14", "laion-g14", "laion-bigg14", "metaclip-h14", "dfn-h14-378", "openai-l14-336",
+           "siglip-so400m-like", "siglip-b16-like"]
 
 
 def main():
@@ -64,6 +75,10 @@ def main():
         test_towers.generated(clipvk, work, "metaclip-h14", ["--vocab-size", "60000", "--bos-token-id", "49406",
                                                             "--eos-token-id", "49407"],
                               "metaclip-h14, vocab 60000, default eos")
+        # 60 px / 14 px patches: 4x4 patches and 4 px dropped at the right and bottom, as
+        # the strided conv drops them (so400m: 384 px, 27x27 patches, 6 px dropped).
+        test_towers.generated(clipvk, work, "siglip-so400m-like", ["--image-size", "60"],
+                              "siglip-so400m-like, 60 px")
     failures = test_towers.failures
     if failures:
         print("%d comparison(s) failed" % len(failures))

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Check tools/clip_ref.py against the golden outputs of OpenAI's reference implementation.
+"""Check tools/clip_ref.py against the golden outputs of OpenAI's reference implementation
+(<shared>/golden) and, where present, of the SigLIP set (<shared>/golden-siglip).
 
 The golden set (see <shared>/golden/README.md) holds a small random-weight HF CLIP folder and
 float64 outputs of OpenAI's CLIP code for it. The NumPy reference must reproduce them to
@@ -65,8 +66,39 @@ def main(argv=None):
     ok &= compare("text_embeds", text, g("text_embeds_f64.npy"), args.tol)
     ok &= compare("photo_embeds", photo, g("photo_embeds_f64.npy"), args.tol)
     ok &= compare("logits_per_image", logits, want_logits, args.tol)
+    ok &= check_siglip(os.path.join(args.shared, "golden-siglip"), args.tol)
     print("golden check passed" if ok else "golden check FAILED")
     return 0 if ok else 1
+
+
+def check_siglip(root, tol):
+    """The SigLIP reference (clip_ref.SiglipRef) against golden-siglip/{siglip,siglip2}: a
+    PyTorch re-implementation of transformers' modeling_siglip.py (see its README). Its
+    logits rows are the 4 pixel sets then the 2 photos, its columns the first texts."""
+    if not os.path.isdir(root):
+        print(f"skipped: {root} not found")
+        return True
+    ok = True
+    for name in ("siglip", "siglip2"):
+        d = os.path.join(root, name)
+
+        def g(f):
+            return np.load(os.path.join(d, f))
+
+        ref = clip_ref.load(os.path.join(d, "model"))
+        if not isinstance(ref, clip_ref.SiglipRef):
+            print(f"FAIL {name}: config.json not read as SigLIP")
+            return False
+        image = ref.encode_image(g("pixels.npy"))
+        photo = ref.encode_image(g("photo_pixels.npy"))
+        text = ref.encode_text(g("text_tokens.npy"))
+        want_logits = g("logits_per_image_f64.npy")
+        logits = ref.logits_per_image(np.concatenate([image, photo]), text[:want_logits.shape[1]])
+        ok &= compare(name + " image_embeds", image, g("image_embeds_f64.npy"), tol)
+        ok &= compare(name + " text_embeds", text, g("text_embeds_f64.npy"), tol)
+        ok &= compare(name + " photo_embeds", photo, g("photo_embeds_f64.npy"), tol)
+        ok &= compare(name + " logits", logits, want_logits, tol)
+    return ok
 
 
 if __name__ == "__main__":

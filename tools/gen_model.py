@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Generate a random-weight CLIP model folder in the exact Hugging Face `CLIPModel` layout.
+"""Generate a random-weight CLIP or SigLIP model folder in the exact Hugging Face `CLIPModel`
+or `SiglipModel` layout (the preset's family).
 
-The folder holds what `CLIPModel.save_pretrained` plus `CLIPProcessor.save_pretrained` write:
+A CLIP folder holds what `CLIPModel.save_pretrained` plus `CLIPProcessor.save_pretrained` write:
 config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt,
+tokenizer_config.json and special_tokens_map.json. A SigLIP folder holds config.json,
+model.safetensors, preprocessor_config.json (SiglipImageProcessor), a small hand-built
+spiece.model (the tokenizer is tested elsewhere; it is there because a SigLIP folder has one),
 tokenizer_config.json and special_tokens_map.json. Tests use these folders to exercise the
-runtime's loader and kernels on shapes the one golden model does not cover.
+runtime's loader and kernels on shapes the golden models do not cover.
 
 Usage:
     gen_model.py --out DIR --preset NAME [--dtype f32|f16|bf16] [--seed S] [--vocab-dir DIR]
@@ -37,6 +41,7 @@ import numpy as np
 
 sys.dont_write_bytecode = True   # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clip_config  # noqa: E402
 import safetensors_io  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
@@ -163,6 +168,38 @@ PRESETS = {
                     num_hidden_layers=2, image_size=84, patch_size=14, num_channels=3,
                     hidden_act="quick_gelu", layer_norm_eps=1e-5),
         projection_dim=96, specials="legacy", logit_scale=math.log(100.0)),
+
+    # SigLIP (family "siglip": gelu_pytorch_tanh, eps 1e-6, MAP head, no projection; the
+    # text head ends text projection_size wide, which must be the vision width). Text token
+    # rows are always the full context (64), the padding being attended to.
+    # google/siglip-so400m-patch14-384: 1152 wide in both towers, 16 heads of 72, FFN 4304
+    # (not a multiple of 8 after scaling: 4304/1152 * 144 = 538), 14 px patches, 384 px
+    # (27x27 patches, the remainder 384 - 27*14 = 6 px dropped by the strided conv). Here
+    # 144 wide, 2 heads of 72, 56 px: 4x4 patches (gen_model --image-size 60 keeps 4x4 and
+    # drops 4 px, as so400m drops its 6).
+    "siglip-so400m-like": dict(
+        family="siglip",
+        text=dict(hidden_size=144, intermediate_size=538, num_attention_heads=2,
+                  num_hidden_layers=2, max_position_embeddings=64, vocab_size=1000,
+                  hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6, projection_size=144),
+        vision=dict(hidden_size=144, intermediate_size=538, num_attention_heads=2,
+                    num_hidden_layers=2, image_size=56, patch_size=14, num_channels=3,
+                    hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6),
+        logit_scale=math.log(10.0), logit_bias=-10.0),
+    # google/siglip-base-patch16-224: head dim 64, FFN 4x, patch 16, SiglipConfig's vocab
+    # (32000) and context (64), written sparse as the Hub's file is (only what differs from
+    # the defaults). Unlike the checkpoint the text tower is wider than the vision tower
+    # (192 against 128, 3 and 2 heads) and its head projects to the vision width
+    # (projection_size 128), so the two towers cannot share a size by accident.
+    "siglip-b16-like": dict(
+        family="siglip",
+        text=dict(hidden_size=192, intermediate_size=768, num_attention_heads=3,
+                  num_hidden_layers=2, max_position_embeddings=64, vocab_size=32000,
+                  hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6, projection_size=128),
+        vision=dict(hidden_size=128, intermediate_size=512, num_attention_heads=2,
+                    num_hidden_layers=2, image_size=64, patch_size=16, num_channels=3,
+                    hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6),
+        logit_scale=math.log(10.0), logit_bias=-2.5, config_style="sparse"),
 }
 
 # CLIPConfig's defaults (transformers' configuration_clip.py): what a "sparse" config.json
@@ -200,7 +237,9 @@ OVERRIDES = {
     "vision-act": ("vision", "hidden_act", str),
     "vision-eps": ("vision", "layer_norm_eps", float),
     "projection-dim": (None, "projection_dim", int),
+    "text-projection-size": ("text", "projection_size", int),   # SigLIP's text head width
     "logit-scale": (None, "logit_scale", float),
+    "logit-bias": (None, "logit_bias", float),   # SigLIP only
 }
 
 ACTIVATIONS = ("quick_gelu", "gelu", "gelu_new", "gelu_pytorch_tanh")
@@ -216,7 +255,11 @@ def resolve_config(preset_name, args):
     """Preset + CLI overrides -> (text, vision, top) dicts of config values."""
     p = PRESETS[preset_name]
     text, vision = dict(p["text"]), dict(p["vision"])
-    top = {"projection_dim": p["projection_dim"], "logit_scale": p["logit_scale"]}
+    siglip = p.get("family") == "siglip"
+    top = {"family": p.get("family", "clip"), "logit_scale": p["logit_scale"],
+           "projection_dim": None if siglip else p["projection_dim"]}
+    if siglip:
+        top["logit_bias"] = p["logit_bias"]
     for flag, (tower, key, _) in OVERRIDES.items():
         v = getattr(args, flag.replace("-", "_"), None)
         if v is None:
@@ -227,6 +270,11 @@ def resolve_config(preset_name, args):
             text["hidden_act"] = args.hidden_act
         if args.vision_act is None:
             vision["hidden_act"] = args.hidden_act
+    if siglip:
+        # No projection: the image embedding is the MAP head's output.
+        top["projection_dim"] = vision["hidden_size"]
+        check_config(text, vision, top)
+        return text, vision, top
     # Special ids follow the preset's policy unless given explicitly.
     v = text["vocab_size"]
     policy = {"legacy": (0, 2, 1), "end": (v - 2, v - 1, 1), "swapped": (v - 1, v - 2, 1)}
@@ -248,6 +296,18 @@ def check_config(text, vision, top):
         for k in ("hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers"):
             if t[k] < 1:
                 raise SystemExit(f"{name}: {k} must be positive")
+    if top["family"] == "siglip":
+        # The strided conv drops a remainder (so400m: 384 px / 14); clipvk and the reference
+        # must too, so it is allowed here.
+        if vision["image_size"] < vision["patch_size"]:
+            raise SystemExit("image_size must be at least patch_size")
+        if text["projection_size"] != vision["hidden_size"]:
+            raise SystemExit("text projection_size must equal the vision hidden_size (the text "
+                             "and image embeddings are compared)")
+        if text["vocab_size"] < len(SPM_PIECES) or text["max_position_embeddings"] < 2:
+            raise SystemExit(f"vocab_size >= {len(SPM_PIECES)} (the tokenizer's pieces), "
+                             "max_position_embeddings >= 2")
+        return
     if vision["image_size"] % vision["patch_size"]:
         raise SystemExit("image_size must be a multiple of patch_size")
     if text["vocab_size"] < 3 or text["max_position_embeddings"] < 2 or top["projection_dim"] < 1:
@@ -273,6 +333,8 @@ def hf_config(text, vision, top, dtype, style="full"):
                  CLIPConfig builds each tower from its *_dict (defaults for what the dict
                  lacks), overriding the plain one
     """
+    if top["family"] == "siglip":
+        return siglip_config(text, vision, dtype, style)
     if style == "sparse":
         tc = {k: v for k, v in text.items() if HF_TEXT_DEFAULTS.get(k, object()) != v}
         vc = {k: v for k, v in vision.items() if HF_VISION_DEFAULTS.get(k, object()) != v}
@@ -333,9 +395,45 @@ def hf_config(text, vision, top, dtype, style="full"):
     }
 
 
-def preprocessor_config(vision):
-    """CLIPImageProcessor's current on-disk form (size as shortest_edge, crop as height/width)."""
+def siglip_config(text, vision, dtype, style):
+    """SiglipConfig's config.json: "full" as save_pretrained of transformers 4.44 writes it,
+    "sparse" with every key equal to SiglipTextConfig's / SiglipVisionConfig's default left
+    out (the Hub's google/siglip-base-patch16-224 keeps only the model_type keys), so a
+    loader must apply those defaults; projection_size only when it is not the text width
+    (SiglipTextConfig's None means hidden_size)."""
+    if style not in ("full", "sparse"):
+        raise SystemExit(f"--config-style {style}: SigLIP configs are full or sparse")
+    text = dict(text)
+    if text["projection_size"] == text["hidden_size"]:
+        del text["projection_size"]
+    if style == "sparse":
+        td, vd = clip_config.SIGLIP_TEXT_DEFAULTS, clip_config.SIGLIP_VISION_DEFAULTS
+        text = {k: v for k, v in text.items() if td.get(k, object()) != v}
+        vision = {k: v for k, v in vision.items() if vd.get(k, object()) != v}
+    else:
+        common = {"attention_dropout": 0.0}
+        text = dict(text, **common, pad_token_id=1, bos_token_id=49406, eos_token_id=49407)
+        vision = dict(vision, **common)
+    return {
+        "architectures": ["SiglipModel"],
+        "initializer_factor": 1.0,
+        "model_type": "siglip",
+        "text_config": dict(sorted(text.items()), model_type="siglip_text_model"),
+        "torch_dtype": TORCH_DTYPE[dtype],
+        "transformers_version": "4.44.2",
+        "vision_config": dict(sorted(vision.items()), model_type="siglip_vision_model"),
+    }
+
+
+def preprocessor_config(vision, family="clip"):
+    """CLIPImageProcessor's current on-disk form (size as shortest_edge, crop as height/width),
+    or SiglipImageProcessor's (a straight resize to {height, width}, mean = std = 0.5)."""
     n = vision["image_size"]
+    if family == "siglip":
+        return {"do_normalize": True, "do_rescale": True, "do_resize": True,
+                "image_mean": [0.5, 0.5, 0.5], "image_processor_type": "SiglipImageProcessor",
+                "image_std": [0.5, 0.5, 0.5], "processor_class": "SiglipProcessor", "resample": 3,
+                "rescale_factor": 1 / 255, "size": {"height": n, "width": n}}
     return {
         "crop_size": {"height": n, "width": n},
         "do_center_crop": True,
@@ -364,22 +462,29 @@ def tensor_specs(text, vision, top, with_position_ids):
     specs = []
     P = top["projection_dim"]
 
+    def linear(name, n_out, n_in):
+        # 1/sqrt(fan in): outputs of order 1 -- attention logits neither uniform nor one-hot,
+        # MLP pre-activations where gelu and quick_gelu (and gelu's tanh form) differ.
+        specs.append((name + ".weight", (n_out, n_in), ("normal", n_in ** -0.5)))
+        specs.append((name + ".bias", (n_out,), ("bias", 0.1)))
+
+    def norm(name, d):
+        specs.append((name + ".weight", (d,), ("ln_weight",)))
+        specs.append((name + ".bias", (d,), ("bias", 0.1)))
+
+    def mlp(prefix, d, f):
+        linear(prefix + ".fc1", f, d)
+        linear(prefix + ".fc2", d, f)
+
     def encoder(prefix, t):
         d, f = t["hidden_size"], t["intermediate_size"]
         for i in range(t["num_hidden_layers"]):
             lp = f"{prefix}.encoder.layers.{i}"
-            # q/k at 1/sqrt(d): attention logits of order 1 (neither uniform nor one-hot).
             for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
-                specs.append((f"{lp}.self_attn.{proj}.weight", (d, d), ("normal", d ** -0.5)))
-                specs.append((f"{lp}.self_attn.{proj}.bias", (d,), ("bias", 0.1)))
+                linear(f"{lp}.self_attn.{proj}", d, d)
             for ln in ("layer_norm1", "layer_norm2"):
-                specs.append((f"{lp}.{ln}.weight", (d,), ("ln_weight",)))
-                specs.append((f"{lp}.{ln}.bias", (d,), ("bias", 0.1)))
-            # fc1 at 1/sqrt(d): pre-activations of order 1, where gelu and quick_gelu differ.
-            specs.append((f"{lp}.mlp.fc1.weight", (f, d), ("normal", d ** -0.5)))
-            specs.append((f"{lp}.mlp.fc1.bias", (f,), ("bias", 0.1)))
-            specs.append((f"{lp}.mlp.fc2.weight", (d, f), ("normal", f ** -0.5)))
-            specs.append((f"{lp}.mlp.fc2.bias", (d,), ("bias", 0.1)))
+                norm(f"{lp}.{ln}", d)
+            mlp(f"{lp}.mlp", d, f)
 
     dt, dv = text["hidden_size"], vision["hidden_size"]
     ctx = text["max_position_embeddings"]
@@ -387,10 +492,31 @@ def tensor_specs(text, vision, top, with_position_ids):
                   ("normal", 0.02)))
     specs.append(("text_model.embeddings.position_embedding.weight", (ctx, dt), ("normal", 0.01)))
     encoder("text_model", text)
-    specs.append(("text_model.final_layer_norm.weight", (dt,), ("ln_weight",)))
-    specs.append(("text_model.final_layer_norm.bias", (dt,), ("bias", 0.1)))
+    norm("text_model.final_layer_norm", dt)
 
     C, p, n = vision["num_channels"], vision["patch_size"], vision["image_size"]
+    if top["family"] == "siglip":
+        # SiglipModel's state dict: the text head with bias, a patch conv with bias, positions
+        # for the patches only, no pre-LayerNorm, the MAP head; logit_scale and logit_bias [1].
+        linear("text_model.head", text["projection_size"], dt)
+        specs.append(("vision_model.embeddings.patch_embedding.weight", (dv, C, p, p),
+                      ("normal", (C * p * p) ** -0.5)))
+        specs.append(("vision_model.embeddings.patch_embedding.bias", (dv,), ("bias", 0.1)))
+        specs.append(("vision_model.embeddings.position_embedding.weight", ((n // p) ** 2, dv),
+                      ("normal", dv ** -0.5)))
+        encoder("vision_model", vision)
+        norm("vision_model.post_layernorm", dv)
+        specs.append(("vision_model.head.probe", (1, 1, dv), ("normal", 1.0)))
+        specs.append(("vision_model.head.attention.in_proj_weight", (3 * dv, dv),
+                      ("normal", dv ** -0.5)))
+        specs.append(("vision_model.head.attention.in_proj_bias", (3 * dv,), ("bias", 0.1)))
+        linear("vision_model.head.attention.out_proj", dv, dv)
+        norm("vision_model.head.layernorm", dv)
+        mlp("vision_model.head.mlp", dv, vision["intermediate_size"])
+        specs.append(("logit_scale", (1,), ("const", top["logit_scale"])))
+        specs.append(("logit_bias", (1,), ("const", top["logit_bias"])))
+        return specs
+
     tokens = (n // p) ** 2 + 1
     specs.append(("vision_model.embeddings.class_embedding", (dv,), ("normal", dv ** -0.5)))
     specs.append(("vision_model.embeddings.patch_embedding.weight", (dv, C, p, p),
@@ -630,6 +756,59 @@ def write_tokenizer(out, text, vocab_dir):
     write_json(os.path.join(out, "special_tokens_map.json"), special)
 
 
+# The pieces of the SentencePiece unigram model a generated SigLIP folder carries: SigLIP's
+# special ids (<pad> 0, </s> 1, <unk> 2, no BOS), then letters and a few whole words, with
+# log-probability-like scores so that whole words win. Small on purpose: clipvk refuses a
+# tokenizer with more pieces than the model's vocab_size, and the generated models' ids come
+# from gen_test_inputs.py, not from this tokenizer.
+SPM_PIECES = ([("<pad>", 0.0, 3), ("</s>", 0.0, 3), ("<unk>", 0.0, 2), ("\u2581", -2.0, 1)]
+              + [(c, -3.0 - i / 26, 1) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")]
+              + [("\u2581" + w, -4.0 - i / 10, 1) for i, w in enumerate(
+                  "a photo of the cat dog car house tree red blue green".split())])
+
+
+def spiece_model(pieces=SPM_PIECES):
+    """A sentencepiece_model.proto ModelProto, encoded by hand (no sentencepiece package
+    needed): pieces (1: piece, 2: score, 3: type), trainer_spec (3: model_type UNIGRAM,
+    4: vocab_size, 40-43: unk, bos, eos, pad ids) and normalizer_spec (1: name "identity",
+    3-5: add_dummy_prefix, remove_extra_whitespaces, escape_whitespaces)."""
+    def varint(v):
+        v &= (1 << 64) - 1   # negative int32s are 10-byte varints
+        out = bytearray()
+        while True:
+            out.append((v & 0x7F) | (0x80 if v > 0x7F else 0))
+            v >>= 7
+            if not v:
+                return bytes(out)
+
+    def field(num, value):
+        if isinstance(value, (bytes, str)):
+            b = value.encode() if isinstance(value, str) else value
+            return varint(num << 3 | 2) + varint(len(b)) + b
+        if isinstance(value, float):
+            return varint(num << 3 | 5) + np.float32(value).tobytes()
+        return varint(num << 3) + varint(int(value))
+
+    out = b"".join(field(1, field(1, p) + field(2, float(sc)) + field(3, t)) for p, sc, t in pieces)
+    out += field(2, field(3, 1) + field(4, len(pieces)) + field(40, 2) + field(41, -1) +
+                 field(42, 1) + field(43, 0))
+    out += field(3, field(1, "identity") + field(3, 1) + field(4, 1) + field(5, 1))
+    return out
+
+
+def write_siglip_tokenizer(out, text):
+    """spiece.model plus what HF's SiglipTokenizer.save_pretrained writes beside it."""
+    with open(os.path.join(out, "spiece.model"), "wb") as f:
+        f.write(spiece_model())
+    special = {"eos_token": "</s>", "pad_token": "</s>", "unk_token": "<unk>"}
+    write_json(os.path.join(out, "tokenizer_config.json"), dict(
+        special, additional_special_tokens=[], clean_up_tokenization_spaces=True,
+        do_lower_case=True, model_input_names=["input_ids"],
+        model_max_length=text["max_position_embeddings"], sp_model_kwargs={},
+        tokenizer_class="SiglipTokenizer"))
+    write_json(os.path.join(out, "special_tokens_map.json"), special)
+
+
 def write_json(path, obj):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2)
@@ -674,7 +853,10 @@ def main(argv=None):
             print(name, json.dumps(p))
         return 0
     text, vision, top = resolve_config(args.preset, args)
-    if not args.vocab_dir and text["vocab_size"] < 514:   # fail before writing anything
+    siglip = top["family"] == "siglip"
+    if siglip and (args.vocab_dir or args.shards not in (None, 1) or args.open_clip_siblings):
+        raise SystemExit("--vocab-dir, --shards and --open-clip-siblings are for CLIP presets")
+    if not siglip and not args.vocab_dir and text["vocab_size"] < 514:   # fail before writing
         raise SystemExit(f"vocab_size {text['vocab_size']} is too small for a byte-level "
                          "vocabulary (needs >= 514); pass --vocab-dir")
     os.makedirs(args.out, exist_ok=True)
@@ -687,8 +869,12 @@ def main(argv=None):
     if shards < 1:
         raise SystemExit("--shards must be at least 1")
     write_json(os.path.join(args.out, "config.json"), hf_config(text, vision, top, args.dtype, style))
-    write_json(os.path.join(args.out, "preprocessor_config.json"), preprocessor_config(vision))
-    write_tokenizer(args.out, text, args.vocab_dir)
+    write_json(os.path.join(args.out, "preprocessor_config.json"),
+               preprocessor_config(vision, top["family"]))
+    if siglip:
+        write_siglip_tokenizer(args.out, text)
+    else:
+        write_tokenizer(args.out, text, args.vocab_dir)
     specs = tensor_specs(text, vision, top, not args.no_position_ids)
     if shards == 1:
         write_weights(os.path.join(args.out, "model.safetensors"), specs, args.seed, args.dtype)

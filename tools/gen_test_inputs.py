@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write deterministic random test inputs that fit a CLIP model folder.
+"""Write deterministic random test inputs that fit a CLIP or SigLIP model folder.
 
     gen_test_inputs.py --model DIR --out OUTDIR [--images N] [--texts N] [--seed S]
                        [--after-eos zero|random]
@@ -21,6 +21,11 @@ be pooled:
   * otherwise end = eos_token_id and start = bos_token_id.
 Random ids exclude the start and end ids. --after-eos random fills the positions after the end
 token with random ids instead of zeros: a causal model must give the same text embeddings.
+
+SigLIP folders (model_type "siglip") get SiglipTokenizer's layout instead: no start token,
+random ids from 3 up (0-2 are <pad>, </s>, <unk>), then </s> (1), padded with </s> to the full
+context (the text tower attends to the padding, so rows are always the context long).
+--after-eos does not apply to them.
 """
 
 import argparse
@@ -48,6 +53,19 @@ def special_ids(text_config):
     if not 0 <= bos < v or bos == eos:
         bos = v - 2 if eos != v - 2 else v - 1
     return bos, eos
+
+
+SIGLIP_EOS = 1   # SiglipTokenizer's </s>, also its pad token
+
+
+def make_siglip_tokens(rng, text_config, n):
+    L = int(text_config["max_position_embeddings"])
+    v = int(text_config["vocab_size"])
+    tokens = np.full((n, L), SIGLIP_EOS, dtype=np.int32)
+    for i in range(n):   # row 0 fills the context (63 ids + </s>), row 1 is the empty text
+        length = L if i == 0 else 1 if i == 1 else int(rng.integers(1, L + 1))
+        tokens[i, :length - 1] = rng.integers(3, v, size=length - 1)
+    return tokens
 
 
 def make_tokens(rng, text_config, n, after_eos="zero"):
@@ -115,11 +133,15 @@ def main(argv=None):
     # Separate streams so the pixels do not change when the number of texts does.
     pixels = make_pixels(np.random.default_rng([args.seed, 1]), cfg["vision_config"], preproc,
                          args.images)
-    tokens = make_tokens(np.random.default_rng([args.seed, 2]), cfg["text_config"], args.texts,
-                         args.after_eos)
+    text_rng = np.random.default_rng([args.seed, 2])
+    if cfg["model_type"] == "siglip":
+        tokens = make_siglip_tokens(text_rng, cfg["text_config"], args.texts)
+        start, end = None, SIGLIP_EOS
+    else:
+        tokens = make_tokens(text_rng, cfg["text_config"], args.texts, args.after_eos)
+        start, end = special_ids(cfg["text_config"])
     np.save(os.path.join(args.out, "pixels.npy"), pixels)
     np.save(os.path.join(args.out, "tokens.npy"), tokens)
-    start, end = special_ids(cfg["text_config"])
     print(f"{args.out}: pixels {pixels.shape}, tokens {tokens.shape} (start {start}, end {end})")
     return 0
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Self-test of the Python test tooling in tools/ (safetensors_io, gen_model, clip_ref,
-gen_test_inputs, check_ref_golden). Standard library unittest + NumPy only.
+gen_test_inputs, check_ref_golden), CLIP and SigLIP. Standard library unittest + NumPy only.
 
     /usr/bin/python3 tools/test_tools.py [-v]
     CLIPVK_TEST_BIG=1 /usr/bin/python3 tools/test_tools.py   # also writes the ~600 MB vit-b-32
@@ -446,6 +446,88 @@ class ReferenceTest(unittest.TestCase):
         self.assertEqual(rc, 0, buf.getvalue())
         with redirect_stdout(io.StringIO()):
             self.assertEqual(check_ref_golden.main([os.path.join(self.tmp, "nowhere")]), 0)
+
+
+class SiglipReferenceTest(unittest.TestCase):
+    """gen_model's SigLIP presets and clip_ref's SigLIP reference on them (the reference
+    itself is proven on the golden SigLIP sets by check_ref_golden, test_golden above)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        cls.so400m = generate(os.path.join(cls.tmp, "so400m"), "siglip-so400m-like")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def inputs(self, d, n_img=2, n_txt=3):
+        io_dir = os.path.join(d, "inputs")
+        quiet(gen_test_inputs.main, ["--model", d, "--out", io_dir, "--images", str(n_img),
+                                     "--texts", str(n_txt)])
+        return np.load(os.path.join(io_dir, "pixels.npy")), np.load(os.path.join(io_dir, "tokens.npy"))
+
+    def test_sparse_config_defaults(self):
+        """siglip-b16-like's config.json leaves out what equals SiglipConfig's defaults; the
+        resolved config is the preset, and the folder's shapes fit it."""
+        d = generate(os.path.join(self.tmp, "b16"), "siglip-b16-like")
+        raw = read_json(os.path.join(d, "config.json"))
+        for k in ("vocab_size", "max_position_embeddings", "hidden_act", "layer_norm_eps"):
+            self.assertNotIn(k, raw["text_config"])
+        self.assertNotIn("patch_size", raw["vision_config"])
+        ref = clip_ref.load(d)
+        self.assertIsInstance(ref, clip_ref.SiglipRef)
+        want = gen_model.PRESETS["siglip-b16-like"]
+        self.assertEqual({k: ref.tc[k] for k in want["text"]}, want["text"])
+        self.assertEqual({k: ref.vc[k] for k in want["vision"]}, want["vision"])
+        px, tk = self.inputs(d)
+        self.assertEqual(tk.shape, (3, 64))
+        self.assertEqual(list(tk[1]), [1] * 64)   # the empty text: </s> and </s> padding
+        self.assertEqual(ref.encode_image(px).shape, (2, 128))
+        self.assertEqual(ref.encode_text(tk).shape, (3, 128))   # projection_size 128 < 192
+        with self.assertRaises(ValueError):   # rows shorter than the context: another input
+            ref.encode_text(tk[:, :16])
+
+    def test_every_tensor_matters(self):
+        """As for CLIP: every parameter changes an output, except those that add the same
+        amount to every score of a query -- k_proj.bias, and in the MAP head the k rows of
+        in_proj_bias (perturbed here with the q and v rows, so it counts)."""
+        ref = clip_ref.load(self.so400m)
+        px, tk = self.inputs(self.so400m)
+        run = {"vision_model": lambda: ref.encode_image(px), "text_model": lambda: ref.encode_text(tk)}
+        base = {k: f() for k, f in run.items()}
+        for name in list(ref.w):
+            if name in ("logit_scale", "logit_bias"):
+                continue
+            tower = name.split(".")[0]   # only its own tower can change
+            saved = ref.w[name]
+            ref.w[name] = saved * 1.01 + 0.001
+            try:
+                out = run[tower]()
+            finally:
+                ref.w[name] = saved
+            change = np.max(np.abs(out - base[tower]))
+            if name.endswith("k_proj.bias"):
+                self.assertLess(change, 1e-12, name)
+            else:
+                self.assertGreater(change, 1e-6, name)
+
+    def test_remainder_dropped(self):
+        """60 px with 14 px patches: the 4 px beyond the 4x4 grid do not count."""
+        d = generate(os.path.join(self.tmp, "so400m-60"), "siglip-so400m-like", "--image-size", "60")
+        ref = clip_ref.load(d)
+        px, _ = self.inputs(d)
+        a = ref.encode_image(px)
+        px[:, :, 56:, :] = 7.0
+        px[:, :, :, 56:] = -7.0
+        np.testing.assert_array_equal(ref.encode_image(px), a)
+
+    def test_logits(self):
+        ref = clip_ref.load(self.so400m)
+        px, tk = self.inputs(self.so400m)
+        img, txt = ref.encode_image(px), ref.encode_text(tk)
+        want = 10.0 * clip_ref.normalize(img) @ clip_ref.normalize(txt).T - 10.0
+        np.testing.assert_allclose(ref.logits_per_image(img, txt), want, rtol=1e-6, atol=1e-6)
 
 
 if __name__ == "__main__":

@@ -32,12 +32,34 @@ static void shape_str(char *buf, size_t n, const uint64_t *shape, uint32_t ndim)
     if (len < n) snprintf(buf + len, n - len, "]");
 }
 
+/* Whether `name` is a tensor of encoder layer N > 0 of which the file has
+ * no tensor at all, while it has layer 0's twin: then the file holds fewer
+ * layers than config.json says, which the message should tell rather than
+ * leave to be guessed (one tensor missing from a layer is another fault). */
+static int more_layers_than_weights(loader *L, const char *name)
+{
+    const char *at = strstr(name, ".layers.");
+    if (!at) return 0;
+    const char *digits = at + 8, *end = digits;
+    while (*end >= '0' && *end <= '9') end++;
+    if (end == digits || *end != '.' || (end - digits == 1 && *digits == '0')) return 0;
+    size_t layer_prefix = (size_t)(end - name) + 1; /* "...layers.N." */
+    for (uint32_t i = 0; i < clipvk_safetensors_count(L->st); i++)
+        if (!strncmp(clipvk_safetensors_at(L->st, i)->name, name, layer_prefix)) return 0;
+    char twin[512];
+    int n = snprintf(twin, sizeof twin, "%.*s0%s", (int)(digits - name), name, end);
+    return n > 0 && (size_t)n < sizeof twin && clipvk_safetensors_find(L->st, twin);
+}
+
 /* The tensor `name` with exactly the given shape and a float dtype. */
 static clipvk_status expect(loader *L, const char *name, const uint64_t *shape, uint32_t ndim,
                             const clipvk_tensor_info **out, clipvk_error *err)
 {
     const clipvk_tensor_info *t = clipvk_safetensors_find(L->st, name);
-    if (!t) return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' is missing", L->file, name);
+    if (!t)
+        return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' is missing%s", L->file, name,
+                           more_layers_than_weights(L, name)
+                               ? " (config.json's num_hidden_layers is more than the weights hold?)" : "");
     if (t->dtype != CLIPVK_DTYPE_F32 && t->dtype != CLIPVK_DTYPE_F16 && t->dtype != CLIPVK_DTYPE_BF16)
         return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' has dtype %s, expected F32, F16 or BF16", L->file,
                            name, clipvk_dtype_name(t->dtype));

@@ -121,6 +121,25 @@ def gen_config(model_dir):
     put("config", "bad_tokens.json", json.dumps({"vision_config": {"image_size": 4096, "patch_size": 1}}))
     put("config", "bad_float.json", '{"text_config": {"hidden_size": 512.5, "eos_token_id": -1e300}}')
     put("config", "bad_huge_number.json", '{"projection_dim": 1e400, "text_config": {"eos_token_id": 1e30}}')
+    # SigLIP: the hub's sparse google/siglip-base-patch16-224 (SiglipConfig's defaults for
+    # everything), google/siglip-so400m-patch14-384 (384 px / 14: a dropped remainder), and
+    # the refusals: a text head unlike the vision width, SigLIP 2's NaFlex model_type.
+    put("config", "siglip_b16_sparse.json", json.dumps(
+        {"architectures": ["SiglipModel"], "initializer_factor": 1.0, "model_type": "siglip",
+         "text_config": {"model_type": "siglip_text_model"}, "torch_dtype": "float32",
+         "transformers_version": "4.37.0.dev0", "vision_config": {"model_type": "siglip_vision_model"}}, indent=2))
+    put("config", "siglip_so400m.json", json.dumps(
+        {"architectures": ["SiglipModel"], "initializer_factor": 1.0, "model_type": "siglip",
+         "text_config": {"hidden_size": 1152, "intermediate_size": 4304, "model_type": "siglip_text_model",
+                         "num_attention_heads": 16, "num_hidden_layers": 27},
+         "torch_dtype": "float32", "transformers_version": "4.37.0.dev0",
+         "vision_config": {"hidden_size": 1152, "image_size": 384, "intermediate_size": 4304,
+                           "model_type": "siglip_vision_model", "num_attention_heads": 16,
+                           "num_hidden_layers": 27, "patch_size": 14}}, indent=2))
+    put("config", "bad_siglip_projection.json", json.dumps(
+        {"model_type": "siglip", "text_config": {"hidden_size": 512, "projection_size": 512}}))
+    put("config", "bad_siglip2_naflex.json", json.dumps(
+        {"model_type": "siglip2", "vision_config": {"num_patches": 256}}))
 
 
 # ---- tokenizer: the first byte picks the context length (1 + b % 80).
