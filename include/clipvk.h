@@ -181,7 +181,8 @@ CLIPVK_API clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir,
  * (AAsset_getBuffer), a file it mapped, bytes it downloaded. */
 typedef struct clipvk_model_file {
     const char *name;   /* the file's name in a model folder: "config.json", "model.safetensors",
-                         * "vocab.json", "merges.txt", "preprocessor_config.json" */
+                         * "vocab.json", "merges.txt", "spiece.model", "tokenizer.model",
+                         * "preprocessor_config.json" */
     const void *data;   /* no alignment needed */
     size_t size;        /* bytes */
 } clipvk_model_file;
@@ -189,7 +190,8 @@ typedef struct clipvk_model_file {
 /* Loads a model from the application's buffers, checked exactly as the
  * folder's files are. Needed: config.json and model.safetensors (one file:
  * sharded weights are refused as CLIPVK_ERROR_UNSUPPORTED), with the text
- * tower vocab.json and merges.txt; preprocessor_config.json is optional, as
+ * tower its tokenizer (CLIP: vocab.json and merges.txt; SigLIP: spiece.model;
+ * SigLIP 2: tokenizer.model); preprocessor_config.json is optional, as
  * in a folder; other names are ignored. The buffers are read during the
  * call only (the weights are copied to the device): free or unmap them
  * once it returns. A missing, unnamed or repeated buffer is

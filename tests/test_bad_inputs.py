@@ -341,7 +341,7 @@ def model_cases(clipvk, work, base):
     def rm(fname):
         return lambda d: os.remove(os.path.join(d, fname))
 
-    case("no vocab.json", ["vocab.json", "No such file"], rm("vocab.json"))
+    case("no vocab.json", ["no tokenizer", "vocab.json", "spiece.model"], rm("vocab.json"))
     case("no merges.txt", ["merges.txt", "No such file"], rm("merges.txt"))
     case("vocab not JSON", ["vocab.json", "not valid JSON"], edit("vocab.json", lambda t: t[:len(t) // 2]))
     case("vocab a list", ["vocab.json", "not a JSON object"], edit("vocab.json", lambda t: "[1, 2]"))

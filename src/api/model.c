@@ -80,8 +80,7 @@ static clipvk_status model_load(clipvk_context *ctx, const clipvk_model_source *
         const clipvk_tower_config *v = &cfg->vision;
         clipvk_source_path(src, "preprocessor_config.json", path, sizeof path);
         /* Folders may lack it: the family's defaults at the model's size. */
-        if (cfg->family == &clipvk_family_siglip) clipvk_preprocess_config_siglip(&m->pre, v->image_size);
-        else clipvk_preprocess_config_default(&m->pre, v->image_size);
+        cfg->family->preprocess_defaults(&m->pre, v->image_size);
         if (clipvk_source_has(src, "preprocessor_config.json")) {
             char *text = NULL;
             if (!(s = clipvk_source_read(src, "preprocessor_config.json", 1u << 20, &text, NULL, &ctx->err)))

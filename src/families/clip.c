@@ -107,4 +107,4 @@ static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk
     return r;
 }
 
-const clipvk_family clipvk_family_clip = {"clip", "clip", parse, units};
+const clipvk_family clipvk_family_clip = {"clip", "clip", parse, units, clipvk_preprocess_config_default};

@@ -1,5 +1,6 @@
 #include "families/family.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const clipvk_family *const families[] = {&clipvk_family_clip, &clipvk_family_siglip};
@@ -12,4 +13,11 @@ const clipvk_family *clipvk_family_find(const char *model_type)
     return NULL;
 }
 
-const char *clipvk_family_list(void) { return "clip, siglip"; }
+const char *clipvk_family_list(char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof families / sizeof families[0] && len < size; i++)
+        len += (size_t)snprintf(out + len, size - len, "%s%s", i ? ", " : "", families[i]->model_type);
+    return out;
+}

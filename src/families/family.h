@@ -10,6 +10,7 @@
 
 #include "model/config.h"
 #include "model/tensors.h"
+#include "image/preprocess.h"
 
 struct cJSON;
 struct clipvk_net;
@@ -22,6 +23,9 @@ typedef struct clipvk_family {
     clipvk_status (*parse)(const char *path, const struct cJSON *root, clipvk_model_config *c, clipvk_error *err);
     /* The units of the given towers (see clipvk_model_units). */
     int (*units)(const clipvk_model_config *c, int towers, struct clipvk_net *m, clipvk_unit_visit visit, void *user);
+    /* The preprocessing of a folder without preprocessor_config.json, at
+     * the model's image size. */
+    void (*preprocess_defaults)(clipvk_preprocess_config *cfg, uint32_t size);
 } clipvk_family;
 
 extern const clipvk_family clipvk_family_clip;
@@ -30,7 +34,7 @@ extern const clipvk_family clipvk_family_siglip;
 /* The family whose model_type is `model_type` (NULL: CLIP, as configs
  * without one are OpenAI's), or NULL when none is. */
 const clipvk_family *clipvk_family_find(const char *model_type);
-/* "clip, siglip": for messages. */
-const char *clipvk_family_list(void);
+/* The model_types clipvk knows, "clip, siglip", into out (for messages). */
+const char *clipvk_family_list(char *out, size_t size);
 
 #endif

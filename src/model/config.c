@@ -93,8 +93,9 @@ clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_mod
     }
     const char *name = cJSON_IsString(type) ? type->valuestring : NULL;
     if (!(c->family = clipvk_family_find(name))) {
+        char known[128];
         s = clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "%s: model_type '%s' is not supported (%s)", path, name,
-                        clipvk_family_list());
+                        clipvk_family_list(known, sizeof known));
         goto done;
     }
     if ((s = c->family->parse(path, root, c, err))) goto done;
