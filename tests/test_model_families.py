@@ -79,6 +79,10 @@ def main():
         # the strided conv drops them (so400m: 384 px, 27x27 patches, 6 px dropped).
         test_towers.generated(clipvk, work, "siglip-so400m-like", ["--image-size", "60"],
                               "siglip-so400m-like, 60 px")
+        # SigLIP 2's Gemma vocabulary: 256,000 rows (1.2 GB at so400m's width in fp32; 147 MB
+        # here), random ids drawn from all of it.
+        test_towers.generated(clipvk, work, "siglip-so400m-like", ["--vocab-size", "256000"],
+                              "siglip-so400m-like, 256k vocabulary")
     failures = test_towers.failures
     if failures:
         print("%d comparison(s) failed" % len(failures))
