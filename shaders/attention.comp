@@ -19,6 +19,10 @@
  *            likewise with k_col, v_col). Bind one fused QKV buffer three
  *            times (cols 0, D, 2D) or three separate buffers.
  *          3 O: rows (b, i) of out_stride floats, head h at h*HD.
+ *          Key lengths (BERT's padding mask): with key_len_at != ~0, batch
+ *          b sees only its first qbuf[key_len_at + b] keys (uint bits). They
+ *          ride in the Q binding, after the rows, so that masking needs no
+ *          fifth storage buffer (some phones allow four per stage).
  * Tiling:  one workgroup per (b, h, block of QPG = WG / DSPLIT queries),
  *          spread over x and y. DSPLIT invocations share a query, each
  *          holding the HD / DSPLIT dims d = e * DSPLIT + part of q and of the
@@ -112,6 +116,7 @@ layout(push_constant) uniform Push {
     float scale_log2; /* scale * log2(e) */
     uint q_len;       /* queries per batch */
     uint q_stride;    /* floats between rows of Q */
+    uint key_len_at;  /* where the key lengths are in Q's binding; ~0: every key */
 } pc;
 
 shared float ks[TILE];
@@ -141,6 +146,9 @@ void main()
     uint i = qb * QPG + slot;
     uint ic = min(i, pc.q_len - 1u);
     uint row0 = b * pc.len, qrow0 = b * pc.q_len;
+    /* keys of this batch: at least key 0, which the online softmax needs */
+    uint klen = pc.key_len_at == 0xFFFFFFFFu ? pc.len
+                                             : clamp(floatBitsToUint(qbuf[pc.key_len_at + b]), 1u, pc.len);
 
     float q[DPL], acc[DPL];
     uint qo = (qrow0 + ic) * pc.q_stride + pc.q_col + h * HD + part;
@@ -152,7 +160,7 @@ void main()
     float m = NEG_BIG, l = 0.0;
 
     /* Causal: no query of this workgroup sees past its last query. */
-    uint kend = pc.causal != 0u ? min(pc.len, qb * QPG + QPG) : pc.len;
+    uint kend = pc.causal != 0u ? min(klen, qb * QPG + QPG) : klen;
     uint kcol = pc.k_col + h * HD, vcol = pc.v_col + h * HD;
     for (uint j0 = 0; j0 < kend; j0 += KB) {
         if (SHARED_KV != 0u) {
@@ -217,7 +225,7 @@ void main()
         float mnew = m;
         [[unroll]] for (uint jj = 0; jj < KB; jj++) {
             uint j = j0 + jj;
-            bool visible = j < pc.len && (pc.causal == 0u || j <= ic);
+            bool visible = j < klen && (pc.causal == 0u || j <= ic);
             s[jj] = visible ? s[jj] : NEG_BIG;
             mnew = max(mnew, s[jj]);
         }

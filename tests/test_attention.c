@@ -57,9 +57,9 @@ static void dispatch_unpinned_sim(clipvk_runtime *rt, clipvk_cmd *cmd, const cli
     struct {
         uint32_t batch, len, heads, in_stride, q_col, k_col, v_col, out_stride, causal;
         float scale_log2;
-        uint32_t q_len, q_stride;
+        uint32_t q_len, q_stride, key_len_at;
     } pc = {p->batch, p->len, p->heads, p->in_stride, p->q_col, p->k_col, p->v_col, p->out_stride ? p->out_stride : (uint32_t)d,
-            p->causal != 0, (float)(scale * 1.4426950408889634), p->len, p->in_stride};
+            p->causal != 0, (float)(scale * 1.4426950408889634), p->len, p->in_stride, UINT32_MAX};
     uint32_t spec[8] = {t->workgroup, p->head_dim, t->key_block, t->split, t->shared_kv, t->dim_chunk, 0, width};
     clipvk_binding b[4] = {clipvk_bind(q, rows * p->in_stride * 4, 0), clipvk_bind(q, rows * p->in_stride * 4, 0),
                            clipvk_bind(q, rows * p->in_stride * 4, 0), clipvk_bind(o, rows * pc.out_stride * 4, 1)};
@@ -245,6 +245,57 @@ static void run_pooling(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batch, uin
     free(q), free(kv), free(want), free(got), free(sc);
 }
 
+/* Padding masks (BERT): fused QKV rows [batch * len, 3D] with each batch's
+ * key count stored after them, in the same binding; batch b attends to its
+ * first lens[b] keys only, whatever the rows past them hold. */
+static void run_masked(clipvk_runtime *rt, clipvk_cmd *cmd, uint32_t batch, uint32_t len, uint32_t heads, uint32_t hd,
+                       const uint32_t *lens)
+{
+    uint32_t d = heads * hd;
+    size_t rows = (size_t)batch * len, nq = rows * 3 * d + batch, nout = rows * d;
+    float *q = malloc(nq * 4), *want = malloc(nout * 4), *got = malloc(nout * 4);
+    double *sc = malloc(len * sizeof *sc), scale = 1.0 / sqrt((double)hd);
+    test_fill(q, rows * 3 * d, -2, 2);
+    memcpy(q + rows * 3 * d, lens, batch * 4);
+    for (uint32_t b = 0; b < batch; b++)
+        for (uint32_t i = 0; i < len; i++)
+            for (uint32_t h = 0; h < heads; h++) {
+                const float *qi = q + ((size_t)b * len + i) * 3 * d + h * hd;
+                double m = -INFINITY, sum = 0;
+                for (uint32_t j = 0; j < lens[b]; j++) {
+                    const float *kj = q + ((size_t)b * len + j) * 3 * d + d + h * hd;
+                    double dot = 0;
+                    for (uint32_t e = 0; e < hd; e++) dot += (double)qi[e] * kj[e];
+                    sc[j] = dot * scale;
+                    if (sc[j] > m) m = sc[j];
+                }
+                for (uint32_t j = 0; j < lens[b]; j++) sum += sc[j] = exp(sc[j] - m);
+                for (uint32_t e = 0; e < hd; e++) {
+                    double a = 0;
+                    for (uint32_t j = 0; j < lens[b]; j++) a += sc[j] * q[((size_t)b * len + j) * 3 * d + 2 * d + h * hd + e];
+                    want[((size_t)b * len + i) * d + h * hd + e] = (float)(a / sum);
+                }
+            }
+    clipvk_attention_params p = clipvk_attention_fused(batch, len, heads, hd, 0);
+    p.key_lengths = 1;
+    p.key_len_at = (uint32_t)(rows * 3 * d);
+    clipvk_buffer bq = test_buffer(rt, q, nq), bo = test_buffer(rt, NULL, nout);
+    OK(clipvk_cmd_begin(cmd, &test_err));
+    OK(clipvk_attention(rt, cmd, &bq, &bq, &bq, &bo, &p, NULL, &test_err));
+    OK(clipvk_cmd_end(cmd, &test_err));
+    OK(clipvk_cmd_submit(cmd, &test_err));
+    test_read(rt, &bo, got, nout);
+    char what[128];
+    snprintf(what, sizeof what, "attention key lengths b=%u L=%u h=%u hd=%u", batch, len, heads, hd);
+    test_compare(what, got, want, nout, 2e-5, 1e-4);
+    printf("  %s\n", what);
+    p.key_len_at = 5; /* inside the Q rows: refused */
+    CHECK(clipvk_attention(rt, cmd, &bq, &bq, &bq, &bo, &p, NULL, &test_err) == CLIPVK_ERROR_INVALID_ARGUMENT,
+          "key lengths inside Q were accepted");
+    clipvk_free(rt->tensors, &bq), clipvk_free(rt->tensors, &bo);
+    free(q), free(want), free(got), free(sc);
+}
+
 /* Arguments the kernel must refuse with a message rather than run. */
 static void test_errors(clipvk_runtime *rt, clipvk_cmd *cmd)
 {
@@ -329,6 +380,9 @@ int main(void)
     run_pooling(rt, cmd, 3, 16, 1, 4, 16);
     run_pooling(rt, cmd, 2, 729, 1, 16, 72);
     run_pooling(rt, cmd, 2, 9, 5, 2, 32);
+    /* BERT's padding mask (Chinese-CLIP: head dims 8 in the golden model, 64 in base) */
+    run_masked(rt, cmd, 3, 13, 2, 8, (const uint32_t[]){13, 5, 1});
+    run_masked(rt, cmd, 2, 52, 12, 64, (const uint32_t[]){7, 52});
 
     /* Other tilings forced on this device, so the GPU paths (shared-memory
      * K/V blocks, several invocations per query) are checked on lavapipe and

@@ -155,15 +155,22 @@ clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk
 
     uint64_t qb = ((qrows - 1) * q_stride + p->q_col + d) * 4, kb = ((rows - 1) * p->in_stride + p->k_col + d) * 4,
              vb = ((rows - 1) * p->in_stride + p->v_col + d) * 4, ob = ((qrows - 1) * out_stride + d) * 4;
+    if (p->key_lengths) {
+        if ((uint64_t)p->key_len_at * 4 < qb)
+            return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: the key lengths overlap the Q rows");
+        qb = ((uint64_t)p->key_len_at + p->batch) * 4; /* the binding reaches the lengths */
+        if (qb > q->size)
+            return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: the key lengths lie past Q's buffer");
+    }
     if (overlaps(o, ob, q, qb) || overlaps(o, ob, k, kb) || overlaps(o, ob, v, vb))
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: the output overlaps Q, K or V");
 
     struct {
         uint32_t batch, len, heads, in_stride, q_col, k_col, v_col, out_stride, causal;
         float scale_log2;
-        uint32_t q_len, q_stride;
+        uint32_t q_len, q_stride, key_len_at;
     } pc = {p->batch, p->len, p->heads, p->in_stride, p->q_col, p->k_col, p->v_col, out_stride, p->causal != 0,
-            (float)(scale * 1.4426950408889634), q_len, q_stride};
+            (float)(scale * 1.4426950408889634), q_len, q_stride, p->key_lengths ? p->key_len_at : UINT32_MAX};
     /* vec4 reads need every K/V row and head 16-byte aligned and whole
      * vec4s per unrolled step; otherwise the same pipeline reads floats. */
     uint32_t chunk = t.dim_chunk ? t.dim_chunk : hd / t.split;

@@ -105,6 +105,11 @@ typedef struct clipvk_attention_params {
     uint32_t out_stride;          /* floats between rows of O; 0: heads * head_dim */
     float scale;                  /* on the scores; 0: 1 / sqrt(head_dim) */
     int causal;                   /* needs q_len == len */
+    /* Padding masks (BERT): batch b attends only to its first K[b] keys,
+     * K a uint32 [batch] stored in q's buffer at float index key_len_at,
+     * past the Q rows it covers. Ignored unless key_lengths is set. */
+    int key_lengths;
+    uint32_t key_len_at;
 } clipvk_attention_params;
 
 /* The parameters for one fused activation QKV [batch, len, 3 * D], D =
