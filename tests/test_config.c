@@ -122,10 +122,10 @@ static void check_siglip(const char *name, const char *json, want text, want vis
           clipvk_vision_tokens(v), g * g);
     CHECK(c.projection_dim == vision.hidden, "%s: embeddings %u wide, want the vision width %u", name,
           c.projection_dim, vision.hidden);
-    CHECK(!v->class_token && !v->pre_norm && v->map_head && !t->causal && t->pool_last && t->proj_bias &&
+    CHECK(!v->class_token && !v->pre_norm && v->map_head && !t->causal && t->pool == CLIPVK_POOL_LAST && t->proj_bias &&
               t->has_projection && !v->has_projection,
-          "%s: graph flags class_token %u pre_norm %d map_head %d causal %d pool_last %d proj_bias %d", name,
-          v->class_token, v->pre_norm, v->map_head, t->causal, t->pool_last, t->proj_bias);
+          "%s: graph flags class_token %u pre_norm %d map_head %d causal %d pool %d proj_bias %d", name,
+          v->class_token, v->pre_norm, v->map_head, t->causal, (int)t->pool, t->proj_bias);
     if (test_failures == before) printf("ok   %s\n", name);
 }
 

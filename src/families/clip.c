@@ -22,10 +22,11 @@ static clipvk_status parse(const char *path, const cJSON *root, clipvk_model_con
      * eos_token_id 49407 as CLIPTextConfig has had it since transformers 4.31). */
     c->text = (clipvk_tower_config){.hidden = 512, .intermediate = 2048, .heads = 8, .layers = 12,
                                     .act = CLIPVK_ACT_QUICK_GELU, .eps = 1e-5f, .vocab = 49408, .context = 77,
-                                    .eos_token_id = 49407, .causal = 1, .has_projection = 1};
+                                    .eos_token_id = 49407, .causal = 1, .final_norm = 1, .has_projection = 1};
     c->vision = (clipvk_tower_config){.hidden = 768, .intermediate = 3072, .heads = 12, .layers = 12,
                                       .act = CLIPVK_ACT_QUICK_GELU, .eps = 1e-5f, .image_size = 224, .patch_size = 32,
-                                      .channels = 3, .class_token = 1, .pre_norm = 1, .has_projection = 1};
+                                      .channels = 3, .class_token = 1, .pre_norm = 1, .final_norm = 1,
+                                      .has_projection = 1};
     c->projection_dim = 512;
     c->scoring = CLIPVK_SCORING_SOFTMAX;
     const cJSON *t = clipvk_config_sub(root, "text_config"), *v = clipvk_config_sub(root, "vision_config");

@@ -22,10 +22,11 @@ static clipvk_status parse(const char *path, const cJSON *root, clipvk_model_con
 {
     c->text = (clipvk_tower_config){.hidden = 768, .intermediate = 3072, .heads = 12, .layers = 12,
                                     .act = CLIPVK_ACT_GELU_TANH, .eps = 1e-6f, .vocab = 32000, .context = 64,
-                                    .causal = 0, .pool_last = 1, .proj_bias = 1, .has_projection = 1};
+                                    .causal = 0, .pool = CLIPVK_POOL_LAST, .final_norm = 1, .proj_bias = 1,
+                                    .has_projection = 1};
     c->vision = (clipvk_tower_config){.hidden = 768, .intermediate = 3072, .heads = 12, .layers = 12,
                                       .act = CLIPVK_ACT_GELU_TANH, .eps = 1e-6f, .image_size = 224, .patch_size = 16,
-                                      .channels = 3, .map_head = 1};
+                                      .channels = 3, .map_head = 1, .final_norm = 1};
     c->scoring = CLIPVK_SCORING_SIGMOID;
     const cJSON *t = clipvk_config_sub(root, "text_config"), *v = clipvk_config_sub(root, "vision_config");
     clipvk_tower_config *tc = &c->text, *vc = &c->vision;

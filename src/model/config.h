@@ -16,6 +16,13 @@
 
 struct clipvk_family;
 
+/* Where a text row is pooled. */
+typedef enum clipvk_text_pool {
+    CLIPVK_POOL_EOS = 0, /* the end-of-text token (CLIP) */
+    CLIPVK_POOL_LAST,    /* the last position, padding or not (SigLIP) */
+    CLIPVK_POOL_FIRST,   /* position 0, [CLS] (BERT) */
+} clipvk_text_pool;
+
 typedef struct clipvk_tower_config {
     uint32_t hidden;        /* hidden_size */
     uint32_t intermediate;  /* intermediate_size */
@@ -32,10 +39,14 @@ typedef struct clipvk_tower_config {
 
     /* The graph, as the family builds it. */
     uint32_t class_token;   /* vision: a class token leads the sequence and is pooled (CLIP) */
-    int pre_norm;           /* vision: a LayerNorm before the encoder (CLIP's pre_layrnorm) */
+    int pre_norm;           /* a LayerNorm before the encoder (CLIP's pre_layrnorm; BERT's embeddings.LayerNorm) */
+    int post_ln;            /* layers are post-LN (BERT: LayerNorm after each residual add), else pre-LN */
     int map_head;           /* vision: attention pooling by a learned probe, then an MLP (SigLIP) */
-    int causal;             /* text: causal mask (CLIP) or none, pads attended to (SigLIP) */
-    int pool_last;          /* text: pooled at the last position (SigLIP), else at the end-of-text token */
+    int causal;             /* text: causal mask (CLIP), else bidirectional */
+    int key_mask;           /* text: padding (id 0) masked as keys (BERT); else pads are attended to (SigLIP) */
+    clipvk_text_pool pool;  /* text: where a row is pooled */
+    uint32_t positions;     /* text: rows of the position table (BERT 512); 0: the context */
+    int final_norm;         /* a LayerNorm on the pooled rows (CLIP, SigLIP; BERT's layers end in one) */
     int proj_bias;          /* the projection (SigLIP: text head) has a bias */
     int has_projection;     /* a projection after pooling (CLIP both, SigLIP text) */
 } clipvk_tower_config;

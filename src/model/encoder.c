@@ -1,10 +1,13 @@
 /*
- * The transformer encoder both towers share: N pre-norm layers
+ * The transformer encoder every tower shares: N pre-norm layers (CLIP, SigLIP)
  *   h = h + out_proj(attention(qkv(ln1(h))))
  *   h = h + fc2(act(fc1(ln2(h))))
+ * or post-norm ones (BERT)
+ *   h = ln1(h + out_proj(attention(qkv(h))))
+ *   h = ln2(h + fc2(act(fc1(h))))
  * with the residual adds fused into the matmuls' epilogues, so a layer is
- * seven dispatches: layernorm, matmul, attention, matmul, layernorm,
- * matmul, matmul.
+ * seven dispatches: two layernorms, four matmuls, attention. Then each
+ * family's pooling head (class token, attention pooling, a text position).
  */
 #include "model/net_internal.h"
 
@@ -24,6 +27,25 @@ static clipvk_status linear(clipvk_net *m, clipvk_cmd *cmd, const clipvk_buffer 
     return clipvk_matmul(m->rt, cmd, &a, err);
 }
 
+/* BERT's layer: the residual adds go to qkv (free once attention has read
+ * it) and a, the LayerNorms bring the stream back to h. */
+static clipvk_status post_ln_layer(clipvk_net *m, clipvk_tower *t, const clipvk_layer *l, clipvk_cmd *cmd,
+                                   const clipvk_attention_params *ap, uint32_t rows, clipvk_error *err)
+{
+    const clipvk_tower_config *c = t->cfg;
+    clipvk_arena *a = &t->arena;
+    uint32_t d = c->hidden;
+    clipvk_status s;
+    if ((s = linear(m, cmd, &a->h, &l->qkv, CLIPVK_ACT_NONE, NULL, &a->qkv, rows, err)) ||
+        (s = clipvk_attention(m->rt, cmd, &a->qkv, &a->qkv, &a->qkv, &a->a, ap, NULL, err)) ||
+        (s = linear(m, cmd, &a->a, &l->out_proj, CLIPVK_ACT_NONE, &a->h, &a->qkv, rows, err)) ||
+        (s = clipvk_layernorm(m->rt, cmd, &a->qkv, 0, &l->ln1.gamma, &l->ln1.beta, &a->h, 0, rows, d, c->eps, err)) ||
+        (s = linear(m, cmd, &a->h, &l->fc1, c->act, NULL, &a->mlp, rows, err)) ||
+        (s = linear(m, cmd, &a->mlp, &l->fc2, CLIPVK_ACT_NONE, &a->h, &a->a, rows, err)))
+        return s;
+    return clipvk_layernorm(m->rt, cmd, &a->a, 0, &l->ln2.gamma, &l->ln2.beta, &a->h, 0, rows, d, c->eps, err);
+}
+
 clipvk_status clipvk_encoder_record(clipvk_net *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
                                     uint32_t tokens, int causal, clipvk_error *err)
 {
@@ -31,9 +53,17 @@ clipvk_status clipvk_encoder_record(clipvk_net *m, clipvk_tower *t, clipvk_cmd *
     clipvk_arena *a = &t->arena;
     uint32_t rows = batch * tokens, d = c->hidden;
     clipvk_attention_params ap = clipvk_attention_fused(batch, tokens, c->heads, d / c->heads, causal);
+    if (c->key_mask) { /* each row's length, staged after the QKV rows of the largest batch */
+        ap.key_lengths = 1;
+        ap.key_len_at = a->key_len_at;
+    }
     for (uint32_t i = 0; i < c->layers; i++) {
         const clipvk_layer *l = &t->layers[i];
         clipvk_status s;
+        if (c->post_ln) {
+            if ((s = post_ln_layer(m, t, l, cmd, &ap, rows, err))) return s;
+            continue;
+        }
         if ((s = clipvk_layernorm(m->rt, cmd, &a->h, 0, &l->ln1.gamma, &l->ln1.beta, &a->a, 0, rows, d, c->eps, err)) ||
             (s = linear(m, cmd, &a->a, &l->qkv, CLIPVK_ACT_NONE, NULL, &a->qkv, rows, err)) ||
             (s = clipvk_attention(m->rt, cmd, &a->qkv, &a->qkv, &a->qkv, &a->a, &ap, NULL, err)) ||
@@ -54,10 +84,13 @@ static clipvk_status head(clipvk_net *m, clipvk_tower *t, clipvk_cmd *cmd, const
     const clipvk_tower_config *c = t->cfg;
     clipvk_arena *a = &t->arena;
     const clipvk_buffer *y = c->has_projection ? &a->normed : &a->out;
-    clipvk_status s = clipvk_layernorm(m->rt, cmd, x, x_stride, &t->ln_post.gamma, &t->ln_post.beta, y, 0, batch,
-                                       c->hidden, c->eps, err);
+    clipvk_status s = CLIPVK_OK;
+    if (c->final_norm)
+        s = clipvk_layernorm(m->rt, cmd, x, x_stride, &t->ln_post.gamma, &t->ln_post.beta, y, 0, batch, c->hidden,
+                             c->eps, err);
     if (s || !c->has_projection) return s;
-    return linear(m, cmd, &a->normed, &t->projection, CLIPVK_ACT_NONE, NULL, &a->out, batch, err);
+    /* without a final norm (BERT) the pooled rows are projected as they are */
+    return linear(m, cmd, c->final_norm ? &a->normed : x, &t->projection, CLIPVK_ACT_NONE, NULL, &a->out, batch, err);
 }
 
 /* SigLIP's MAP head over the post-normed tokens X [B*T, D] (in a->a): the
@@ -126,8 +159,13 @@ clipvk_status clipvk_text_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch,
     clipvk_arena *a = &t->arena;
     uint32_t d = c->hidden;
     clipvk_status s;
-    if ((s = clipvk_token_embed(m->rt, cmd, &a->input, &t->token_embed, m->precision, c->vocab, &t->pos_embed, &a->h,
+    /* BERT: word + position (+ token type 0, folded into the positions at
+     * load) embeddings, then embeddings.LayerNorm */
+    const clipvk_buffer *seq = c->pre_norm ? &a->a : &a->h;
+    if ((s = clipvk_token_embed(m->rt, cmd, &a->input, &t->token_embed, m->precision, c->vocab, &t->pos_embed, seq,
                                  batch, len, d, err)) ||
+        (c->pre_norm && (s = clipvk_layernorm(m->rt, cmd, &a->a, 0, &t->ln_pre.gamma, &t->ln_pre.beta, &a->h, 0,
+                                              batch * len, d, c->eps, err))) ||
         (s = clipvk_encoder_record(m, t, cmd, batch, len, c->causal, err)) ||
         (s = clipvk_gather_rows(m->rt, cmd, &a->h, &a->pool_idx, &a->pooled, batch, len, d, err)))
         return s;

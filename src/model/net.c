@@ -163,7 +163,7 @@ static clipvk_status arena_create(clipvk_net *m, clipvk_tower *t, int vision, cl
         (s = clipvk_alloc(al, B * 4, &a->pool_idx, err)) ||
         (s = clipvk_alloc(al, rows * D * 4, &a->h, err)) ||
         (s = clipvk_alloc(al, rows * D * 4, &a->a, err)) ||
-        (s = clipvk_alloc(al, rows * 3 * D * 4, &a->qkv, err)) ||
+        (s = clipvk_alloc(al, (rows * 3 * D + (c->key_mask ? B : 0)) * 4, &a->qkv, err)) ||
         (s = clipvk_alloc(al, rows * c->intermediate * 4, &a->mlp, err)) ||
         (s = clipvk_alloc(al, B * D * 4, &a->pooled, err)) ||
         (s = clipvk_alloc(al, B * D * 4, &a->normed, err)) ||
@@ -178,6 +178,7 @@ static clipvk_status arena_create(clipvk_net *m, clipvk_tower *t, int vision, cl
     }
     a->batch = (uint32_t)B;
     a->tokens = (uint32_t)T;
+    a->key_len_at = (uint32_t)(rows * 3 * D);
     return CLIPVK_OK;
 }
 
@@ -221,8 +222,8 @@ clipvk_status clipvk_net_pool_index(const clipvk_model_config *c, const int32_t 
                                       clipvk_error *err)
 {
     uint32_t best = 0;
-    if (c->text.pool_last) {
-        *pos = len - 1;
+    if (c->text.pool == CLIPVK_POOL_LAST || c->text.pool == CLIPVK_POOL_FIRST) {
+        *pos = c->text.pool == CLIPVK_POOL_LAST ? len - 1 : 0;
         return CLIPVK_OK;
     }
     if (c->text.eos_token_id == 2) {
@@ -242,13 +243,39 @@ clipvk_status clipvk_net_pool_index(const clipvk_model_config *c, const int32_t 
                        (long long)c->text.eos_token_id);
 }
 
-/* Checks every token row and finds its pooled position (pos), then orders
- * the rows by it (order; a stable counting sort): batches of similar lengths
- * run the text tower only as far as their longest row, so mixed prompts (the
- * 80 ImageNet templates make 6 to 13 tokens of "cat") cost what they need. A
- * row's embedding does not depend on its batch: every kernel treats rows alone. */
+/* The tokens a row needs the tower to run: causal (CLIP) up to its pooled
+ * token, which never sees what follows; with a padding mask (BERT) its
+ * length, [PAD] (0) being masked; bidirectional without one (SigLIP) all. */
+static clipvk_status row_need(const clipvk_tower_config *c, const int32_t *src, uint32_t len, uint32_t pos,
+                              uint32_t *need, clipvk_error *err)
+{
+    if (c->causal) {
+        *need = pos + 1;
+        return CLIPVK_OK;
+    }
+    if (!c->key_mask) {
+        *need = len;
+        return CLIPVK_OK;
+    }
+    uint32_t n = len;
+    while (n > 0 && src[n - 1] == 0) n--;
+    for (uint32_t i = 0; i < n; i++)
+        if (src[i] == 0)
+            return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                               "token row has [PAD] (0) at position %u, before its last token", i);
+    if (!n) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "token row is all [PAD] (0)");
+    *need = n;
+    return CLIPVK_OK;
+}
+
+/* Checks every token row and finds its pooled position (pos) and the tokens
+ * it needs (need), then orders the rows by need (order; a stable counting
+ * sort): batches of similar lengths run the text tower only as far as their
+ * longest row, so mixed prompts (the 80 ImageNet templates make 6 to 13
+ * tokens of "cat") cost what they need. A row's embedding does not depend on
+ * its batch: every kernel treats rows alone. */
 static clipvk_status plan_texts(clipvk_net *m, const int32_t *ids, uint32_t n, uint32_t len, uint32_t *pos,
-                                uint32_t *order, clipvk_error *err)
+                                uint32_t *need, uint32_t *order, clipvk_error *err)
 {
     const clipvk_tower_config *c = &m->cfg.text;
     uint32_t *count = calloc((size_t)len + 1, sizeof *count); /* pos < len */
@@ -262,39 +289,48 @@ static clipvk_status plan_texts(clipvk_net *m, const int32_t *ids, uint32_t n, u
                                 r, src[i], c->vocab);
         if (!s && (s = clipvk_net_pool_index(&m->cfg, src, len, &pos[r], err)) && err)
             snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), " in row %u", r);
-        if (!s) count[pos[r] + 1]++;
+        if (!s && (s = row_need(c, src, len, pos[r], &need[r], err)) && err)
+            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), " (row %u)", r);
+        if (!s) count[need[r]]++; /* 1 <= need <= len */
     }
     if (!s) {
-        for (uint32_t p = 1; p <= len; p++) count[p] += count[p - 1]; /* count[p]: rows before position p */
-        for (uint32_t r = 0; r < n; r++) order[count[pos[r]]++] = r;
+        for (uint32_t p = 1; p <= len; p++) count[p] += count[p - 1]; /* count[p]: rows needing p or fewer */
+        for (uint32_t p = len; p > 0; p--) count[p] = count[p - 1];   /* now: rows needing fewer than p */
+        count[0] = 0;
+        for (uint32_t r = 0; r < n; r++) order[count[need[r]]++] = r;
     }
     free(count);
     return s;
 }
 
-/* Uploads the rows order[0..b) with their pooling positions, cut to the
- * *run_len tokens the batch needs. The causal mask means that a row's pooled
- * token never sees what follows it, so the tower only runs up to the last
- * pooled position of the batch (rounded up to a multiple of 8 so that few
- * lengths, and so few recordings, occur); shorter rows are padded with zeros,
- * which only later positions could see. */
+/* Uploads the rows order[0..b) with their pooling positions (and, with a
+ * padding mask, their lengths), cut to the *run_len tokens the batch needs:
+ * its largest need, rounded up to a multiple of 8 so that few lengths, and
+ * so few recordings, occur. What a row gets past its need (zeros) reaches
+ * nothing it is pooled from: later positions under a causal mask, masked
+ * keys under a padding mask. */
 static clipvk_status stage_texts(clipvk_net *m, const int32_t *ids, const uint32_t *order, const uint32_t *pos,
-                                 uint32_t b, uint32_t len, int32_t *rows, int32_t *idx, uint32_t *run_len,
-                                 clipvk_error *err)
+                                 const uint32_t *need, uint32_t b, uint32_t len, int32_t *rows, int32_t *idx,
+                                 uint32_t *run_len, clipvk_error *err)
 {
-    uint32_t last = 0;
+    uint32_t most = 0;
     for (uint32_t r = 0; r < b; r++) {
         idx[r] = (int32_t)pos[order[r]];
-        if (pos[order[r]] > last) last = pos[order[r]];
+        if (need[order[r]] > most) most = need[order[r]];
     }
-    uint32_t L = (last + 8) / 8 * 8;
-    if (L > m->cfg.text.context || !m->cfg.text.causal) L = m->cfg.text.context; /* bidirectional: every position counts */
+    uint32_t L = (most + 7) / 8 * 8;
+    if (L > len) L = len;
     memset(rows, 0, (size_t)b * L * 4);
-    for (uint32_t r = 0; r < b; r++)
-        memcpy(rows + (size_t)r * L, ids + (size_t)order[r] * len, (size_t)(len < L ? len : L) * 4);
+    for (uint32_t r = 0; r < b; r++) memcpy(rows + (size_t)r * L, ids + (size_t)order[r] * len, (size_t)L * 4);
     *run_len = L;
-    clipvk_status s = clipvk_upload(m->rt, &m->text.arena.input, 0, rows, (size_t)b * L * 4, err);
-    return s ? s : clipvk_upload(m->rt, &m->text.arena.pool_idx, 0, idx, (size_t)b * 4, err);
+    clipvk_arena *a = &m->text.arena;
+    clipvk_status s = clipvk_upload(m->rt, &a->input, 0, rows, (size_t)b * L * 4, err);
+    if (!s) s = clipvk_upload(m->rt, &a->pool_idx, 0, idx, (size_t)b * 4, err);
+    if (!s && m->cfg.text.key_mask) {
+        for (uint32_t r = 0; r < b; r++) idx[r] = (int32_t)need[order[r]];
+        s = clipvk_upload(m->rt, &a->qkv, (uint64_t)a->key_len_at * 4, idx, (size_t)b * 4, err);
+    }
+    return s;
 }
 
 clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_images, const int32_t *ids,
@@ -321,18 +357,19 @@ clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_i
     size_t per_image = (size_t)v->channels * v->image_size * v->image_size, P = m->cfg.projection_dim;
     size_t L = m->cfg.text.context, bt_max = n_texts ? m->text.arena.batch : 0;
     int32_t *rows = bt_max ? malloc(bt_max * L * 4) : NULL, *idx = bt_max ? malloc(bt_max * 4) : NULL;
-    uint32_t *pos = n_texts ? malloc((size_t)n_texts * 4) : NULL, *order = n_texts ? malloc((size_t)n_texts * 4) : NULL;
+    uint32_t *pos = n_texts ? malloc((size_t)n_texts * 4) : NULL, *order = n_texts ? malloc((size_t)n_texts * 4) : NULL,
+             *need = n_texts ? malloc((size_t)n_texts * 4) : NULL;
     float *batch_out = bt_max ? malloc(bt_max * P * 4) : NULL;
-    if (bt_max && (!rows || !idx || !pos || !order || !batch_out))
+    if (bt_max && (!rows || !idx || !pos || !order || !need || !batch_out))
         s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
-    if (!s && n_texts) s = plan_texts(m, ids, n_texts, len, pos, order, err);
+    if (!s && n_texts) s = plan_texts(m, ids, n_texts, len, pos, need, order, err);
     for (uint32_t di = 0, dt = 0; !s && (di < n_images || dt < n_texts);) {
         uint32_t bi = n_images - di < m->vision.arena.batch ? n_images - di : m->vision.arena.batch;
         uint32_t bt = n_texts - dt < bt_max ? n_texts - dt : (uint32_t)bt_max;
         clipvk_cmd *cmd;
         uint32_t run_len = 0;
         if ((bi && (s = clipvk_upload(m->rt, &m->vision.arena.input, 0, pixels + di * per_image, bi * per_image * 4, err))) ||
-            (bt && (s = stage_texts(m, ids, order + dt, pos, bt, len, rows, idx, &run_len, err))) ||
+            (bt && (s = stage_texts(m, ids, order + dt, pos, need, bt, len, rows, idx, &run_len, err))) ||
             (s = recording(m, bi, bt, run_len, &cmd, err)) ||
             (s = clipvk_cmd_submit(cmd, err)) ||
             (bi && (s = clipvk_download(m->rt, &m->vision.arena.out, 0, image_out + di * P, bi * P * 4, err))) ||
@@ -342,7 +379,7 @@ clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_i
         di += bi;
         dt += bt;
     }
-    free(rows), free(idx), free(pos), free(order), free(batch_out);
+    free(rows), free(idx), free(pos), free(order), free(need), free(batch_out);
     if (!s && normalize) {
         normalize_rows(image_out, n_images, (uint32_t)P);
         normalize_rows(text_out, n_texts, (uint32_t)P);

@@ -26,6 +26,7 @@ typedef struct clipvk_arena {
     clipvk_buffer h, a, qkv, mlp;     /* residual stream, normed / attention out, QKV, MLP hidden */
     clipvk_buffer pooled, normed, out;/* [B, D], [B, D], [B, proj] */
     clipvk_buffer probe, head_q;      /* attention pooling: the probe per row [B, D], its q (k, v) [B, 3D] */
+    uint32_t key_len_at;              /* key_mask: float index in qkv of the rows' lengths [B] */
 } clipvk_arena;
 
 /* A recorded forward pass for one pair of batch sizes (images, texts; either
