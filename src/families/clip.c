@@ -54,38 +54,44 @@ static clipvk_status parse(const char *path, const cJSON *root, clipvk_model_con
     return CLIPVK_OK;
 }
 
+#define AT(x) (m ? (void *)&(x) : NULL)
+
+int clipvk_units_clip_vision(const clipvk_model_config *c, clipvk_net *m, clipvk_unit_visit visit, void *user)
+{
+    const clipvk_tower_config *v = &c->vision;
+    clipvk_tower *vt = m ? &m->vision : NULL;
+    uint64_t d = v->hidden, P = c->projection_dim;
+    return clipvk_unit_emit(visit, user,
+                            &(clipvk_unit){.kind = CLIPVK_UNIT_BUFFER, .ndim = 1, .shape = {d}, .dest = AT(vt->class_embed)},
+                            "vision_model.embeddings.class_embedding") ||
+           clipvk_unit_emit(visit, user,
+                            &(clipvk_unit){.kind = CLIPVK_UNIT_PATCH, .ndim = 4,
+                                           .shape = {d, v->channels, v->patch_size, v->patch_size},
+                                           .dest = AT(vt->patch_embed)},
+                            "vision_model.embeddings.patch_embedding") ||
+           clipvk_unit_emit(visit, user,
+                            &(clipvk_unit){.kind = CLIPVK_UNIT_BUFFER, .ndim = 2, .shape = {clipvk_vision_tokens(v), d},
+                                           .dest = AT(vt->pos_embed)},
+                            "vision_model.embeddings.position_embedding.weight") ||
+           clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_NORM, .shape = {d}, .dest = AT(vt->ln_pre)},
+                            "vision_model.pre_layrnorm") ||
+           clipvk_units_encoder("vision_model", v, vt ? vt->layers : NULL, visit, user) ||
+           clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_NORM, .shape = {d}, .dest = AT(vt->ln_post)},
+                            "vision_model.post_layernorm") ||
+           clipvk_unit_emit(visit, user,
+                            &(clipvk_unit){.kind = CLIPVK_UNIT_LINEAR, .ndim = 2, .shape = {P, d},
+                                           .dest = AT(vt->projection)},
+                            "visual_projection");
+}
+
 static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk_unit_visit visit, void *user)
 {
-    const clipvk_tower_config *v = &c->vision, *t = &c->text;
-    clipvk_tower *vt = m ? &m->vision : NULL, *tt = m ? &m->text : NULL;
+    const clipvk_tower_config *t = &c->text;
+    clipvk_tower *tt = m ? &m->text : NULL;
     uint64_t P = c->projection_dim;
-#define AT(x) (m ? (void *)&(x) : NULL)
     int r = clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_SCALAR, .dest = AT(m->logit_scale)},
                              "logit_scale");
-    if (!r && (towers & 1)) { /* CLIPVK_TOWERS_IMAGE */
-        uint64_t d = v->hidden;
-        r = clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_BUFFER, .ndim = 1, .shape = {d}, .dest = AT(vt->class_embed)},
-                             "vision_model.embeddings.class_embedding") ||
-            clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_PATCH, .ndim = 4,
-                                            .shape = {d, v->channels, v->patch_size, v->patch_size},
-                                            .dest = AT(vt->patch_embed)},
-                             "vision_model.embeddings.patch_embedding") ||
-            clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_BUFFER, .ndim = 2, .shape = {clipvk_vision_tokens(v), d},
-                                            .dest = AT(vt->pos_embed)},
-                             "vision_model.embeddings.position_embedding.weight") ||
-            clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_NORM, .shape = {d}, .dest = AT(vt->ln_pre)},
-                             "vision_model.pre_layrnorm") ||
-            clipvk_units_encoder("vision_model", v, vt ? vt->layers : NULL, visit, user) ||
-            clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_NORM, .shape = {d}, .dest = AT(vt->ln_post)},
-                             "vision_model.post_layernorm") ||
-            clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_LINEAR, .ndim = 2, .shape = {P, d},
-                                            .dest = AT(vt->projection)},
-                             "visual_projection");
-    }
+    if (!r && (towers & 1)) r = clipvk_units_clip_vision(c, m, visit, user); /* CLIPVK_TOWERS_IMAGE */
     if (!r && (towers & 2)) { /* CLIPVK_TOWERS_TEXT */
         uint64_t d = t->hidden;
         r = clipvk_unit_emit(visit, user,
@@ -104,8 +110,8 @@ static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk
                                             .dest = AT(tt->projection)},
                              "text_projection");
     }
-#undef AT
     return r;
 }
+#undef AT
 
-const clipvk_family clipvk_family_clip = {"clip", "clip", parse, units, clipvk_preprocess_config_default};
+const clipvk_family clipvk_family_clip = {"clip", "clip", parse, units, clipvk_preprocess_config_default, NULL};

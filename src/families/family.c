@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const clipvk_family *const families[] = {&clipvk_family_clip, &clipvk_family_siglip};
+static const clipvk_family *const families[] = {&clipvk_family_clip, &clipvk_family_siglip, &clipvk_family_chinese_clip};
 
 const clipvk_family *clipvk_family_find(const char *model_type)
 {

@@ -26,10 +26,18 @@ typedef struct clipvk_family {
     /* The preprocessing of a folder without preprocessor_config.json, at
      * the model's image size. */
     void (*preprocess_defaults)(clipvk_preprocess_config *cfg, uint32_t size);
+    /* After every unit is placed (NULL: nothing to do): what needs several
+     * units at once (BERT: positions plus the token-type row). */
+    clipvk_status (*finish)(struct clipvk_net *m, clipvk_error *err);
 } clipvk_family;
 
 extern const clipvk_family clipvk_family_clip;
 extern const clipvk_family clipvk_family_siglip;
+extern const clipvk_family clipvk_family_chinese_clip;
+
+/* CLIP's vision tower (class token, pre_layrnorm, encoder, post_layernorm,
+ * visual_projection), which Chinese-CLIP shares. */
+int clipvk_units_clip_vision(const clipvk_model_config *c, struct clipvk_net *m, clipvk_unit_visit visit, void *user);
 
 /* The family whose model_type is `model_type` (NULL: CLIP, as configs
  * without one are OpenAI's), or NULL when none is. */

@@ -45,6 +45,8 @@ static void free_tower(clipvk_net *m, clipvk_tower *t)
             free_linear(m, &l->fc2);
         }
     free(t->layers);
+    free(t->pos_host);
+    free(t->type_host);
     free(t->map.probe);
     free_linear(m, &t->map.in_proj);
     free_linear(m, &t->map.out_proj);

@@ -60,6 +60,7 @@ typedef struct clipvk_tower {
     clipvk_buffer class_embed;        /* vision [D] */
     clipvk_buffer pos_embed;          /* [tokens, D] */
     clipvk_buffer token_embed;        /* text [vocab, D] in the model precision */
+    float *pos_host, *type_host;      /* BERT: position and token-type tables until finish() combines them */
     clipvk_arena arena;
 } clipvk_tower;
 

@@ -280,7 +280,7 @@ clipvk_status clipvk_net_load_source(clipvk_runtime *rt, const clipvk_model_sour
         }
     }
     clipvk_model_units(&m->cfg, m->towers, m, load_one, &us);
-    if ((s = us.s)) goto fail;
+    if ((s = us.s) || (m->cfg.family->finish && (s = m->cfg.family->finish(m, err)))) goto fail;
     free(L.tmp);
     free(config);
     clipvk_safetensors_close(L.st);
