@@ -10,9 +10,12 @@ SimpleTokenizer run by Python 3.11 with the `regex` module (2022.10.31 on Debian
   * letter (\\p{L}), number (\\p{N}) and regex whitespace (\\s) are matched by `regex`, whose own
     tables are Unicode 15.0: taken from the UCD as it is.
   * str.lower(), str.strip()/isspace(), the Final_Sigma context (Cased, Case_Ignorable), NFC
-    (unicodedata.normalize) and `re`'s \\d (used by ftfy) come from Python's own database,
+    and NFD (unicodedata.normalize) and `re`'s \\d (used by ftfy) come from Python's own database,
     Unicode 14.0: code points that DerivedAge.txt dates 15.0 are left out of those tables
     (unassigned to Python 3.11: no case mapping, no decomposition, class 0).
+Chinese-CLIP's BERT tokenizer (cn_clip, run by Python 3.11) also asks unicodedata.category for
+Cc/Cf (dropped), Mn (accents stripped after NFD) and P* (punctuation split): those three tables
+are Python-side too, Unicode 14.0 (a code point new in 15.0 is Cn to Python 3.11).
 When run by a Python whose unicodedata is 14.0, the script checks every code point of the
 Python-side tables against Python itself, and (if `regex` is installed) the regex-side tables
 against `regex`; a mismatch stops it.
@@ -120,6 +123,7 @@ def main():
             full_excl.update(range(a, b + 1))
 
     letter, number, py_space, decimal = set(), set(), set(), set()
+    control, mark_mn, punct = set(), set(), set()
     lower, ccc, decomp = {}, {}, {}
     for c, f in ud.items():
         gc, cc, bidi, dec, dig, low = f[2], int(f[3]), f[4], f[5], f[6], f[13]
@@ -133,6 +137,12 @@ def main():
             py_space.add(c)
         if gc == "Nd":
             decimal.add(c)
+        if gc in ("Cc", "Cf"):
+            control.add(c)
+        if gc == "Mn":
+            mark_mn.add(c)
+        if gc[0] == "P":
+            punct.add(c)
         if low:
             lower[c] = int(low, 16)
         if cc:
@@ -168,7 +178,7 @@ def main():
             width[c] = [ord(x) for x in alt]
 
     check_against_python(letter, number, white_space, py_space, decimal, core, lower, lower_multi, ccc,
-                         decomp, compose)
+                         decomp, compose, {"Cc/Cf": control, "Mn": mark_mn, "P": punct})
 
     # Lowercase mapping as runs: (first, last, delta, stride) with stride 1 or 2.
     runs = []
@@ -195,8 +205,9 @@ def main():
       " *\n"
       " * Letter, number and white-space classes follow the `regex` module (Unicode 15.0);\n"
       " * everything Python's own str/unicodedata does (lower, isspace, Cased, Case_Ignorable,\n"
-      " * decimal digits, NFC) follows Python 3.11's Unicode 14.0: code points new in 15.0\n"
-      " * are left out of those tables. See the script for details. */\n"
+      " * decimal digits, NFC/NFD, the Cc/Cf, Mn and P* categories) follows Python 3.11's\n"
+      " * Unicode 14.0: code points new in 15.0 are left out of those tables. See the script\n"
+      " * for details. */\n"
       '#include "text/unicode.h"\n\n')
     emit_ranges(w, "clipvk_u_letter", letter, "regex \\p{L} (general category L*), Unicode 15.0")
     emit_ranges(w, "clipvk_u_number", number, "regex \\p{N} (general category N*), Unicode 15.0")
@@ -205,6 +216,9 @@ def main():
     emit_ranges(w, "clipvk_u_decimal", decimal, "Python re \\d (general category Nd), Unicode 14.0")
     emit_ranges(w, "clipvk_u_cased", core["Cased"], "Cased, Unicode 14.0")
     emit_ranges(w, "clipvk_u_case_ignorable", core["Case_Ignorable"], "Case_Ignorable, Unicode 14.0")
+    emit_ranges(w, "clipvk_u_control", control, "general category Cc or Cf, Unicode 14.0")
+    emit_ranges(w, "clipvk_u_mark_mn", mark_mn, "general category Mn, Unicode 14.0")
+    emit_ranges(w, "clipvk_u_punct", punct, "general category P*, Unicode 14.0")
 
     w(f"/* Simple lowercase mappings, Unicode 14.0: {len(lower)} code points in {len(runs)} runs\n"
       " * {first, last, delta, stride}: every stride-th code point from first maps to itself + delta.\n"
@@ -252,7 +266,7 @@ def main():
 
 
 def check_against_python(letter, number, white_space, py_space, decimal, core, lower, lower_multi, ccc,
-                         decomp, compose):
+                         decomp, compose, categories):
     """Every Python-side table against Python itself; regex-side ones against `regex`."""
     if unicodedata.unidata_version != "14.0.0":
         print(f"note: Python's unicodedata is {unicodedata.unidata_version}, not 14.0.0: "
@@ -273,6 +287,10 @@ def check_against_python(letter, number, white_space, py_space, decimal, core, l
                 bad.append(("isspace", hex(c)))
             if ch.isdecimal() != (c in decimal):
                 bad.append(("decimal", hex(c)))
+            gc = unicodedata.category(ch)
+            for name, cps in categories.items():
+                if (gc in ("Cc", "Cf") if name == "Cc/Cf" else gc.startswith(name)) != (c in cps):
+                    bad.append((name, hex(c)))
             if unicodedata.combining(ch) != ccc.get(c, 0):
                 bad.append(("ccc", hex(c)))
             d = unicodedata.decomposition(ch)

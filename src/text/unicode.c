@@ -52,6 +52,10 @@ int clipvk_u_is_case_ignorable(uint32_t c)
     return in_ranges(clipvk_u_case_ignorable, clipvk_u_case_ignorable_count, c);
 }
 
+int clipvk_u_is_control(uint32_t c) { return in_ranges(clipvk_u_control, clipvk_u_control_count, c); }
+int clipvk_u_is_mark_mn(uint32_t c) { return c >= 0x300 && in_ranges(clipvk_u_mark_mn, clipvk_u_mark_mn_count, c); }
+int clipvk_u_is_punct(uint32_t c) { return in_ranges(clipvk_u_punct, clipvk_u_punct_count, c); }
+
 uint32_t clipvk_u_ccc_of(uint32_t c)
 {
     if (c < 0x300) return 0;
@@ -205,7 +209,7 @@ static int reorder(uint32_t *s, size_t n)
     return 0;
 }
 
-size_t clipvk_u_nfc(const uint32_t *s, size_t n, uint32_t *out, size_t cap)
+size_t clipvk_u_nfd(const uint32_t *s, size_t n, uint32_t *out, size_t cap)
 {
     /* n > 2^32 code points is beyond what the caller allows (see reorder's keys). */
     size_t m = 0;
@@ -223,6 +227,13 @@ size_t clipvk_u_nfc(const uint32_t *s, size_t n, uint32_t *out, size_t cap)
         if (j - i > 1 && reorder(out + i, j - i)) return (size_t)-1;
         i = j;
     }
+    return m;
+}
+
+size_t clipvk_u_nfc(const uint32_t *s, size_t n, uint32_t *out, size_t cap)
+{
+    size_t m = clipvk_u_nfd(s, n, out, cap);
+    if (m == (size_t)-1) return m;
     /* Composition in place: o is the write position, st the last starter's index. */
     size_t o = 0, st = (size_t)-1;
     uint32_t last_cc = 0;

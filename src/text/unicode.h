@@ -15,9 +15,11 @@ typedef struct { uint32_t first, last, ccc; } clipvk_uccc_run;
 typedef struct { uint32_t cp, a, b; } clipvk_udecomp;
 
 extern const clipvk_urange clipvk_u_letter[], clipvk_u_number[], clipvk_u_regex_space[], clipvk_u_py_space[],
-    clipvk_u_decimal[], clipvk_u_cased[], clipvk_u_case_ignorable[];
+    clipvk_u_decimal[], clipvk_u_cased[], clipvk_u_case_ignorable[], clipvk_u_control[], clipvk_u_mark_mn[],
+    clipvk_u_punct[];
 extern const uint32_t clipvk_u_letter_count, clipvk_u_number_count, clipvk_u_regex_space_count,
-    clipvk_u_py_space_count, clipvk_u_decimal_count, clipvk_u_cased_count, clipvk_u_case_ignorable_count;
+    clipvk_u_py_space_count, clipvk_u_decimal_count, clipvk_u_cased_count, clipvk_u_case_ignorable_count,
+    clipvk_u_control_count, clipvk_u_mark_mn_count, clipvk_u_punct_count;
 extern const clipvk_ucase_run clipvk_u_lower[];
 extern const uint32_t clipvk_u_lower_count;
 extern const clipvk_uccc_run clipvk_u_ccc[];
@@ -38,6 +40,10 @@ int clipvk_u_is_decimal(uint32_t c);
 int clipvk_u_is_cased(uint32_t c);
 int clipvk_u_is_case_ignorable(uint32_t c);
 uint32_t clipvk_u_ccc_of(uint32_t c);
+/* unicodedata.category(c) (Unicode 14.0) is Cc or Cf / is Mn / starts with P. */
+int clipvk_u_is_control(uint32_t c);
+int clipvk_u_is_mark_mn(uint32_t c);
+int clipvk_u_is_punct(uint32_t c);
 /* ftfy's width map: the table entry for c (one or two code points), or NULL. */
 const clipvk_udecomp *clipvk_u_width_of(uint32_t c);
 
@@ -49,5 +55,10 @@ size_t clipvk_u_lower_str(const uint32_t *s, size_t n, uint32_t *out);
  * (size_t)-1 if cap is too small or memory ran out. Canonical decomposition can lengthen the text (at most 4x
  * with this data; the caller sizes cap accordingly). */
 size_t clipvk_u_nfc(const uint32_t *s, size_t n, uint32_t *out, size_t cap);
+
+/* unicodedata.normalize("NFD") of s[0..n) into out (capacity cap): canonical decomposition
+ * (Hangul syllables algorithmically) and canonical ordering. Returns the length, or
+ * (size_t)-1 if cap is too small or memory ran out; 4n always suffices with this data. */
+size_t clipvk_u_nfd(const uint32_t *s, size_t n, uint32_t *out, size_t cap);
 
 #endif

@@ -167,6 +167,32 @@ def gen_tokenizer():
     put("tokenizer", "empty", b"")
 
 
+# ---- wordpiece: an even first byte is a text for the real vocabulary (context 2 + b/2 % 80);
+# an odd one is vocab.txt bytes, NUL, a text (bit 1: lower_case; context 2 + b/4 % 60).
+def gen_wordpiece():
+    texts = {
+        "zh": "这是一只可爱的小狗，它在草地上奔跑！",
+        "mixed": "Mixed 中文 and English 单词 iPhone 15 Pro",
+        "punct": "全角标点：（括号）“引号”《书名》！？ a.b,c!?-_~$^`|\\ ¿¡—…「」",
+        "accents": "café naïve Zürich São Paulo CAFÉ e\u0301 İstanbul ΟΔΟΣ ΑΣ. Å",
+        "scripts": "日本語のテキスト と 한국어 ＦＵＬＬＷＩＤＴＨ ＡＢＣ １２３ 😀🐱🍕",
+        "controls": "a\x00b\x01c\x7f\u200bd\ufeffe\u00adf\ufffdg\th\x0bi\x1cj\x85k\u2028l\u3000m",
+        "compat": "\uf900\ufa0e\U0002f800\uf9a8 \u3400\u4dbf\u9fff",
+        "long_word": "Hello, World! It's " + "a" * 120 + " " + "a" * 201 + " " + "\ud55c" * 67,
+        "long": "很长的句子" * 12,
+    }
+    for name, t in texts.items():
+        put("wordpiece", name, bytes([2 * 50]) + t.encode())  # context 52
+    put("wordpiece", "truncate_ctx3", bytes([2]) + "一只猫 a b c".encode())
+    put("wordpiece", "bad_utf8", bytes([100]) + b"abc\xff\xfe \xc3\x28 \xe2\x82 \xed\xa0\x80")
+    put("wordpiece", "empty", b"")
+    vocab = "[PAD]\r\n[UNK]\r[CLS]\n\n  [SEP] \nab\n##c\nAB\n##\u00e9\n\u4e00\n##\u2028\n"
+    put("wordpiece", "own_vocab_lower", bytes([4 * 10 + 3]) + vocab.encode() + b"\0" + "ABC abé x 一一".encode())
+    put("wordpiece", "own_vocab_cased", bytes([4 * 10 + 1]) + vocab.encode() + b"\0" + "ABé abc ABC".encode())
+    put("wordpiece", "own_vocab_dup", bytes([3]) + b"[PAD]\n[UNK]\n[CLS]\n[SEP]\na\na\n\0a")
+    put("wordpiece", "own_vocab_no_unk", bytes([3]) + b"[PAD]\n[CLS]\n[SEP]\n\0a")
+
+
 # ---- npy
 def npy(a, version=None):
     buf = io.BytesIO()
@@ -293,6 +319,7 @@ def main():
     gen_npy()
     gen_image()
     gen_sentencepiece()
+    gen_wordpiece()
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         files = os.listdir(os.path.join(HERE, "corpus", t))
         size = sum(os.path.getsize(os.path.join(HERE, "corpus", t, f)) for f in files)
