@@ -9,6 +9,7 @@
 #include "model/source.h"
 #include "text/tokenizer.h"
 #include "text/sentencepiece.h"
+#include "text/wordpiece.h"
 
 struct clipvk_context {
     clipvk_runtime *rt;      /* NULL when creation failed */
@@ -17,10 +18,12 @@ struct clipvk_context {
 };
 
 /* The tokenizer a model folder's files name (api/tokenizers.c): CLIP's
- * byte-level BPE, or SigLIP's / SigLIP 2's SentencePiece; one is set. */
+ * byte-level BPE, SigLIP's / SigLIP 2's SentencePiece, or Chinese-CLIP's
+ * WordPiece; one is set. */
 typedef struct clipvk_api_tokenizer {
     clipvk_tokenizer *bpe;
     clipvk_spm *spm;
+    clipvk_wordpiece *wp;
 } clipvk_api_tokenizer;
 
 /* vocab: the model's vocab_size, which every id must stay below (0: not

@@ -50,7 +50,17 @@ void clipvk_preprocess_config_siglip(clipvk_preprocess_config *cfg, uint32_t siz
     for (int c = 0; c < 3; c++) cfg->mean[c] = cfg->std[c] = 0.5f;
 }
 
-typedef enum processor_kind { KIND_CLIP, KIND_SIGLIP } processor_kind;
+void clipvk_preprocess_config_chinese_clip(clipvk_preprocess_config *cfg, uint32_t size)
+{
+    clipvk_preprocess_config_default(cfg, size);
+    /* ChineseCLIPImageProcessor: resize straight to size x size (cn_clip's
+     * image_transform), OpenAI's mean and std; its default centre crop of
+     * the same size changes nothing, and the hub's files turn it off */
+    cfg->resize_shortest = 0;
+    cfg->do_center_crop = 0;
+}
+
+typedef enum processor_kind { KIND_CLIP, KIND_SIGLIP, KIND_CHINESE_CLIP } processor_kind;
 
 /* Which processor's defaults and rules apply: image_processor_type, else
  * the older feature_extractor_type. */
@@ -63,6 +73,8 @@ static clipvk_status processor_kind_of(const char *path, const cJSON *root, proc
     /* The Fast variants resize with torchvision on tensors, a few values
      * away from PIL; clipvk computes what the PIL processor does. */
     if (!strcmp(name, "SiglipImageProcessor") || !strcmp(name, "SiglipImageProcessorFast")) *kind = KIND_SIGLIP;
+    else if (!strncmp(name, "ChineseCLIPImageProcessor", 25) || !strcmp(name, "ChineseCLIPFeatureExtractor"))
+        *kind = KIND_CHINESE_CLIP;
     else if (!strncmp(name, "Siglip2ImageProcessor", 21))
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
                            "%s: %s (SigLIP 2 NaFlex, variable resolution) is not supported; fixed-resolution SigLIP 2 "
@@ -173,6 +185,7 @@ clipvk_status clipvk_preprocess_config_parse(const char *path, const char *text,
     }
     if ((s = processor_kind_of(path, root, &kind, err))) goto done;
     if (kind == KIND_SIGLIP) clipvk_preprocess_config_siglip(cfg, 224);
+    if (kind == KIND_CHINESE_CLIP) clipvk_preprocess_config_chinese_clip(cfg, 224);
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(root, "size");
     const cJSON *crop = cJSON_GetObjectItemCaseSensitive(root, "crop_size");
     const cJSON *rf = cJSON_GetObjectItemCaseSensitive(root, "rescale_factor");
@@ -188,13 +201,16 @@ clipvk_status clipvk_preprocess_config_parse(const char *path, const char *text,
                         path);
         goto done;
     }
+    /* ChineseCLIPImageProcessor reads an integer size as a square
+     * (get_size_dict's default_to_square), as the hub's files give it */
+    if (kind == KIND_CHINESE_CLIP) cfg->resize_shortest = 0;
     cfg->shortest = cfg->resize_h;
     /* SiglipImageProcessor has no crop: Hugging Face ignores these keys */
-    if (kind == KIND_CLIP && crop && !cJSON_IsNull(crop) &&
+    if (kind != KIND_SIGLIP && crop && !cJSON_IsNull(crop) &&
         (s = get_size(path, "crop_size", crop, 0, &sq, &cfg->crop_h, &cfg->crop_w, err)))
         goto done;
     if ((s = get_flag(path, root, "do_resize", &cfg->do_resize, err)) ||
-        (kind == KIND_CLIP && (s = get_flag(path, root, "do_center_crop", &cfg->do_center_crop, err))) ||
+        (kind != KIND_SIGLIP && (s = get_flag(path, root, "do_center_crop", &cfg->do_center_crop, err))) ||
         (s = get_flag(path, root, "do_rescale", &cfg->do_rescale, err)) ||
         (s = get_flag(path, root, "do_normalize", &cfg->do_normalize, err)) ||
         (s = get_triple(path, root, "image_mean", 0, cfg->mean, err)) ||

@@ -60,6 +60,9 @@ void clipvk_preprocess_config_default(clipvk_preprocess_config *cfg, uint32_t si
  * size x size, bicubic, no crop, mean = std = 0.5. For a SigLIP folder
  * without a preprocessor_config.json (SigLIP 2's own files say bilinear). */
 void clipvk_preprocess_config_siglip(clipvk_preprocess_config *cfg, uint32_t size);
+/* Chinese-CLIP's (ChineseCLIPImageProcessor): straight to size x size,
+ * bicubic, OpenAI's mean and std. */
+void clipvk_preprocess_config_chinese_clip(clipvk_preprocess_config *cfg, uint32_t size);
 
 /* Reads a preprocessor_config.json over the defaults of its
  * image_processor_type (or legacy feature_extractor_type) at size 224:

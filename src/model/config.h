@@ -46,6 +46,7 @@ typedef struct clipvk_tower_config {
     int key_mask;           /* text: padding (id 0) masked as keys (BERT); else pads are attended to (SigLIP) */
     clipvk_text_pool pool;  /* text: where a row is pooled */
     uint32_t positions;     /* text: rows of the position table (BERT 512); 0: the context */
+    uint32_t type_vocab;    /* text: BERT's token types (type_vocab_size) */
     int final_norm;         /* a LayerNorm on the pooled rows (CLIP, SigLIP; BERT's layers end in one) */
     int proj_bias;          /* the projection (SigLIP: text head) has a bias */
     int has_projection;     /* a projection after pooling (CLIP both, SigLIP text) */

@@ -8,6 +8,7 @@
 #include "model/safetensors.h"
 #include "model/source.h"
 #include "model/tensors.h"
+#include "families/family.h"
 #include "util/half.h"
 #include "platform/platform.h"
 
