@@ -216,8 +216,11 @@ typedef enum clipvk_scoring {
 } clipvk_scoring;
 CLIPVK_API clipvk_scoring clipvk_model_scoring(const clipvk_model *m);
 CLIPVK_API float clipvk_model_logit_bias(const clipvk_model *m);        /* sigmoid scoring's bias; 0 for softmax */
-/* The model's family: "clip" or "siglip" (config.json's model_type). */
+/* The model's family: "clip", "siglip" or "chinese_clip" (config.json's model_type). */
 CLIPVK_API const char *clipvk_model_family(const clipvk_model *m);
+/* The prompt clipvk_label_embeddings uses when given no templates: "a photo
+ * of a {}." (CLIP, SigLIP), "一张{}的照片。" (Chinese-CLIP). */
+CLIPVK_API const char *clipvk_model_default_template(const clipvk_model *m);
 
 /* 16 hex digits identifying the model's files (config.json and weights),
  * for caches that must notice a changed model. The first call hashes the
@@ -492,6 +495,14 @@ CLIPVK_API const char *clipvk_text_tokenizer_last_error(const clipvk_text_tokeni
  * (>= 2) tokens: ids has room for context_length values. */
 CLIPVK_API clipvk_status clipvk_text_tokenizer_encode(clipvk_text_tokenizer *t, const char *text, size_t len,
                                            uint32_t context_length, int32_t *ids, uint32_t *n);
+/* The pieces of a text as strings, each with its id ([CLS] and [SEP]
+ * included), as clipvk_text_tokenizer_encode cuts them: for WordPiece
+ * tokenizers (Chinese-CLIP's vocab.txt); CLIPVK_ERROR_UNSUPPORTED for the
+ * others. piece[0..n) is not NUL-terminated. */
+CLIPVK_API clipvk_status clipvk_text_tokenizer_pieces(clipvk_text_tokenizer *t, const char *text, size_t len,
+                                                      uint32_t context_length,
+                                                      void (*visit)(const char *piece, size_t n, int32_t id, void *user),
+                                                      void *user);
 
 /* CLIP's or SigLIP's image preprocessing alone (as the file's
  * image_processor_type says), from a preprocessor_config.json: no context,

@@ -41,7 +41,7 @@ clipvk_status clipvk_label_embeddings(clipvk_model *m, const char *const *labels
     if (!m || !m->ctx) return CLIPVK_ERROR_INVALID_ARGUMENT;
     clipvk_status live = clipvk_api_live(m->ctx); /* it embeds texts: a lost device fails it at once */
     if (live) return live;
-    static const char *const default_template[1] = {CLIPVK_DEFAULT_TEMPLATE};
+    const char *default_template[1] = {clipvk_model_default_template(m)};
     if (!templates || !n_templates) {
         templates = default_template;
         n_templates = 1;

@@ -5,6 +5,7 @@
 #include "api/api_internal.h"
 #include "model/fingerprint.h"
 #include "families/family.h"
+#include "api/templates.h"
 #include "platform/platform.h"
 
 #include <math.h>
@@ -153,6 +154,11 @@ clipvk_scoring clipvk_model_scoring(const clipvk_model *m)
 }
 
 float clipvk_model_logit_bias(const clipvk_model *m) { return m && m->net ? clipvk_net_logit_bias(m->net) : 0.0f; }
+
+const char *clipvk_model_default_template(const clipvk_model *m)
+{
+    return m && m->net ? clipvk_net_get_config(m->net)->family->default_template : CLIPVK_DEFAULT_TEMPLATE;
+}
 
 const char *clipvk_model_family(const clipvk_model *m)
 {

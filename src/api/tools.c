@@ -90,7 +90,7 @@ clipvk_status clipvk_text_tokenizer_encode(clipvk_text_tokenizer *t, const char 
                                            int32_t *ids, uint32_t *n)
 {
     if (!t) return CLIPVK_ERROR_INVALID_ARGUMENT;
-    if (!t->tok.bpe && !t->tok.spm) return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT, "the tokenizer did not open");
+    if (!t->tok.bpe && !t->tok.spm && !t->tok.wp) return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT, "the tokenizer did not open");
     if ((!text && len) || !ids || context_length < 2)
         return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT,
                            "clipvk_text_tokenizer_encode: NULL text or ids, or a context under 2");
@@ -98,6 +98,20 @@ clipvk_status clipvk_text_tokenizer_encode(clipvk_text_tokenizer *t, const char 
     clipvk_status s = clipvk_api_tokenizer_encode(&t->tok, text ? text : "", len, context_length, ids, &count, &t->err);
     if (!s && n) *n = count;
     return s;
+}
+
+clipvk_status clipvk_text_tokenizer_pieces(clipvk_text_tokenizer *t, const char *text, size_t len,
+                                           uint32_t context_length,
+                                           void (*visit)(const char *piece, size_t n, int32_t id, void *user), void *user)
+{
+    if (!t) return CLIPVK_ERROR_INVALID_ARGUMENT;
+    if (!t->tok.wp)
+        return clipvk_fail(&t->err, CLIPVK_ERROR_UNSUPPORTED,
+                           "pieces are shown for WordPiece (BERT) tokenizers only; this one gives ids");
+    if ((!text && len) || !visit || context_length < 2)
+        return clipvk_fail(&t->err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "clipvk_text_tokenizer_pieces: NULL text or visit, or a context under 2");
+    return clipvk_wordpiece_pieces(t->tok.wp, text ? text : "", len, context_length, visit, user, &t->err);
 }
 
 /* ---- the image preprocessing alone */

@@ -111,7 +111,7 @@ static void usage(FILE *f)
             "  --labels L1,L2,...    the labels, comma-separated\n"
             "  --labels-file F       one label per line\n"
             "  --template T          one prompt template, '{}' standing for the label\n"
-            "                        (default \"%s\")\n"
+            "                        (default: the family's, \"%s\" for CLIP and SigLIP, \"一张{}的照片。\" for Chinese-CLIP)\n"
             "  --templates F         templates, one per line; 'imagenet': the CLIP authors' 80 ImageNet templates\n"
             "  --top K               labels shown per image (default 5)\n"
             "  --json                JSON Lines: {\"path\", \"scoring\": \"softmax\"|\"sigmoid\",\n"
@@ -257,10 +257,11 @@ int cli_classify(int argc, char **argv)
             ntmpl = templates.n;
         }
     }
-    if (!ntmpl) tmpl = clipvk_templates("default", &ntmpl);
     if (code || (code = cli_paths_collect(&paths, o.args, o.nargs, NULL)) ||
         (code = cli_open_model(&o.model, CLIPVK_TOWERS_BOTH, &ctx, &m)))
         goto done;
+    const char *model_template[1] = {clipvk_model_default_template(m)}; /* the family's own prompt */
+    if (!ntmpl) tmpl = model_template, ntmpl = 1;
     uint32_t dim = clipvk_model_embedding_dim(m), L = labels.n;
     label_emb = malloc((size_t)L * dim * sizeof *label_emb);
     img = malloc((size_t)IMAGE_CHUNK * dim * sizeof *img);

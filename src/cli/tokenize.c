@@ -14,19 +14,31 @@ static void usage(FILE *f)
                "                 spiece.model; SigLIP 2: tokenizer.model)\n"
                "  --vocab FILE   vocab.json, with --merges FILE: merges.txt (instead of --model)\n"
                "  --json         one JSON array of arrays instead\n"
+               "  --pieces       the pieces as text instead of ids (WordPiece models: Chinese-CLIP)\n"
                "  --context N    context length (default: the model's, 77 for CLIP, 64 for SigLIP)\n");
+}
+
+/* Prints one piece, space-separated from the ones before it on the line
+ * (*user counts them). */
+static void print_piece(const char *piece, size_t n, int32_t id, void *user)
+{
+    (void)id;
+    if ((*(size_t *)user)++) putchar(' ');
+    fwrite(piece, 1, n, stdout);
 }
 
 int cli_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *vocab = NULL, *merges = NULL;
-    int json = 0, first = argc;
+    int json = 0, pieces = 0, first = argc;
     unsigned long context = 0; /* the model's */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return CLI_OK;
+        } else if (!strcmp(a, "--pieces")) {
+            pieces = 1;
         } else if (!strcmp(a, "--json")) {
             json = 1;
         } else if (!strcmp(a, "--model") || !strcmp(a, "--vocab") || !strcmp(a, "--merges") ||
@@ -74,7 +86,15 @@ int cli_tokenize(int argc, char **argv)
         if (clipvk_text_tokenizer_encode(tok, text, strlen(text), (uint32_t)context, ids + i * context, &lens[i]))
             rc = cli_error(CLI_FAIL, "tokenize: argument %zu: %s", i + 1, clipvk_text_tokenizer_last_error(tok));
     }
-    for (size_t i = 0; rc == CLI_OK && i < nt; i++) {
+    for (size_t i = 0; rc == CLI_OK && pieces && i < nt; i++) { /* one line of pieces per text */
+        const char *text = argv[first + (int)i];
+        size_t printed = 0;
+        if (clipvk_text_tokenizer_pieces(tok, text, strlen(text), (uint32_t)context, print_piece, &printed))
+            rc = cli_error(CLI_FAIL, "tokenize: %s", clipvk_text_tokenizer_last_error(tok));
+        else
+            putchar('\n');
+    }
+    for (size_t i = 0; rc == CLI_OK && !pieces && i < nt; i++) {
         const int32_t *row = ids + i * context;
         if (json) printf(i ? ",\n [" : "[[");
         for (uint32_t k = 0; k < lens[i]; k++) printf(json ? (k ? ", %d" : "%d") : (k ? " %d" : "%d"), row[k]);

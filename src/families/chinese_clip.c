@@ -137,5 +137,7 @@ static clipvk_status finish(clipvk_net *m, clipvk_error *err)
     return s;
 }
 
+/* "A photo of a {}.": clipvk's own Chinese default, the CLIP prompt's
+ * counterpart; --templates gives others. */
 const clipvk_family clipvk_family_chinese_clip = {"chinese_clip", "chinese_clip", parse, units,
-                                                  clipvk_preprocess_config_chinese_clip, finish};
+                                                  clipvk_preprocess_config_chinese_clip, "一张{}的照片。", finish};

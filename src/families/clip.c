@@ -114,4 +114,5 @@ static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk
 }
 #undef AT
 
-const clipvk_family clipvk_family_clip = {"clip", "clip", parse, units, clipvk_preprocess_config_default, NULL};
+const clipvk_family clipvk_family_clip = {"clip", "clip", parse, units, clipvk_preprocess_config_default,
+                                          "a photo of a {}.", NULL};

@@ -26,6 +26,8 @@ typedef struct clipvk_family {
     /* The preprocessing of a folder without preprocessor_config.json, at
      * the model's image size. */
     void (*preprocess_defaults)(clipvk_preprocess_config *cfg, uint32_t size);
+    /* The zero-shot prompt when the caller gives none, "{}" the label. */
+    const char *default_template;
     /* After every unit is placed (NULL: nothing to do): what needs several
      * units at once (BERT: positions plus the token-type row). */
     clipvk_status (*finish)(struct clipvk_net *m, clipvk_error *err);

@@ -120,4 +120,5 @@ static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk
     return r;
 }
 
-const clipvk_family clipvk_family_siglip = {"siglip", "siglip", parse, units, clipvk_preprocess_config_siglip, NULL};
+const clipvk_family clipvk_family_siglip = {"siglip", "siglip", parse, units, clipvk_preprocess_config_siglip,
+                                            "a photo of a {}.", NULL};
