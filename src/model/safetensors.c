@@ -380,7 +380,7 @@ clipvk_status clipvk_safetensors_adopt(const char *name, void *map, size_t size,
     sort_tensors(st, 0, cmp_name);
     for (uint32_t i = 1; i < st->ntensors; i++)
         if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name)) {
-            clipvk_status s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' appears twice", base_name(name),
+            clipvk_status s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' appears twice", name,
                                           st->tensors[i].name);
             clipvk_safetensors_close(st);
             return s;

@@ -210,8 +210,8 @@ static clipvk_status op_global(vm *v)
         char m[64], n[64];
         printable(m, line[0], len[0]);
         printable(n, line[1], len[1]);
-        return fail(v, "refused the global '%s.%s': a state dict needs only collections.OrderedDict, "
-                       "torch._utils._rebuild_tensor_v2 and torch.*Storage (nothing in the pickle is executed)", m, n);
+        return fail(v, "refused the global '%s.%s' (a state dict names only collections.OrderedDict, "
+                       "torch._utils._rebuild_* and torch.*Storage; nothing is executed)", m, n);
     }
     clipvk_status s = push_new(v, V_GLOBAL, 0, 0);
     if (!s) {
