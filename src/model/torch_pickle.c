@@ -241,8 +241,9 @@ static clipvk_status op_persid(vm *v)
             return fail(v, "a storage key that is not a plain name");
     }
     if (numel->kind != V_INT || numel->a < 0) return fail(v, "a persistent id whose numel is not a count");
+    uint8_t dtype = type->dtype; /* read now: push_new may move the values */
     if ((s = push_new(v, V_STORAGE, numel->a, it[2]))) return s;
-    v->vals[v->nvals - 1].dtype = type->dtype;
+    v->vals[v->nvals - 1].dtype = dtype;
     return CLIPVK_OK;
 }
 
