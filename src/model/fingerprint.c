@@ -98,6 +98,16 @@ clipvk_status clipvk_model_fingerprint_files(const char *dir, const char *cache_
     }
     /* a sharded model: the index, then each shard it names, once */
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+    if (clipvk_path_info_get(path, 1, &(clipvk_path_info){0}) != 0) {
+        /* no index: the weights the loader falls back to (net_load.c) */
+        snprintf(path, sizeof path, "%s/pytorch_model.bin", dir);
+        if (clipvk_path_info_get(path, 1, &(clipvk_path_info){0}) == 0) {
+            if ((s = hash_file(path, memo, &fh, err))) return s;
+            *out = mix(h, fh);
+            return CLIPVK_OK;
+        }
+        snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir); /* its message: not found */
+    }
     char *text;
     if ((s = clipvk_read_file(path, 64u << 20, &text, NULL, err))) return s;
     h = mix(h, hash_bytes(0, (const uint8_t *)text, strlen(text)));

@@ -9,6 +9,7 @@
 #include "model/source.h"
 #include "model/tensors.h"
 #include "families/family.h"
+#include "model/torch_bin.h"
 #include "util/half.h"
 #include "platform/platform.h"
 
@@ -232,9 +233,13 @@ static clipvk_status open_weights(const clipvk_model_source *src, char *path, si
     }
     if (!clipvk_source_has(src, "model.safetensors")) {
         clipvk_source_path(src, "model.safetensors.index.json", path, size);
-        if (!clipvk_source_has(src, "model.safetensors.index.json"))
-            return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: no model.safetensors (or model.safetensors.index.json)",
-                               src->dir);
+        if (!clipvk_source_has(src, "model.safetensors.index.json")) {
+            /* the hub's older layout (OFA-Sys/chinese-clip-*): torch.save's zip, its pickle never run */
+            clipvk_source_path(src, "pytorch_model.bin", path, size);
+            if (clipvk_source_has(src, "pytorch_model.bin")) return clipvk_safetensors_open_torch(path, st, err);
+            return clipvk_fail(err, CLIPVK_ERROR_IO,
+                               "%s: no model.safetensors (or model.safetensors.index.json, or pytorch_model.bin)", src->dir);
+        }
     }
     return clipvk_safetensors_open(path, st, err);
 }

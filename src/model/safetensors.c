@@ -30,6 +30,8 @@ struct clipvk_safetensors {
     uint32_t nshards;
     clipvk_tensor_info *tensors;
     uint32_t ntensors, cap;
+    void **owned; /* copies made for other containers' strided views (clipvk_safetensors_adopt) */
+    uint32_t nowned;
 };
 
 static const struct {
@@ -352,11 +354,48 @@ clipvk_status clipvk_safetensors_open_memory(const void *data, size_t size, cons
     return CLIPVK_OK;
 }
 
+clipvk_status clipvk_safetensors_adopt(const char *name, void *map, size_t size, int borrowed,
+                                      clipvk_tensor_info *tensors, uint32_t n, void **owned, uint32_t nowned,
+                                      clipvk_safetensors **out, clipvk_error *err)
+{
+    *out = NULL;
+    clipvk_safetensors *st = calloc(1, sizeof *st);
+    if (!st) {
+        for (uint32_t i = 0; i < n; i++) free(tensors[i].name);
+        free(tensors);
+        for (uint32_t i = 0; i < nowned; i++) free(owned[i]);
+        free(owned);
+        if (map && !borrowed) clipvk_unmap(map, size);
+        return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
+    snprintf(st->shards[0].path, sizeof st->shards[0].path, "%s", name);
+    st->shards[0].map = map;
+    st->shards[0].size = size;
+    st->shards[0].borrowed = borrowed;
+    st->nshards = 1;
+    st->tensors = tensors;
+    st->ntensors = st->cap = n;
+    st->owned = owned;
+    st->nowned = nowned;
+    sort_tensors(st, 0, cmp_name);
+    for (uint32_t i = 1; i < st->ntensors; i++)
+        if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name)) {
+            clipvk_status s = clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: tensor '%s' appears twice", name,
+                                          st->tensors[i].name);
+            clipvk_safetensors_close(st);
+            return s;
+        }
+    *out = st;
+    return CLIPVK_OK;
+}
+
 void clipvk_safetensors_close(clipvk_safetensors *st)
 {
     if (!st) return;
     for (uint32_t i = 0; i < st->ntensors; i++) free(st->tensors[i].name);
     free(st->tensors);
+    for (uint32_t i = 0; i < st->nowned; i++) free(st->owned[i]);
+    free(st->owned);
     for (uint32_t i = 0; i < st->nshards; i++)
         if (st->shards[i].map && !st->shards[i].borrowed) clipvk_unmap(st->shards[i].map, st->shards[i].size);
     free(st);

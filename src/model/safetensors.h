@@ -44,6 +44,17 @@ clipvk_status clipvk_safetensors_open_memory(const void *data, size_t size, cons
                                             clipvk_safetensors **out, clipvk_error *err);
 void clipvk_safetensors_close(clipvk_safetensors *st);
 
+/* For other weight containers (model/torch_bin.h): a handle over tensors
+ * found elsewhere, so the loader reads every container one way. Takes
+ * ownership of everything, also on failure: `tensors` (malloc'ed, n of
+ * them, each name malloc'ed; the data points into `map` or into one of the
+ * `owned` blocks), the `owned` blocks and their array, and `map` (unmapped
+ * at close unless `borrowed`). Sorts by name; a name twice is
+ * CLIPVK_ERROR_FORMAT (`name`: the file, for the message). */
+clipvk_status clipvk_safetensors_adopt(const char *name, void *map, size_t size, int borrowed,
+                                      clipvk_tensor_info *tensors, uint32_t n, void **owned, uint32_t nowned,
+                                      clipvk_safetensors **out, clipvk_error *err);
+
 /* The tensor named `name`, or NULL. */
 const clipvk_tensor_info *clipvk_safetensors_find(const clipvk_safetensors *st, const char *name);
 uint32_t clipvk_safetensors_count(const clipvk_safetensors *st);

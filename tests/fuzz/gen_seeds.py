@@ -302,10 +302,49 @@ def gen_sentencepiece():
             put("sentencepiece", "bad_" + name + "_truncated", b[: len(b) * 2 // 3])
 
 
+# ---- pytorch_model.bin (tests/torch_save.py: torch.save's layout, written without torch)
+def gen_torch_bin():
+    sys.path.insert(0, os.path.dirname(HERE))
+    import torch_save as ts
+
+    w = 8  # a layer's width: q, k and v share one storage, as HF's converter leaves them
+    qkv = ts.Storage(0, rng.standard_normal(3 * w * w).astype(np.float32))
+    qkv_b = ts.Storage(1, rng.standard_normal(3 * w).astype(np.float32))
+    proj = ts.Storage(2, rng.standard_normal(w * 4).astype(np.float32))  # [4, w] stored transposed
+    scale = ts.Storage(3, np.array([2.6592], np.float32))
+    pos = ts.Storage(4, np.arange(7, dtype=np.int64))
+    half = ts.Storage(5, rng.standard_normal(12).astype(np.float16))
+    items = [("logit_scale", ts.Tensor(scale, 0, (), ())),
+             ("text_model.embeddings.position_ids", ts.contiguous(pos, (1, 7))),
+             ("visual_projection.weight", ts.Tensor(proj, 0, (4, w), (1, 4))),
+             ("text_model.final_layer_norm.weight", ts.Tensor(half, 2, (10,), (1,), parameter=True))]
+    for i, n in enumerate("qkv"):
+        items.append(("vision_model.encoder.layers.0.self_attn.%s_proj.weight" % n, ts.contiguous(qkv, (w, w), i * w * w)))
+        items.append(("vision_model.encoder.layers.0.self_attn.%s_proj.bias" % n, ts.contiguous(qkv_b, (w,), i * w)))
+    good = ts.write_bin(items, metadata=True)
+    put("torch_bin", "hf_layout", good)
+    put("torch_bin", "zip64", ts.as_zip64(good))
+    put("torch_bin", "archive_byteorder", ts.write_bin(items[:3], top="archive", byteorder="little"))
+    put("torch_bin", "empty_dict", ts.write_bin([]))
+    # refusals: each is one check the reader must make
+    put("torch_bin", "bad_os_system", ts.write_bin(items[:1], pkl=ts.evil_pickle("os", "system")))
+    put("torch_bin", "bad_eval", ts.write_bin(items[:1], pkl=ts.evil_pickle("builtins", "eval", "1")))
+    put("torch_bin", "bad_truncated", good[: len(good) * 2 // 3])
+    put("torch_bin", "bad_deflate", ts.write_bin(items[:2], deflate=("pytorch_model/data/3",)))
+    put("torch_bin", "bad_offset", ts.write_bin([("x", ts.Tensor(scale, 1, (), ()))]))
+    put("torch_bin", "bad_stride", ts.write_bin([("x", ts.Tensor(proj, 0, (4, w), (1, 5)))]))
+    put("torch_bin", "bad_numel", ts.write_bin([("x", ts.contiguous(ts.Storage(9, np.zeros(2, np.float32), numel=1 << 60), (2,)))]))
+    put("torch_bin", "bad_missing_storage", ts.write_bin(items[:2], skip=("4",)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", help="a tools/gen_model.py --preset tiny folder (made in a temp dir if absent)")
+    ap.add_argument("--only", help="write only this target's seeds (torch_bin: no model needed)")
     args = ap.parse_args()
+    if args.only == "torch_bin":
+        gen_torch_bin()
+        return
     model = args.model
     tmp = None
     if not model:
@@ -320,6 +359,7 @@ def main():
     gen_image()
     gen_sentencepiece()
     gen_wordpiece()
+    gen_torch_bin()
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         files = os.listdir(os.path.join(HERE, "corpus", t))
         size = sum(os.path.getsize(os.path.join(HERE, "corpus", t, f)) for f in files)

@@ -10,7 +10,7 @@ set -u
 build=$(cd "$1" && pwd) secs=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
-targets=${*:-safetensors config tokenizer npy image sentencepiece wordpiece}
+targets=${*:-safetensors config tokenizer npy image sentencepiece wordpiece torch_bin}
 failed=""
 printf '%-12s %8s %12s %10s %s\n' target seconds executions exec/s result
 for t in $targets; do
