@@ -181,15 +181,16 @@ CLIPVK_API clipvk_status clipvk_model_load(clipvk_context *ctx, const char *dir,
  * (AAsset_getBuffer), a file it mapped, bytes it downloaded. */
 typedef struct clipvk_model_file {
     const char *name;   /* the file's name in a model folder: "config.json", "model.safetensors",
-                         * "vocab.json", "merges.txt", "spiece.model", "tokenizer.model",
-                         * "preprocessor_config.json" */
+                         * "pytorch_model.bin", "vocab.json", "merges.txt", "spiece.model",
+                         * "tokenizer.model", "vocab.txt", "preprocessor_config.json" */
     const void *data;   /* no alignment needed */
     size_t size;        /* bytes */
 } clipvk_model_file;
 
 /* Loads a model from the application's buffers, checked exactly as the
  * folder's files are. Needed: config.json and model.safetensors (one file:
- * sharded weights are refused as CLIPVK_ERROR_UNSUPPORTED), with the text
+ * sharded weights are refused as CLIPVK_ERROR_UNSUPPORTED) or
+ * pytorch_model.bin, with the text
  * tower its tokenizer (CLIP: vocab.json and merges.txt; SigLIP: spiece.model;
  * SigLIP 2: tokenizer.model); preprocessor_config.json is optional, as
  * in a folder; other names are ignored. The buffers are read during the
@@ -469,9 +470,10 @@ CLIPVK_API clipvk_status clipvk_context_device_info(const clipvk_context *ctx, c
 CLIPVK_API int clipvk_utf8_valid(const char *s, size_t n, size_t *bad_offset, const char **why);
 
 /* Prompt template sets for clipvk_label_embeddings, by name: "default"
- * (1: "a photo of a {}.") and "imagenet" (the CLIP authors' 80 ImageNet
- * prompts, in their order). *n gets the count; NULL for an unknown name.
- * The strings are constant. */
+ * (1: "a photo of a {}."), "imagenet" (the CLIP authors' 80 ImageNet
+ * prompts, in their order) and "zh" (clipvk's own 12 Chinese prompts, for
+ * Chinese-CLIP). *n gets the count; NULL for an unknown name. The strings
+ * are constant. */
 CLIPVK_API const char *const *clipvk_templates(const char *name, uint32_t *n);
 
 /* A tokenizer alone, from a vocab.json and merges.txt (CLIP) or a folder: no context,

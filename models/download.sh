@@ -7,6 +7,7 @@
 #   models/download.sh laion/CLIP-ViT-B-32-laion2B-s34B-b79K
 #   models/download.sh google/siglip-base-patch16-224
 #   models/download.sh google/siglip2-base-patch16-224
+#   models/download.sh OFA-Sys/chinese-clip-vit-base-patch16
 set -eu
 repo=${1:-openai/clip-vit-base-patch32}
 dest="$(dirname "$0")/$(basename "$repo")"
@@ -24,18 +25,23 @@ fetch() { # fetch FILE [optional]
     exit 1
 }
 for f in config.json preprocessor_config.json; do fetch "$f"; done
-# The tokenizer: CLIP's vocab.json + merges.txt, SigLIP's spiece.model or
-# SigLIP 2's tokenizer.model, whichever the repository has.
+# The tokenizer: CLIP's vocab.json + merges.txt, SigLIP's spiece.model,
+# SigLIP 2's tokenizer.model or Chinese-CLIP's vocab.txt, whichever the
+# repository has.
 if fetch vocab.json optional; then
     fetch merges.txt
-elif ! fetch spiece.model optional && ! fetch tokenizer.model optional; then
-    echo "download.sh: $repo has no vocab.json, spiece.model or tokenizer.model" >&2
+elif ! fetch spiece.model optional && ! fetch tokenizer.model optional && ! fetch vocab.txt optional; then
+    echo "download.sh: $repo has no vocab.json, spiece.model, tokenizer.model or vocab.txt" >&2
     exit 1
 fi
 for f in tokenizer_config.json special_tokens_map.json; do fetch "$f" optional || true; done
-# Weights: one safetensors file, or an index and its shards.
-if ! fetch model.safetensors optional; then
-    fetch model.safetensors.index.json
+# Weights: one safetensors file, an index and its shards, or (older uploads:
+# Chinese-CLIP) pytorch_model.bin, which clipvk reads without running it.
+if fetch model.safetensors optional; then
+    :
+elif ! fetch model.safetensors.index.json optional; then
+    fetch pytorch_model.bin
+else
     for shard in $(sed -n 's/.*"\(model-[0-9]*-of-[0-9]*\.safetensors\)".*/\1/p' "$dest/model.safetensors.index.json" | sort -u); do
         fetch "$shard"
     done

@@ -11,6 +11,8 @@ through the command-line program as a user runs it:
   - the photos end to end (decode, bicubic resize to S x S, normalise, tower);
   - `clipvk classify --json` of the photos against the first 8 texts
     (template "{}"): logits and softmax probabilities within 1e-4;
+  - `clipvk index` of the photos and `clipvk search --text` in Chinese:
+    ranking and scores against the golden cosines;
   - text embeddings do not depend on the batch (order, batch size), and a
     row with [PAD] before its last token is refused in one line.
 
@@ -18,6 +20,7 @@ through the command-line program as a user runs it:
 """
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -63,6 +66,11 @@ def main():
     check("tokenize --pieces: cn_clip's wordpieces", not bad, "texts %s differ" % bad if bad else "")
 
     files = [testdata.path("golden", "images", p["file"]) for p in refs["photos"]]
+    px = os.path.join(work, "photo_pixels.npy")
+    run([clipvk, "preprocess", "--model", model_bin, "--out", px] + files)
+    d = np.abs(np.load(px) - np.load(os.path.join(g, "photo_pixels.npy"))).max()
+    check("preprocess: ChineseCLIPImageProcessor's pixels (straight bicubic resize, OpenAI mean/std)", d < 1e-6,
+          "max |diff| %.2e" % d)
     out = os.path.join(work, "photos.npy")
     run([clipvk, "embed-image", "--model", model_bin] + files + ["--out", out, "--raw", "--precision", "fp32"])
     compare("photos end to end (decode, resize, normalise, tower) fp32", np.load(out),
@@ -88,6 +96,25 @@ def main():
     check("classify: logits and probabilities of %d photos x %d Chinese texts" % (len(files), n),
           len(results) == len(files) and worst_l < 1e-4 and worst_p < 1e-4,
           "max |logit diff| %.2e, max |probability diff| %.2e" % (worst_l, worst_p))
+
+    # index the photos, search them by a Chinese text: scores against the golden cosines
+    folder = os.path.join(work, "photos")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    for p in files:
+        shutil.copy(p, folder)
+    index = os.path.join(work, "photos.index")
+    run([clipvk, "index", "--model", model, "--out", index, "--rebuild", "--precision", "fp32", folder])
+    found = [json.loads(x) for x in run([clipvk, "search", "--index", index, "--text", texts[0], "--top", "2", "--json",
+                                         "--precision", "fp32"]).stdout.splitlines()]
+    pe, te = np.load(os.path.join(g, "photo_embeds_f64.npy")), np.load(os.path.join(g, "text_embeds_f64.npy"))[0]
+    cos = pe @ te / (np.linalg.norm(pe, axis=1) * np.linalg.norm(te))
+    names = [os.path.basename(f) for f in files]
+    want = [names[k] for k in np.argsort(-cos, kind="stable")]
+    got = [os.path.basename(x["path"]) for x in found]
+    err = max((abs(x["score"] - cos[names.index(os.path.basename(x["path"]))]) for x in found), default=1.0)
+    check("index + search by '%s': ranking and scores" % texts[0], got == want and err < 1e-5,
+          "order %s, max |score - cos| %.2e" % (got, err))
 
     toks = np.load(os.path.join(g, "text_tokens.npy"))
     rev = os.path.join(work, "rev.npy")

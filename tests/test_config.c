@@ -184,7 +184,7 @@ static void siglip_configs(void)
     refuse("model_type siglip2 (NaFlex)",
            "{\"model_type\": \"siglip2\", \"text_config\": {\"model_type\": \"siglip2_text_model\"},"
            " \"vision_config\": {\"model_type\": \"siglip2_vision_model\", \"num_patches\": 256}}",
-           "'siglip2' is not supported (clip, siglip)");
+           "'siglip2' is not supported (clip, siglip");
 }
 
 int main(void)

@@ -22,7 +22,9 @@ once per profile thanks to the pipeline cache kept in WORKDIR.
     golden cosines
   - SigLIP's golden model (<test data>/golden-siglip/siglip): both towers
     with fp16 weights against its float64 outputs (the kernels SigLIP adds:
-    attention pooling, GELU-tanh, no class token, unmasked text)
+    attention pooling, GELU-tanh, no class token, unmasked text); and
+    Chinese-CLIP's text tower (golden-chinese-clip: BERT's post-LN layers
+    and padding mask)
 For android-baseline-2022 the Khronos profiles layer is loaded below
 validation when <test data>/vk-profiles has it, so validation itself enforces
 the class's limits (4 storage buffers, 16 KiB shared memory, 128 invocations).
@@ -154,17 +156,22 @@ def main():
     # SigLIP's graph (no class token, attention pooling with one query,
     # bidirectional text pooled last, GELU-tanh) with the default fp16
     # weights: the kernels it adds over CLIP's, under the class's limits
-    sg = testdata.path("golden-siglip", "siglip")
-    if os.path.isdir(sg):
+    # Chinese-CLIP's BERT text tower likewise (post-LN layers, the padding
+    # mask riding in the Q binding, [CLS] pooling)
+    for fam, sg, kinds in (("SigLIP", testdata.path("golden-siglip", "siglip"), ("image", "text")),
+                           ("Chinese-CLIP", testdata.path("golden-chinese-clip"), ("text",))):
+        if not os.path.isdir(sg):
+            testdata.left_out("%s on this class" % fam, sg)
+            continue
         smodel = os.path.join(sg, "model")
         for kind, flag, inp, ref in (("image", "--pixels", "pixels.npy", "image_embeds_f64.npy"),
                                      ("text", "--tokens", "text_tokens.npy", "text_embeds_f64.npy")):
-            o = os.path.join(work, "siglip_%s.npy" % kind)
+            if kind not in kinds:
+                continue
+            o = os.path.join(work, "%s_%s.npy" % (fam, kind))
             run(["embed-" + kind, "--model", smodel, flag, os.path.join(sg, inp), "--out", o, "--raw"])
             c = cosines(np.load(o), np.load(os.path.join(sg, ref))).min()
-            check("SigLIP %s tower, fp16 weights" % kind, c >= 0.999, "min cosine %.9f" % c)
-    else:
-        testdata.left_out("SigLIP on this class", sg)
+            check("%s %s tower, fp16 weights" % (fam, kind), c >= 0.999, "min cosine %.9f" % c)
 
     # index the photos, search by a text
     folder = os.path.join(work, "photos")

@@ -6,8 +6,9 @@
  * reference's ids; a model loaded from the app's buffers (spiece.model
  * among them) embeds bit-identically to the folder; clipvk_classify's
  * probabilities are sigmoid(exp(logit_scale) * cos + logit_bias) per pair.
- * The golden CLIP model reports softmax and no bias. Skips (77) without the
- * test data.
+ * Chinese-CLIP (<test data>/golden-chinese-clip/model-bin) loads from its
+ * pytorch_model.bin in a folder or in the app's buffers alike. The golden
+ * CLIP model reports softmax and no bias. Skips (77) without the test data.
  */
 #include "check.h"
 #include "golden.h"
@@ -123,6 +124,56 @@ static void check_family(clipvk_context *ctx, const family_case *fc)
     clipvk_model_free(m);
 }
 
+/* Chinese-CLIP from the hub's layout: pytorch_model.bin and vocab.txt, from
+ * the folder and from the app's buffers alike (same bits, same
+ * fingerprint); its family, its default prompt, its tokenizer's ids. */
+static void check_chinese_clip(clipvk_context *ctx)
+{
+    char dir[1200], path[1300];
+    snprintf(dir, sizeof dir, "%s/golden-chinese-clip/model-bin", test_data_dir());
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        printf("SKIP Chinese-CLIP: %s not found\n", dir);
+        return;
+    }
+    clipvk_model_options mo;
+    clipvk_model_options_init(&mo);
+    mo.precision = CLIPVK_PRECISION_FP32;
+    clipvk_model *m = NULL, *mm = NULL;
+    if (clipvk_model_load(ctx, dir, &mo, &m)) {
+        CHECK(0, "chinese_clip: load: %s", clipvk_context_last_error(ctx));
+        return;
+    }
+    CHECK(!strcmp(clipvk_model_family(m), "chinese_clip") && clipvk_model_scoring(m) == CLIPVK_SCORING_SOFTMAX &&
+              clipvk_model_context_length(m) == 52 && !strcmp(clipvk_model_default_template(m), "一张{}的照片。"),
+          "chinese_clip: family, scoring, context or default prompt wrong");
+    int32_t ids[52];
+    uint32_t n = 0;
+    static const int32_t want[5] = {101, 671, 1372, 4344, 102}; /* 一只猫, refs.json */
+    CHECK(!clipvk_tokenize(m, "一只猫", ids, &n) && n == 5 && !memcmp(ids, want, sizeof want) && ids[5] == 0,
+          "chinese_clip: '一只猫' tokenized wrong");
+    const char *names[4] = {"config.json", "pytorch_model.bin", "vocab.txt", "preprocessor_config.json"};
+    clipvk_model_file mf[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        mf[i].name = names[i];
+        mf[i].data = read_all(path, &mf[i].size);
+    }
+    CHECK(!clipvk_model_load_memory(ctx, mf, 4, &mo, &mm), "chinese_clip: from memory: %s",
+          clipvk_context_last_error(ctx));
+    for (int i = 0; i < 4; i++) free((void *)mf[i].data);
+    const char *text[2] = {"一只猫", "北京天安门广场的夜景"};
+    float a[2 * 32], b[2 * 32];
+    char fa[17] = "", fb[17] = "";
+    CHECK(!clipvk_embed_texts(m, text, 2, 1, a) && mm && !clipvk_embed_texts(mm, text, 2, 1, b) && !memcmp(a, b, sizeof a),
+          "chinese_clip: pytorch_model.bin from memory embeds differently");
+    CHECK(!clipvk_model_fingerprint(m, fa) && mm && !clipvk_model_fingerprint(mm, fb) && !strcmp(fa, fb),
+          "chinese_clip: fingerprints differ (folder %s, memory %s)", fa, fb);
+    printf("chinese_clip: family, prompt, tokenizer, pytorch_model.bin from a folder and from memory\n");
+    clipvk_model_free(mm);
+    clipvk_model_free(m);
+}
+
 int main(void)
 {
     test_golden_require();
@@ -136,6 +187,7 @@ int main(void)
         {"siglip2", "tokenizer.model", {922, 274, 268, 261, 676, 1}, 6, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_family(ctx, &cases[i]);
+    check_chinese_clip(ctx);
 
     clipvk_model *clip = NULL;
     CHECK(!test_golden_load(ctx, CLIPVK_PRECISION_FP32, 0, &clip), "clip: %s", clipvk_context_last_error(ctx));

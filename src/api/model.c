@@ -99,6 +99,7 @@ static clipvk_status model_load(clipvk_context *ctx, const clipvk_model_source *
          * now, the same value a folder of these files gives. */
         const clipvk_model_file *c = clipvk_source_buffer(src, "config.json"),
                                 *w = clipvk_source_buffer(src, "model.safetensors");
+        if (!w) w = clipvk_source_buffer(src, "pytorch_model.bin"); /* the weights loaded: one of the two */
         snprintf(m->fingerprint, sizeof m->fingerprint, "%016llx",
                  (unsigned long long)clipvk_model_fingerprint_buffers(c->data, c->size, w->data, w->size));
     }

@@ -25,3 +25,9 @@ const char *const clipvk_imagenet_templates[CLIPVK_IMAGENET_TEMPLATES] = {
     "itap of a {}.", "graffiti of the {}.", "a toy {}.", "itap of my {}.", "a photo of a cool {}.",
     "a photo of a small {}.", "a tattoo of the {}.",
 };
+
+/* Our own: the commonest kinds of image a label names, in plain Chinese. */
+const char *const clipvk_zh_templates[CLIPVK_ZH_TEMPLATES] = {
+    "一张{}的照片。", "{}的照片。",     "一张{}的图片。", "{}的特写照片。", "一张模糊的{}的照片。", "一张清晰的{}的照片。",
+    "一幅{}的画。",   "{}的黑白照片。", "一张小{}的照片。", "一张大{}的照片。", "一张{}的卡通图片。", "这是{}。",
+};

@@ -7,4 +7,9 @@
 
 extern const char *const clipvk_imagenet_templates[CLIPVK_IMAGENET_TEMPLATES];
 
+/* clipvk's own Chinese prompts for Chinese-CLIP ("zh"), written for clipvk
+ * (not cn_clip's published set): a photo, a picture, a close-up, ... */
+#define CLIPVK_ZH_TEMPLATES 12
+extern const char *const clipvk_zh_templates[CLIPVK_ZH_TEMPLATES];
+
 #endif

@@ -32,6 +32,7 @@ const char *const *clipvk_templates(const char *name, uint32_t *n)
     uint32_t count = 0;
     const char *const *t = NULL;
     if (name && !strcmp(name, "imagenet")) t = clipvk_imagenet_templates, count = CLIPVK_IMAGENET_TEMPLATES;
+    else if (name && !strcmp(name, "zh")) t = clipvk_zh_templates, count = CLIPVK_ZH_TEMPLATES;
     else if (name && !strcmp(name, "default")) t = default_template, count = 1;
     if (n) *n = count;
     return t;

@@ -112,7 +112,8 @@ static void usage(FILE *f)
             "  --labels-file F       one label per line\n"
             "  --template T          one prompt template, '{}' standing for the label\n"
             "                        (default: the family's, \"%s\" for CLIP and SigLIP, \"一张{}的照片。\" for Chinese-CLIP)\n"
-            "  --templates F         templates, one per line; 'imagenet': the CLIP authors' 80 ImageNet templates\n"
+            "  --templates F         templates, one per line; 'imagenet': the CLIP authors' 80 ImageNet templates;\n"
+            "                        'zh': clipvk's 12 Chinese prompts (for Chinese-CLIP)\n"
             "  --top K               labels shown per image (default 5)\n"
             "  --json                JSON Lines: {\"path\", \"scoring\": \"softmax\"|\"sigmoid\",\n"
             "                        \"top\": [{\"label\", \"probability\", \"logit\"}]}\n"
@@ -249,8 +250,8 @@ int cli_classify(int argc, char **argv)
     }
     const char *const *tmpl = (const char *const *)&o.tmpl;
     uint32_t ntmpl = o.tmpl ? 1 : 0;
-    if (!code && o.templates && !strcmp(o.templates, "imagenet")) {
-        tmpl = clipvk_templates("imagenet", &ntmpl);
+    if (!code && o.templates && clipvk_templates(o.templates, NULL) && strcmp(o.templates, "default")) {
+        tmpl = clipvk_templates(o.templates, &ntmpl); /* a named set */
     } else if (!code && o.templates) {
         if (!(code = list_from_file(&templates, o.templates, "templates"))) {
             tmpl = (const char *const *)templates.v;

@@ -13,7 +13,7 @@ static void usage(FILE *f)
             "usage: clipvk preprocess --model DIR --out FILE.npy [OPTIONS] IMAGE...\n\n"
             "Decodes the images and preprocesses them as the model's preprocessor_config.json says,\n"
             "exactly as the reference does (CLIP: PIL bicubic resize of the shorter side, centre crop;\n"
-            "SigLIP: PIL resize straight to H x W, bicubic or bilinear as the file says; then\n"
+            "SigLIP and Chinese-CLIP: PIL resize straight to H x W, bicubic or bilinear as the file says; then\n"
             "x / 255, (x - mean) / std), and writes float32 [N, 3, H, W] (NCHW, RGB) to FILE.npy.\n"
             "Images: JPEG, PNG, BMP, GIF (first frame), TGA, binary PNM; alpha is dropped.\n\n"
             "  --model DIR         folder with preprocessor_config.json (a Hugging Face CLIP or SigLIP folder)\n"

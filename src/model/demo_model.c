@@ -53,24 +53,47 @@ static const char CONFIG_SIGLIP_SO400M[] =
     "    \"model_type\": \"siglip_vision_model\", \"num_attention_heads\": 16, \"num_hidden_layers\": 27,\n"
     "    \"patch_size\": 14}\n}\n";
 
+/* OFA-Sys/chinese-clip-vit-base-patch16's: a BERT-base text tower (RoBERTa-wwm,
+ * 21128 tokens) on a ViT-B/16. */
+static const char CONFIG_CHINESE_CLIP_B_16[] =
+    "{\n  \"architectures\": [\"ChineseCLIPModel\"],\n  \"model_type\": \"chinese_clip\",\n  \"projection_dim\": 512,\n"
+    "  \"text_config\": {\"hidden_size\": 768, \"intermediate_size\": 3072, \"num_attention_heads\": 12,\n"
+    "    \"num_hidden_layers\": 12, \"max_position_embeddings\": 512, \"type_vocab_size\": 2, \"vocab_size\": 21128,\n"
+    "    \"hidden_act\": \"gelu\", \"layer_norm_eps\": 1e-12, \"model_type\": \"chinese_clip_text_model\"},\n"
+    "  \"vision_config\": {\"hidden_size\": 768, \"intermediate_size\": 3072, \"num_attention_heads\": 12,\n"
+    "    \"num_hidden_layers\": 12, \"image_size\": 224, \"patch_size\": 16, \"hidden_act\": \"quick_gelu\",\n"
+    "    \"layer_norm_eps\": 1e-05, \"model_type\": \"chinese_clip_vision_model\"}\n}\n";
+
 /* The shapes clipvk_demo_model_write knows. The SigLIP ones are for
  * benchmarks: they carry the demo's byte-level CLIP vocabulary (a folder's
- * vocab.json names the tokenizer), not SigLIP's. */
+ * vocab.json names the tokenizer), not SigLIP's (or Chinese-CLIP's). */
+enum { PRE_CLIP, PRE_SIGLIP, PRE_CHINESE_CLIP };
 static const struct {
     const char *name, *config;
     unsigned image;
-    int siglip;
+    int pre;
 } SHAPES[] = {
-    {"demo", CONFIG, 64, 0},
-    {"vit-b-32", CONFIG_VIT_B_32, 224, 0},
-    {"siglip-b-16", CONFIG_SIGLIP_B_16, 224, 1},
-    {"siglip-so400m", CONFIG_SIGLIP_SO400M, 384, 1},
+    {"demo", CONFIG, 64, PRE_CLIP},
+    {"vit-b-32", CONFIG_VIT_B_32, 224, PRE_CLIP},
+    {"siglip-b-16", CONFIG_SIGLIP_B_16, 224, PRE_SIGLIP},
+    {"siglip-so400m", CONFIG_SIGLIP_SO400M, 384, PRE_SIGLIP},
+    {"chinese-clip-b-16", CONFIG_CHINESE_CLIP_B_16, 224, PRE_CHINESE_CLIP},
 };
 
-/* CLIP's or SigLIP's preprocessing at `size` pixels. */
-static void preprocessor(char *out, size_t n, unsigned size, int siglip)
+/* CLIP's, SigLIP's or Chinese-CLIP's preprocessing at `size` pixels. */
+static void preprocessor(char *out, size_t n, unsigned size, int pre)
 {
-    if (siglip) {
+    if (pre == PRE_CHINESE_CLIP) {
+        snprintf(out, n,
+                 "{\n  \"do_center_crop\": false,\n  \"do_normalize\": true,\n  \"do_resize\": true,\n"
+                 "  \"image_mean\": [0.48145466, 0.4578275, 0.40821073],\n"
+                 "  \"image_processor_type\": \"ChineseCLIPImageProcessor\",\n"
+                 "  \"image_std\": [0.26862954, 0.26130258, 0.27577711],\n  \"resample\": 3,\n"
+                 "  \"size\": {\"height\": %u, \"width\": %u}\n}\n",
+                 size, size);
+        return;
+    }
+    if (pre == PRE_SIGLIP) {
         snprintf(out, n,
                  "{\n  \"do_normalize\": true,\n  \"do_rescale\": true,\n  \"do_resize\": true,\n"
                  "  \"image_mean\": [0.5, 0.5, 0.5],\n  \"image_processor_type\": \"SiglipImageProcessor\",\n"
@@ -213,11 +236,12 @@ clipvk_status clipvk_demo_model_write(const char *dir, const char *shapes, clipv
     while (shapes && k < nshapes && strcmp(shapes, SHAPES[k].name)) k++;
     if (k == nshapes)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                           "unknown model shapes '%s' (demo, vit-b-32, siglip-b-16, siglip-so400m)", shapes);
+                           "unknown model shapes '%s' (demo, vit-b-32, siglip-b-16, siglip-so400m, chinese-clip-b-16)",
+                           shapes);
     if (clipvk_mkdirs(dir) != 0) return clipvk_fail(err, CLIPVK_ERROR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
     clipvk_status s;
     char pre[1024];
-    preprocessor(pre, sizeof pre, SHAPES[k].image, SHAPES[k].siglip);
+    preprocessor(pre, sizeof pre, SHAPES[k].image, SHAPES[k].pre);
     if ((s = write_text(dir, "config.json", SHAPES[k].config, err)) ||
         (s = write_text(dir, "preprocessor_config.json", pre, err)) ||
         (s = write_text(dir, "merges.txt", "#version: 0.2\n", err)) || (s = write_vocab(dir, err)))

@@ -12,8 +12,9 @@
 /* Creates dir (and its parents) and writes the model into it. shapes:
  * NULL or "demo" (tiny: 64 px images, two 64-wide layers per tower), or for
  * benchmarks "vit-b-32" (openai/clip-vit-base-patch32's shapes),
- * "siglip-b-16" (google/siglip-base-patch16-224's) or "siglip-so400m"
- * (google/siglip-so400m-patch14-384's). */
+ * "siglip-b-16" (google/siglip-base-patch16-224's), "siglip-so400m"
+ * (google/siglip-so400m-patch14-384's) or "chinese-clip-b-16"
+ * (OFA-Sys/chinese-clip-vit-base-patch16's). */
 clipvk_status clipvk_demo_model_write(const char *dir, const char *shapes, clipvk_error *err);
 
 #endif

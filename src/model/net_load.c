@@ -225,6 +225,10 @@ static clipvk_status open_weights(const clipvk_model_source *src, char *path, si
     if (!src->dir) {
         const clipvk_model_file *f = clipvk_source_buffer(src, "model.safetensors");
         if (f) return clipvk_safetensors_open_memory(f->data, f->size, path, st, err);
+        if ((f = clipvk_source_buffer(src, "pytorch_model.bin"))) {
+            clipvk_source_path(src, "pytorch_model.bin", path, size);
+            return clipvk_safetensors_open_torch_memory(f->data, f->size, path, st, err);
+        }
         if (clipvk_source_buffer(src, "model.safetensors.index.json"))
             return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
                                "sharded weights (model.safetensors.index.json) cannot be loaded from memory: "
