@@ -71,7 +71,8 @@ clipvk_status clipvk_bench_model(clipvk_model *m, uint32_t batch, uint32_t iters
     for (int run = 0; run < 3 && !s; run++) {
         uint32_t len = run == 0 ? 0 : run == 1 ? L : 8;
         if (!(clipvk_net_towers(m->net) & (run == 0 ? CLIPVK_TOWERS_IMAGE : CLIPVK_TOWERS_TEXT))) continue;
-        if (run == 2 && !cfg->text.causal) continue; /* bidirectional text always runs the whole context */
+        /* unmasked bidirectional text (SigLIP) always runs the whole context */
+        if (run == 2 && !cfg->text.causal && !cfg->text.key_mask) continue;
         fill_tokens(cfg, ids, len ? batch : 0, L, len);
         clipvk_bench_tower_result r = {.tower = run ? "text" : "image", .batch = batch,
                                        .tokens = run == 0 ? clipvk_vision_tokens(&cfg->vision) : len};
