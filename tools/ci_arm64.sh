@@ -57,7 +57,7 @@ say() { echo "ci_arm64: $*" >&2; }
 # compiles the golden model's pipelines into the shared shader cache, beside
 # the short tests that use no model; then the golden-model tests that reuse
 # most of those pipelines.
-ARM64_TESTS_FIRST='^(test_api|test_core|test_kernels_small|test_similarity|test_staging|test_tokenizer|test_config|test_image_kernels|test_version|fuzz_replay_.*)$'
+ARM64_TESTS_FIRST='^(test_api|test_core|test_kernels_small|test_similarity|test_staging|test_tokenizer|test_config|test_wordpiece|test_torch_bin|test_image_kernels|test_version|fuzz_replay_.*)$'
 ARM64_TESTS_THEN='^(test_app_api|test_faults|test_embedding_app|test_embedding_app_shared)$'
 # The fence timeout every test's contexts get (CLIPVK_TEST_FENCE_TIMEOUT:
 # also raises each ctest TIMEOUT to at least this plus 300 s). 600 s, as

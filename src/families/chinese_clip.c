@@ -40,10 +40,7 @@ static clipvk_status parse(const char *path, const cJSON *root, clipvk_model_con
         (s = clipvk_config_u32(path, "text_config.", t, "vocab_size", 1, 1u << 24, &tc->vocab, err)) ||
         (s = clipvk_config_u32(path, "text_config.", t, "max_position_embeddings", 1, 4096, &tc->positions, err)) ||
         (s = clipvk_config_u32(path, "text_config.", t, "type_vocab_size", 1, 1024, &tc->type_vocab, err)) ||
-        (s = clipvk_config_tower(path, "vision_config.", v, vc, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "image_size", 1, 4096, &vc->image_size, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "patch_size", 1, 4096, &vc->patch_size, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "num_channels", 1, 16, &vc->channels, err)) ||
+        (s = clipvk_config_vision(path, v, vc, err)) ||
         (s = clipvk_config_u32(path, "", root, "projection_dim", 1, 16384, &c->projection_dim, err)))
         return s;
     if (tc->positions < tc->context)

@@ -35,10 +35,7 @@ static clipvk_status parse(const char *path, const cJSON *root, clipvk_model_con
     if ((s = clipvk_config_tower(path, "text_config.", t, tc, err)) ||
         (s = clipvk_config_u32(path, "text_config.", t, "vocab_size", 1, 1u << 24, &tc->vocab, err)) ||
         (s = clipvk_config_u32(path, "text_config.", t, "max_position_embeddings", 1, 4096, &tc->context, err)) ||
-        (s = clipvk_config_tower(path, "vision_config.", v, vc, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "image_size", 1, 4096, &vc->image_size, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "patch_size", 1, 4096, &vc->patch_size, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "num_channels", 1, 16, &vc->channels, err)) ||
+        (s = clipvk_config_vision(path, v, vc, err)) ||
         (s = clipvk_config_u32(path, "", root, "projection_dim", 1, 16384, &c->projection_dim, err)))
         return s;
     const cJSON *eos = t ? cJSON_GetObjectItemCaseSensitive(t, "eos_token_id") : NULL;
@@ -84,32 +81,35 @@ int clipvk_units_clip_vision(const clipvk_model_config *c, clipvk_net *m, clipvk
                             "visual_projection");
 }
 
-static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk_unit_visit visit, void *user)
+int clipvk_units_clip_text(const clipvk_model_config *c, clipvk_net *m, const char *projection, int bias,
+                           clipvk_unit_visit visit, void *user)
 {
     const clipvk_tower_config *t = &c->text;
     clipvk_tower *tt = m ? &m->text : NULL;
-    uint64_t P = c->projection_dim;
+    uint64_t d = t->hidden;
+    return clipvk_unit_emit(visit, user,
+                            &(clipvk_unit){.kind = CLIPVK_UNIT_TABLE, .ndim = 2, .shape = {t->vocab, d},
+                                           .dest = AT(tt->token_embed)},
+                            "text_model.embeddings.token_embedding.weight") ||
+           clipvk_unit_emit(visit, user,
+                            &(clipvk_unit){.kind = CLIPVK_UNIT_BUFFER, .ndim = 2, .shape = {t->context, d},
+                                           .dest = AT(tt->pos_embed)},
+                            "text_model.embeddings.position_embedding.weight") ||
+           clipvk_units_encoder("text_model", t, tt ? tt->layers : NULL, visit, user) ||
+           clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_NORM, .shape = {d}, .dest = AT(tt->ln_post)},
+                            "text_model.final_layer_norm") ||
+           clipvk_unit_emit(visit, user,
+                            &(clipvk_unit){.kind = CLIPVK_UNIT_LINEAR, .bias = bias, .ndim = 2,
+                                           .shape = {c->projection_dim, d}, .dest = AT(tt->projection)},
+                            "%s", projection);
+}
+
+static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk_unit_visit visit, void *user)
+{
     int r = clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_SCALAR, .dest = AT(m->logit_scale)},
                              "logit_scale");
     if (!r && (towers & 1)) r = clipvk_units_clip_vision(c, m, visit, user); /* CLIPVK_TOWERS_IMAGE */
-    if (!r && (towers & 2)) { /* CLIPVK_TOWERS_TEXT */
-        uint64_t d = t->hidden;
-        r = clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_TABLE, .ndim = 2, .shape = {t->vocab, d},
-                                            .dest = AT(tt->token_embed)},
-                             "text_model.embeddings.token_embedding.weight") ||
-            clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_BUFFER, .ndim = 2, .shape = {t->context, d},
-                                            .dest = AT(tt->pos_embed)},
-                             "text_model.embeddings.position_embedding.weight") ||
-            clipvk_units_encoder("text_model", t, tt ? tt->layers : NULL, visit, user) ||
-            clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_NORM, .shape = {d}, .dest = AT(tt->ln_post)},
-                             "text_model.final_layer_norm") ||
-            clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_LINEAR, .ndim = 2, .shape = {P, d},
-                                            .dest = AT(tt->projection)},
-                             "text_projection");
-    }
+    if (!r && (towers & 2)) r = clipvk_units_clip_text(c, m, "text_projection", 0, visit, user); /* CLIPVK_TOWERS_TEXT */
     return r;
 }
 #undef AT

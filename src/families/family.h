@@ -40,6 +40,10 @@ extern const clipvk_family clipvk_family_chinese_clip;
 /* CLIP's vision tower (class token, pre_layrnorm, encoder, post_layernorm,
  * visual_projection), which Chinese-CLIP shares. */
 int clipvk_units_clip_vision(const clipvk_model_config *c, struct clipvk_net *m, clipvk_unit_visit visit, void *user);
+/* CLIP's text tower (token and position tables, encoder, final_layer_norm)
+ * ending in the Linear `projection` (with a bias or not), which SigLIP shares. */
+int clipvk_units_clip_text(const clipvk_model_config *c, struct clipvk_net *m, const char *projection, int bias,
+                           clipvk_unit_visit visit, void *user);
 
 /* The family whose model_type is `model_type` (NULL: CLIP, as configs
  * without one are OpenAI's), or NULL when none is. */

@@ -34,10 +34,7 @@ static clipvk_status parse(const char *path, const cJSON *root, clipvk_model_con
     if ((s = clipvk_config_tower(path, "text_config.", t, tc, err)) ||
         (s = clipvk_config_u32(path, "text_config.", t, "vocab_size", 1, 1u << 24, &tc->vocab, err)) ||
         (s = clipvk_config_u32(path, "text_config.", t, "max_position_embeddings", 1, 4096, &tc->context, err)) ||
-        (s = clipvk_config_tower(path, "vision_config.", v, vc, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "image_size", 1, 4096, &vc->image_size, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "patch_size", 1, 4096, &vc->patch_size, err)) ||
-        (s = clipvk_config_u32(path, "vision_config.", v, "num_channels", 1, 16, &vc->channels, err)))
+        (s = clipvk_config_vision(path, v, vc, err)))
         return s;
     /* The image embedding is the MAP head's output, vision hidden wide; the
      * text head must end there too (projection_size, default hidden_size). */
@@ -54,8 +51,8 @@ static clipvk_status parse(const char *path, const cJSON *root, clipvk_model_con
 
 static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk_unit_visit visit, void *user)
 {
-    const clipvk_tower_config *v = &c->vision, *t = &c->text;
-    clipvk_tower *vt = m ? &m->vision : NULL, *tt = m ? &m->text : NULL;
+    const clipvk_tower_config *v = &c->vision;
+    clipvk_tower *vt = m ? &m->vision : NULL;
 #define AT(x) (m ? (void *)&(x) : NULL)
     int r = clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_SCALAR, .dest = AT(m->logit_scale)},
                              "logit_scale") ||
@@ -98,24 +95,8 @@ static int units(const clipvk_model_config *c, int towers, clipvk_net *m, clipvk
                                             .dest = AT(vt->map.fc2)},
                              "vision_model.head.mlp.fc2");
     }
-    if (!r && (towers & 2)) { /* CLIPVK_TOWERS_TEXT */
-        uint64_t d = t->hidden;
-        r = clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_TABLE, .ndim = 2, .shape = {t->vocab, d},
-                                            .dest = AT(tt->token_embed)},
-                             "text_model.embeddings.token_embedding.weight") ||
-            clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_BUFFER, .ndim = 2, .shape = {t->context, d},
-                                            .dest = AT(tt->pos_embed)},
-                             "text_model.embeddings.position_embedding.weight") ||
-            clipvk_units_encoder("text_model", t, tt ? tt->layers : NULL, visit, user) ||
-            clipvk_unit_emit(visit, user, &(clipvk_unit){.kind = CLIPVK_UNIT_NORM, .shape = {d}, .dest = AT(tt->ln_post)},
-                             "text_model.final_layer_norm") ||
-            clipvk_unit_emit(visit, user,
-                             &(clipvk_unit){.kind = CLIPVK_UNIT_LINEAR, .bias = 1, .ndim = 2,
-                                            .shape = {c->projection_dim, d}, .dest = AT(tt->projection)},
-                             "text_model.head");
-    }
+    /* the text tower is CLIP's, without a mask, ending in a head with a bias */
+    if (!r && (towers & 2)) r = clipvk_units_clip_text(c, m, "text_model.head", 1, visit, user);
 #undef AT
     return r;
 }

@@ -76,6 +76,16 @@ const cJSON *clipvk_config_sub(const cJSON *root, const char *name)
     return cJSON_IsObject(o) ? o : NULL;
 }
 
+clipvk_status clipvk_config_vision(const char *path, const cJSON *v, clipvk_tower_config *vc, clipvk_error *err)
+{
+    clipvk_status s;
+    if ((s = clipvk_config_tower(path, "vision_config.", v, vc, err)) ||
+        (s = clipvk_config_u32(path, "vision_config.", v, "image_size", 1, 4096, &vc->image_size, err)) ||
+        (s = clipvk_config_u32(path, "vision_config.", v, "patch_size", 1, 4096, &vc->patch_size, err)))
+        return s;
+    return clipvk_config_u32(path, "vision_config.", v, "num_channels", 1, 16, &vc->channels, err);
+}
+
 clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_model_config *c, clipvk_error *err)
 {
     memset(c, 0, sizeof *c);

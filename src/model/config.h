@@ -83,6 +83,9 @@ clipvk_status clipvk_config_u32(const char *path, const char *tower, const struc
  * the fields every transformer tower has. */
 clipvk_status clipvk_config_tower(const char *path, const char *tower, const struct cJSON *o, clipvk_tower_config *t,
                                   clipvk_error *err);
+/* The vision tower's fields: the common ones, image_size, patch_size,
+ * num_channels. */
+clipvk_status clipvk_config_vision(const char *path, const struct cJSON *v, clipvk_tower_config *vc, clipvk_error *err);
 /* The sub-config object: "text_config_dict" when present (Hugging Face's
  * CLIPConfig prefers it), else "text_config". */
 const struct cJSON *clipvk_config_sub(const struct cJSON *root, const char *name);
