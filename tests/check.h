@@ -4,11 +4,22 @@
 #ifndef CLIPVK_TEST_CHECK_H
 #define CLIPVK_TEST_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern int test_failures;
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+            test_failures++;                                                    \
+        }                                                                       \
+    } while (0)
 
 #ifdef CLIPVK_TEST_DATA_DIR
 /* The test data folder (golden set, CLIP vocabulary): $CLIPVK_TEST_DATA_DIR,
@@ -43,17 +54,51 @@ static inline int test_validation(void)
                test_data_dir());                                                                      \
         exit(77);                                                                                     \
     } while (0)
+
+/* A whole file of the test data, NUL-terminated past *size (plain stdio, so
+ * tests of the public API alone can use it); a missing file skips the test. */
+static inline char *test_read_data(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) TEST_DATA_SKIP(path);
+    char *p = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) && fread(p, 1, (size_t)n, f) == (size_t)n) {
+        p[n] = '\0';
+        *size = (size_t)n;
+    } else {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    if (!p) {
+        fprintf(stderr, "FAIL: cannot read %s\n", path);
+        exit(1);
+    }
+    return p;
+}
+
+/* int32 [*rows, cols] from a little-endian '<i4' C-order .npy (version 1) of
+ * the test data, or NULL (a failed check) when it is not one. */
+static inline int32_t *test_read_npy_i32(const char *path, uint32_t cols, int *rows)
+{
+    size_t size;
+    char *d = test_read_data(path, &size), shape[32];
+    unsigned hl = size > 10 ? (unsigned char)d[8] | (unsigned char)d[9] << 8 : 0;
+    int32_t *out = NULL;
+    snprintf(shape, sizeof shape, ", %u)", cols);
+    *rows = 0;
+    if (size > 10 + hl && !memcmp(d, "\x93NUMPY\x01", 7) && strstr(d + 10, "'<i4'") && strstr(d + 10, shape) &&
+        (out = malloc(size - 10 - hl + 1))) {
+        *rows = (int)((size - 10 - hl) / (cols * 4));
+        memcpy(out, d + 10 + hl, size - 10 - hl);
+    }
+    CHECK(out, "%s: not an int32 [N, %u] .npy", path, cols);
+    free(d);
+    return out;
+}
 #endif
 
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-            test_failures++;                                                    \
-        }                                                                       \
-    } while (0)
 
 /* The end of a test: how many checks failed, or that all passed; the exit code. */
 static inline int test_report(void)

@@ -29,22 +29,6 @@ static const char *names[] = {"config.json", "model.safetensors", "vocab.json", 
                               "preprocessor_config.json"};
 #define NF 5
 
-static void *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc(n ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
 
 /* The golden model's files in fresh buffers. */
 static void read_model(clipvk_model_file *files)
@@ -53,7 +37,7 @@ static void read_model(clipvk_model_file *files)
         char path[1200];
         snprintf(path, sizeof path, "%s/%s", test_golden_model, names[i]);
         files[i].name = names[i];
-        files[i].data = read_all(path, &files[i].size);
+        files[i].data = test_read_data(path, &files[i].size);
         if (!files[i].data) {
             fprintf(stderr, "FAIL: cannot read %s\n", path);
             exit(1);

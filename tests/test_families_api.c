@@ -21,22 +21,6 @@
 
 int test_failures;
 
-static void *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
 
 /* "a photo of a cat" in each set's refs.json: ids, then the pad id. */
 typedef struct family_case {
@@ -89,7 +73,7 @@ static void check_family(clipvk_context *ctx, const family_case *fc)
     for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         mf[i].name = names[i];
-        mf[i].data = read_all(path, &mf[i].size);
+        mf[i].data = test_read_data(path, &mf[i].size);
         CHECK(mf[i].data != NULL, "cannot read %s", path);
     }
     clipvk_model *mm = NULL;
@@ -157,7 +141,7 @@ static void check_chinese_clip(clipvk_context *ctx)
     for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         mf[i].name = names[i];
-        mf[i].data = read_all(path, &mf[i].size);
+        mf[i].data = test_read_data(path, &mf[i].size);
     }
     CHECK(!clipvk_model_load_memory(ctx, mf, 4, &mo, &mm), "chinese_clip: from memory: %s",
           clipvk_context_last_error(ctx));

@@ -18,12 +18,6 @@
 int test_failures;
 static clipvk_error err;
 
-static char *read_all(const char *path, size_t *size)
-{
-    char *data;
-    if (clipvk_read_file(path, 64u << 20, &data, size, &err)) TEST_DATA_SKIP(path);
-    return data;
-}
 
 /* Encodes text (context 64 unless given) and compares with want[0..n_want) then padding. */
 static void expect(const clipvk_spm *t, const char *name, const char *text, size_t len, uint32_t context,
@@ -54,35 +48,18 @@ static void expect(const clipvk_spm *t, const char *name, const char *text, size
         expect(t, name, text, sizeof text - 1, 64, want_, (uint32_t)(sizeof want_ / sizeof *want_)); \
     } while (0)
 
-/* int32 [rows, 64] from text_tokens.npy (little-endian '<i4', C order). */
-static int32_t *read_npy(const char *path, int *rows)
-{
-    size_t size;
-    char *d = read_all(path, &size);
-    unsigned hl = size > 10 ? (unsigned char)d[8] | (unsigned char)d[9] << 8 : 0;
-    int32_t *out = NULL;
-    *rows = 0;
-    if (size > 10 + hl && !memcmp(d, "\x93NUMPY\x01", 7) && strstr(d + 10, "'<i4'") && strstr(d + 10, ", 64)")) {
-        *rows = (int)((size - 10 - hl) / (64 * 4));
-        out = malloc(size - 10 - hl);
-        memcpy(out, d + 10 + hl, size - 10 - hl);
-    }
-    CHECK(out, "%s: not an int32 [N, 64] .npy", path);
-    free(d);
-    return out;
-}
 
 static void golden(const clipvk_spm *t, const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/refs.json", dir);
     size_t size;
-    char *text = read_all(path, &size);
+    char *text = test_read_data(path, &size);
     cJSON *refs = cJSON_Parse(text);
     free(text);
     snprintf(path, sizeof path, "%s/text_tokens.npy", dir);
     int rows, n = 0;
-    int32_t *tokens = read_npy(path, &rows);
+    int32_t *tokens = test_read_npy_i32(path, 64, &rows);
     const cJSON *texts = cJSON_GetObjectItem(refs, "texts");
     for (const cJSON *e = texts ? texts->child : NULL; e && tokens && n < rows; e = e->next, n++) {
         const char *s = cJSON_GetObjectItem(e, "text")->valuestring;
@@ -237,9 +214,9 @@ int main(void)
     size_t size[2];
     char *data[2];
     snprintf(path, sizeof path, "%s/golden-siglip/siglip/model/spiece.model", test_data_dir());
-    data[0] = read_all(path, &size[0]);
+    data[0] = test_read_data(path, &size[0]);
     snprintf(path, sizeof path, "%s/golden-siglip/siglip2/model/tokenizer.model", test_data_dir());
-    data[1] = read_all(path, &size[1]);
+    data[1] = test_read_data(path, &size[1]);
     clipvk_spm *siglip = NULL, *gemma = NULL;
     CHECK(!clipvk_spm_create("spiece.model", data[0], size[0], CLIPVK_SPM_SIGLIP, &siglip, &err), "%s", err.msg);
     CHECK(!clipvk_spm_create("tokenizer.model", data[1], size[1], CLIPVK_SPM_GEMMA, &gemma, &err), "%s", err.msg);

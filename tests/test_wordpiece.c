@@ -18,12 +18,6 @@
 int test_failures;
 static clipvk_error err;
 
-static char *read_all(const char *path, size_t *size)
-{
-    char *data;
-    if (clipvk_read_file(path, 64u << 20, &data, size, &err)) TEST_DATA_SKIP(path);
-    return data;
-}
 
 /* pieces() output joined by spaces, and whether its ids were encode's. */
 typedef struct {
@@ -68,35 +62,18 @@ static void expect_n(const clipvk_wordpiece *t, const char *name, const char *te
 
 #define EXPECT(t, name, text, want) expect_n(t, name, text, sizeof text - 1, 52, want)
 
-/* int32 [20, 52] from text_tokens.npy (little-endian '<i4', C order). */
-static int32_t *read_npy(const char *path, int *rows)
-{
-    size_t size;
-    char *d = read_all(path, &size);
-    unsigned hl = size > 10 ? (unsigned char)d[8] | (unsigned char)d[9] << 8 : 0;
-    int32_t *out = NULL;
-    *rows = 0;
-    if (size > 10 + hl && !memcmp(d, "\x93NUMPY\x01", 7) && strstr(d + 10, "'<i4'") && strstr(d + 10, ", 52)")) {
-        *rows = (int)((size - 10 - hl) / (52 * 4));
-        out = malloc(size - 10 - hl);
-        memcpy(out, d + 10 + hl, size - 10 - hl);
-    }
-    CHECK(out, "%s: not an int32 [N, 52] .npy", path);
-    free(d);
-    return out;
-}
 
 static void golden(const clipvk_wordpiece *t, const char *dir)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/refs.json", dir);
     size_t size;
-    char *text = read_all(path, &size);
+    char *text = test_read_data(path, &size);
     cJSON *refs = cJSON_Parse(text);
     free(text);
     snprintf(path, sizeof path, "%s/text_tokens.npy", dir);
     int rows, n = 0;
-    int32_t *tokens = read_npy(path, &rows);
+    int32_t *tokens = test_read_npy_i32(path, 52, &rows);
     const cJSON *texts = cJSON_GetObjectItem(refs, "texts");
     for (const cJSON *e = texts ? texts->child : NULL; e && tokens && n < rows; e = e->next, n++) {
         const char *s = cJSON_GetObjectItem(e, "text")->valuestring;
@@ -277,7 +254,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/golden-chinese-clip", test_data_dir());
     snprintf(path, sizeof path, "%s/model/vocab.txt", dir);
     size_t size;
-    char *vocab = read_all(path, &size);
+    char *vocab = test_read_data(path, &size);
     clipvk_wordpiece *t = NULL;
     CHECK(!clipvk_wordpiece_create("vocab.txt", vocab, size, 1, &t, &err), "%s", err.msg);
     if (t) {
