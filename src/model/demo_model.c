@@ -216,7 +216,9 @@ static int visit(const clipvk_tensor_spec *t, void *user)
     /* LayerNorm weights near 1, embeddings and projections of unit-ish
      * scale, linear layers 0.02 as CLIP initialises them. */
     const char *name = t->name;
-    int norm_w = strstr(name, "norm") && strstr(name, ".weight"), bias = strstr(name, ".bias") != NULL;
+    /* CLIP's layer_norm*, BERT's LayerNorm */
+    int norm_w = (strstr(name, "norm") || strstr(name, "Norm")) && strstr(name, ".weight");
+    int bias = strstr(name, ".bias") != NULL;
     int embedding = strstr(name, "embedding") != NULL;
     for (uint64_t i = 0; i < count; i++) {
         float v = !strcmp(name, "logit_scale")  ? 4.6052f
