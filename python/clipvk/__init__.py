@@ -13,7 +13,8 @@ package (the wheel), else the system's.
 """
 from ._core import (Context, Device, DeviceError, DeviceLostError, DeviceTimeoutError, Error, Failure, FileIOError,
                     FormatError, Hit, Index, InvalidArgumentError, Model, NoDeviceError, OutOfDeviceMemoryError,
-                    OutOfHostMemoryError, UnsupportedError, UpdateStats, ValidationError, devices, templates)
+                    OutOfHostMemoryError, UnsupportedError, UpdateStats, ValidationError, devices, templates,
+                    write_demo_model)
 from ._lib import library_path
 
 __version__ = "0.1.0"  # include/clipvk.h's CLIPVK_VERSION_* (a test keeps them equal)
@@ -22,5 +23,5 @@ __all__ = [
     "Context", "Model", "Index", "Device", "Hit", "Failure", "UpdateStats", "devices", "templates",
     "Error", "InvalidArgumentError", "FileIOError", "FormatError", "UnsupportedError", "OutOfHostMemoryError",
     "OutOfDeviceMemoryError", "NoDeviceError", "DeviceError", "DeviceLostError", "DeviceTimeoutError",
-    "ValidationError", "library_path", "__version__",
+    "ValidationError", "write_demo_model", "library_path", "__version__",
 ]

@@ -10,17 +10,21 @@ call on it or on its models and indexes takes.
 import os
 import threading
 import weakref
-from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ._lib import ffi, lib
+
+if TYPE_CHECKING:  # Pillow is optional: needed only to pass PIL images
+    import PIL.Image
 
 __all__ = [
     "Error", "InvalidArgumentError", "FileIOError", "FormatError", "UnsupportedError",
     "OutOfHostMemoryError", "OutOfDeviceMemoryError", "NoDeviceError", "DeviceError",
     "DeviceLostError", "DeviceTimeoutError", "ValidationError",
     "Context", "Model", "Index", "Device", "Hit", "Failure", "UpdateStats", "devices", "templates",
+    "write_demo_model",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -209,6 +213,15 @@ def templates(name: str) -> List[str]:
     return [_str(t[i]) for i in range(n[0])]
 
 
+def write_demo_model(path: PathLike, shapes: Optional[str] = None) -> None:
+    """Writes a small random-weight CLIP folder (its answers mean nothing): for trying
+    clipvk without weights. shapes: None ("demo"), "vit-b-32", "siglip-b-16", "siglip-so400m"."""
+    err = ffi.new("char[512]")
+    st = lib.clipvk_write_demo_model(os.fsencode(path), shapes.encode() if shapes else ffi.NULL, err, 512)
+    if st != 0:
+        raise _error(st, _str(err) or _str(lib.clipvk_status_string(st)))
+
+
 _template_set = templates  # (Model.label_embeddings' argument of the same name hides it)
 
 
@@ -301,7 +314,7 @@ class Context:
 _PRECISIONS = {"fp16": 1, "fp32": 0, "auto": -1}
 _TOWERS = {"both": 3, "image": 1, "text": 2}
 
-ImageLike = Union[str, "os.PathLike[str]", np.ndarray, "PIL.Image.Image"]  # noqa: F821
+ImageLike = Union[str, "os.PathLike[str]", np.ndarray, "PIL.Image.Image"]
 
 
 def _is_path(x) -> bool:

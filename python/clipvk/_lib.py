@@ -174,6 +174,7 @@ const char *clipvk_device_list_describe(clipvk_device_list *l, uint32_t i, int j
 clipvk_status clipvk_context_device_info(const clipvk_context *ctx, clipvk_device_info *out);
 
 const char *const *clipvk_templates(const char *name, uint32_t *n);
+clipvk_status clipvk_write_demo_model(const char *dir, const char *shapes, char *error, size_t error_size);
 """
 
 ffi = FFI()
@@ -200,11 +201,26 @@ def _candidates():
     return found
 
 
+def _resolved(name):
+    """The file a name without a folder was loaded from (Linux: /proc/self/maps), else the name."""
+    if os.sep in name:
+        return os.path.abspath(name)
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                p = line.split(None, 5)[-1].strip()
+                if os.path.basename(p).startswith("libclipvk.so"):
+                    return p
+    except OSError:
+        pass
+    return name
+
+
 def _load():
     tried = []
     for where, path in _candidates():
         try:
-            return ffi.dlopen(path), path
+            return ffi.dlopen(path), _resolved(path)
         except OSError as e:
             tried.append("%s %s: %s" % (where, path, e))
             if where == "$CLIPVK_LIBRARY":
@@ -213,4 +229,4 @@ def _load():
                       "wheel that bundles it, or install the library); tried: " + "; ".join(tried))
 
 
-lib, library_path = _load()
+lib, library_path = _load()  # the library's file (or the name given to dlopen)
