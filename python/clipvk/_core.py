@@ -40,6 +40,9 @@ class Error(Exception):
         self.status = status
         self.message = message
 
+    def __reduce__(self):  # picklable (to cross process boundaries), as its own subclass
+        return (type(self), (self.status, self.message))
+
     @property
     def status_name(self) -> str:
         return ffi.string(lib.clipvk_status_string(self.status)).decode()

@@ -286,6 +286,9 @@ def test_errors(ctx, clip, tmp_path):
     with pytest.raises(clipvk.FileIOError) as e:
         clip.encode_image([bad])
     assert bad in e.value.message and e.value.status_name
+    import pickle
+    again = pickle.loads(pickle.dumps(e.value))
+    assert type(again) is clipvk.FileIOError and (again.status, str(again)) == (e.value.status, str(e.value))
     notimage = tmp_path / "text.jpg"
     notimage.write_text("not an image")
     with pytest.raises(clipvk.Error) as e:
@@ -419,3 +422,28 @@ def test_gil_released_during_device_work(clip):
     gaps = np.diff([span["t0"]] + inside + [span["t1"]])
     assert len(inside) > 100 and gaps.max() < 0.5 * duration, \
         "call %.3f s, %d samples inside, largest pause %.3f s" % (duration, len(inside), gaps.max())
+
+
+def test_threads_share_a_model(clip):
+    """clipvk's rule is one thread at a time per context: the binding's per-context lock
+    makes threads sharing a model take turns, with the answers of one thread alone."""
+    texts = ["a photo of a cat", "a photo of a dog", "a red car"]
+    want = clip.encode_text(texts)
+    px = np.load(data("golden", "pixels.npy"))
+    want_px = clip.encode_pixels(px)
+    got, errors = [], []
+
+    def work(i):
+        try:
+            for _ in range(5):
+                got.append(np.array_equal(clip.encode_text(texts), want) and
+                           np.array_equal(clip.encode_pixels(px), want_px))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(got) == 20 and all(got)
