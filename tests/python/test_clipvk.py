@@ -304,6 +304,10 @@ def test_errors(ctx, clip, tmp_path):
         clip.encode_text(["a\0b"])
     with pytest.raises(clipvk.Error):
         clipvk.Context(device="no such device", cache_dir="")
+    with clipvk.Context(cache_dir="", memory_budget_mib=1) as small:  # the golden weights are 26 MB
+        with pytest.raises(clipvk.OutOfDeviceMemoryError) as e:
+            clipvk.Model.load(data("golden", "model"), precision="fp32", context=small)
+        assert e.value.message and "\n" not in e.value.message
     # the context still works after each of them
     assert clip.encode_text("ok").shape == (1, 48)
 
