@@ -18,8 +18,8 @@ py=/usr/bin/python3
 if [ "${CLIPVK_TEST_SANITIZER:-}" = 1 ]; then
     echo "SKIP: a sanitizer build's libclipvk needs the ASan runtime loaded first; python3 has none"; exit 77
 fi
-"$py" -c "import build, wheel, venv, cffi, numpy, ensurepip" 2>/dev/null || {
-    echo "SKIP: needs Debian's python3-build python3-wheel python3-venv python3-cffi python3-numpy"; exit 77; }
+"$py" -c "import build, wheel, venv, cffi, numpy, ensurepip, setuptools" 2>/dev/null || {
+    echo "SKIP: needs Debian's python3-build python3-wheel python3-venv python3-setuptools python3-cffi python3-numpy"; exit 77; }
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 unset CLIPVK_LIBRARY PYTHONPATH
 export PYTHONDONTWRITEBYTECODE=1 PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
