@@ -172,6 +172,49 @@ def _texts(texts) -> List[str]:
 
 # ---- devices ----------------------------------------------------------------
 
+class _Wrapper:
+    """What every object over a C handle shares: the handle check, close()
+    (idempotent, under the context's lock), `closed` and `with`."""
+
+    _what = "object"
+
+    def _ptr(self):
+        if self._h.ptr is None:
+            raise ValueError("clipvk: the %s is closed" % self._what)
+        return self._h.ptr
+
+    def _guard(self) -> threading.RLock:
+        return self.context._lock
+
+    def close(self) -> None:
+        """Frees the handle (a context's also frees its models and indexes). Idempotent."""
+        with self._guard():
+            self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return self._h.ptr is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Child(_Wrapper):
+    """A model or an index: freed before its context, errors read there."""
+
+    def _adopt(self, context: "Context", ptr, free) -> None:
+        self.context = context
+        self._h = _Handle(ptr, free, context._h)
+        self._finalizer = weakref.finalize(self, self._h.close)
+
+    def _check(self, st: int) -> None:
+        if st != 0:
+            raise self.context._fail(st)
+
+
 class Device(NamedTuple):
     """A Vulkan device as clipvk sees it (clipvk_device_info)."""
     index: int
@@ -230,7 +273,7 @@ _template_set = templates  # (Model.label_embeddings' argument of the same name 
 
 # ---- context ----------------------------------------------------------------
 
-class Context:
+class Context(_Wrapper):
     """A Vulkan device for clipvk (clipvk_context).
 
     device: index ("1") or name substring; None: $CLIPVK_DEVICE, else the best.
@@ -266,29 +309,15 @@ class Context:
         self._lock = threading.RLock()
         self._finalizer = weakref.finalize(self, self._h.close)
 
+    _what = "context"
+
+    def _guard(self) -> threading.RLock:
+        return self._lock
+
     # -- internals shared with Model and Index
-    def _ptr(self):
-        if self._h.ptr is None:
-            raise ValueError("clipvk: the context is closed")
-        return self._h.ptr
 
     def _fail(self, st: int) -> Error:
         return _error(st, _str(lib.clipvk_context_last_error(self._h.ptr)) or _str(lib.clipvk_status_string(st)))
-
-    def close(self) -> None:
-        """Frees the context and everything made in it (models, indexes). Idempotent."""
-        with self._lock:
-            self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return self._h.ptr is None
-
-    def __enter__(self) -> "Context":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     @property
     def device_name(self) -> str:
@@ -346,8 +375,10 @@ def _as_view_array(x) -> np.ndarray:
     return x
 
 
-class Model:
+class Model(_Child):
     """A model loaded on a device (clipvk_model). Use Model.load."""
+
+    _what = "model"
 
     def __init__(self, *_a, **_k):
         raise TypeError("use clipvk.Model.load(path, ...)")
@@ -381,9 +412,7 @@ class Model:
             if st != 0:
                 raise context._fail(st)
             self = cls.__new__(cls)
-            self.context = context
-            self._h = _Handle(out[0], lib.clipvk_model_free, context._h)
-        self._finalizer = weakref.finalize(self, self._h.close)
+            self._adopt(context, out[0], lib.clipvk_model_free)
         m = out[0]
         self.path = os.fspath(path)
         self.precision = precision
@@ -398,30 +427,6 @@ class Model:
         self.numerics: str = _str(lib.clipvk_model_numerics(m))
         self._fingerprint = None
         return self
-
-    def _ptr(self):
-        if self._h.ptr is None:
-            raise ValueError("clipvk: the model is closed")
-        return self._h.ptr
-
-    def _check(self, st: int) -> None:
-        if st != 0:
-            raise self.context._fail(st)
-
-    def close(self) -> None:
-        """Frees the model's device memory. Idempotent."""
-        with self.context._lock:
-            self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return self._h.ptr is None
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return "<clipvk.Model %s %s dim=%d %s>" % (self.family, self.path, self.embedding_dim,
@@ -580,8 +585,10 @@ class UpdateStats(NamedTuple):
     failed: int
 
 
-class Index:
+class Index(_Child):
     """Image search over files' embeddings (clipvk_index). Use Index.create or Index.open."""
+
+    _what = "index"
 
     def __init__(self, *_a, **_k):
         raise TypeError("use clipvk.Index.create(context) or clipvk.Index.open(path, context)")
@@ -589,9 +596,7 @@ class Index:
     @classmethod
     def _wrap(cls, context: Context, ptr) -> "Index":
         self = cls.__new__(cls)
-        self.context = context
-        self._h = _Handle(ptr, lib.clipvk_index_close, context._h)
-        self._finalizer = weakref.finalize(self, self._h.close)
+        self._adopt(context, ptr, lib.clipvk_index_close)
         self._failures: List[Failure] = []
         return self
 
@@ -624,29 +629,6 @@ class Index:
             if st != 0:
                 raise context._fail(st)
             return cls._wrap(context, out[0])
-
-    def _ptr(self):
-        if self._h.ptr is None:
-            raise ValueError("clipvk: the index is closed")
-        return self._h.ptr
-
-    def _check(self, st: int) -> None:
-        if st != 0:
-            raise self.context._fail(st)
-
-    def close(self) -> None:
-        with self.context._lock:
-            self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return self._h.ptr is None
-
-    def __enter__(self) -> "Index":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __len__(self) -> int:
         return int(lib.clipvk_index_count(self._ptr()))
