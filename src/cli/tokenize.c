@@ -11,11 +11,11 @@ static void usage(FILE *f)
                "Prints the token ids of each TEXT (CLIP: start and end tokens; SigLIP: end token; no padding), one line\n"
                "of space-separated ids per text. Texts longer than the context are cut, keeping the end token.\n"
                "  --model DIR    a Hugging Face model folder (CLIP: vocab.json and merges.txt; SigLIP:\n"
-               "                 spiece.model; SigLIP 2: tokenizer.model)\n"
+               "                 spiece.model; SigLIP 2: tokenizer.model; Chinese-CLIP: vocab.txt)\n"
                "  --vocab FILE   vocab.json, with --merges FILE: merges.txt (instead of --model)\n"
                "  --json         one JSON array of arrays instead\n"
                "  --pieces       the pieces as text instead of ids (WordPiece models: Chinese-CLIP)\n"
-               "  --context N    context length (default: the model's, 77 for CLIP, 64 for SigLIP)\n");
+               "  --context N    context length (default: the model's: 77 CLIP, 64 SigLIP, 52 Chinese-CLIP)\n");
 }
 
 /* Prints one piece, space-separated from the ones before it on the line
