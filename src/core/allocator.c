@@ -113,7 +113,8 @@ clipvk_status clipvk_allocator_create(clipvk_device *dev, clipvk_memory_kind kin
 static void block_destroy(clipvk_allocator *a, clipvk_block *b)
 {
     VkDevice d = a->dev->device;
-    if (b->mapped) a->dev->vk.UnmapMemory(d, b->memory);
+    if (a->dev->host) free(b->mapped);
+    else if (b->mapped) a->dev->vk.UnmapMemory(d, b->memory);
     if (b->buffer) a->dev->vk.DestroyBuffer(d, b->buffer, NULL);
     if (b->memory) {
         a->dev->vk.FreeMemory(d, b->memory, NULL);
@@ -140,6 +141,16 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
     b->size = size;
     a->bytes += size; /* both undone by block_destroy */
     a->dev->budget_used += size;
+    clipvk_status s;
+    if (a->dev->host) { /* the native CPU backend: plain memory */
+        if (!(b->mapped = malloc(size))) {
+            s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory: %.1f MiB in one piece",
+                            size / 1048576.0);
+            goto fail;
+        }
+        b->cached = 1;
+        goto ranges;
+    }
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
@@ -148,7 +159,6 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
     VkResult r = a->dev->vk.CreateBuffer(d, &bci, NULL, &b->buffer);
-    clipvk_status s;
     if (r != VK_SUCCESS) {
         s = clipvk_vk_fail(err, r, "vkCreateBuffer");
         goto fail;
@@ -212,6 +222,7 @@ static clipvk_status block_create(clipvk_allocator *a, VkDeviceSize size, clipvk
         }
         b->mapped = p;
     }
+ranges:
     b->free = malloc(4 * sizeof *b->free);
     if (!b->free) {
         s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");

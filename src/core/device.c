@@ -363,6 +363,28 @@ clipvk_status clipvk_device_finish(clipvk_device *d, uint32_t queue_index, clipv
     return CLIPVK_OK;
 }
 
+/* The native CPU backend's device: the Vulkan objects made while choosing
+ * go (the instance, its messenger); caps say what matters above (a CPU,
+ * no binding limits); the runtime names the processor. */
+static void host_init(clipvk_device *d)
+{
+    if (d->messenger) d->vk.DestroyDebugUtilsMessengerEXT(d->instance, d->messenger, NULL);
+    if (d->instance) d->vk.DestroyInstance(d->instance, NULL);
+    d->messenger = VK_NULL_HANDLE;
+    d->instance = VK_NULL_HANDLE;
+    d->validation = 0;
+    d->host = 1;
+    clipvk_device_caps *c = &d->caps;
+    memset(c, 0, sizeof *c);
+    c->index = CLIPVK_CHOSE_CPU;
+    c->type = VK_PHYSICAL_DEVICE_TYPE_CPU;
+    snprintf(c->name, sizeof c->name, "native CPU");
+    snprintf(c->driver_name, sizeof c->driver_name, "clipvk CPU backend");
+    c->max_storage_buffer_range = UINT64_MAX / 4;
+    c->min_storage_buffer_offset_alignment = 64;
+    c->min_texel_buffer_offset_alignment = 64;
+}
+
 clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_device **out, clipvk_error *err)
 {
     *out = NULL;
@@ -391,17 +413,28 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
         return CLIPVK_OK;
     }
     d->validation = opt->validation >= 0 ? opt->validation : env_flag("CLIPVK_VALIDATION");
-    if ((s = clipvk_vk_load(&d->vk, NULL, err))) goto fail;
-    if ((s = create_instance(&d->vk, d->validation, d, &d->instance, &d->messenger, err))) goto fail;
+    const char *select = opt->select ? opt->select : getenv("CLIPVK_DEVICE");
+    if (clipvk_device_select_is_cpu(select)) {
+        host_init(d);
+        *out = d;
+        return CLIPVK_OK;
+    }
     VkPhysicalDevice *pds = NULL;
     clipvk_device_caps *caps = NULL;
     uint32_t n = 0, chosen = 0;
-    if ((s = enumerate(&d->vk, d->instance, &pds, &n, err))) goto fail;
+    if ((s = clipvk_vk_load(&d->vk, NULL, err)) ||
+        (s = create_instance(&d->vk, d->validation, d, &d->instance, &d->messenger, err)) ||
+        (s = enumerate(&d->vk, d->instance, &pds, &n, err))) {
+        /* No Vulkan here (no loader, no driver): the default is the native CPU. */
+        if (select && *select) goto fail;
+        host_init(d);
+        *out = d;
+        return CLIPVK_OK;
+    }
     caps = calloc(n, sizeof *caps);
     if (!caps) s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     for (uint32_t i = 0; caps && i < n; i++) clipvk_device_caps_query(&d->vk, pds[i], i, profile, &caps[i]);
-    const char *select = opt->select ? opt->select : getenv("CLIPVK_DEVICE");
-    if (!s && !(s = clipvk_device_choose(caps, n, select, &chosen, err))) {
+    if (!s && !(s = clipvk_device_choose(caps, n, select, &chosen, err)) && chosen != CLIPVK_CHOSE_CPU) {
         d->physical = pds[chosen];
         d->caps = caps[chosen];
         /* Chosen devices have a compute queue family (caps_query picked it). */
@@ -409,6 +442,11 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
     }
     free(pds);
     free(caps);
+    if (!s && chosen == CLIPVK_CHOSE_CPU) {
+        host_init(d);
+        *out = d;
+        return CLIPVK_OK;
+    }
     if (s || (s = create_logical_device(d, err)) || (s = clipvk_device_finish(d, 0, err))) goto fail;
     *out = d;
     return CLIPVK_OK;

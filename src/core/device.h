@@ -156,6 +156,10 @@ typedef struct clipvk_device {
      * clipvk_cmd_submit reports VK_ERROR_DEVICE_LOST without submitting,
      * as a driver does after a GPU reset. */
     int fault_lose_next_submit;
+    /* The native CPU backend: no Vulkan objects at all; caps describe the
+     * processor (type CPU, no limits that matter), memory is malloc'ed, and
+     * the runtime runs kernels from src/cpu/ instead of recording dispatches. */
+    int host;
     int validation;
     clipvk_log_fn log;         /* the options' log callback (NULL: stderr) and its user pointer */
     void *log_user;
@@ -185,7 +189,13 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
                                    clipvk_error *err);
 void clipvk_device_destroy(clipvk_device *dev);
 
-/* Picks a device (see device_select.c); *chosen indexes caps. */
+/* Picks a device (see device_select.c); *chosen indexes caps, or is
+ * CLIPVK_CHOSE_CPU: the native CPU backend (select "cpu", or no select and
+ * no usable GPU). select "vulkan" takes the best Vulkan device of any type,
+ * CPU drivers included. */
+#define CLIPVK_CHOSE_CPU UINT32_MAX
+/* Whether select names the native CPU backend ("cpu", any case). */
+int clipvk_device_select_is_cpu(const char *select);
 clipvk_status clipvk_device_choose(const clipvk_device_caps *caps, uint32_t n, const char *select, uint32_t *chosen,
                                    clipvk_error *err);
 

@@ -2,7 +2,11 @@
  * Which physical device a context gets: the one the caller names (index,
  * device UUID or name substring), else the best usable one — by type
  * (discrete > integrated > virtual > CPU), then by the largest device-local
- * heap (two discrete GPUs: the bigger one), then enumeration order. Devices
+ * heap (two discrete GPUs: the bigger one), then enumeration order. A CPU
+ * driver (lavapipe, SwiftShader) is never the default: without a GPU the
+ * native CPU backend runs several times faster (docs/PERF.md); "vulkan"
+ * asks for the old order, CPU drivers included, and "cpu" for the native
+ * backend. Devices
  * clipvk cannot use (Vulkan 1.0, no compute queue, a driver known broken)
  * are skipped, and named explicitly they are an error that says why.
  */
@@ -65,10 +69,24 @@ static clipvk_status take(const clipvk_device_caps *c, uint32_t i, uint32_t *cho
     return CLIPVK_OK;
 }
 
+static int is_word(const char *s, const char *word)
+{
+    for (; *s && *word; s++, word++)
+        if (tolower((unsigned char)*s) != *word) return 0;
+    return !*s && !*word;
+}
+
+int clipvk_device_select_is_cpu(const char *select) { return select && is_word(select, "cpu"); }
+
 clipvk_status clipvk_device_choose(const clipvk_device_caps *caps, uint32_t n, const char *select, uint32_t *chosen,
                                    clipvk_error *err)
 {
-    if (select && *select) {
+    if (clipvk_device_select_is_cpu(select)) {
+        *chosen = CLIPVK_CHOSE_CPU;
+        return CLIPVK_OK;
+    }
+    int any_type = select && is_word(select, "vulkan");
+    if (select && *select && !any_type) {
         char *end;
         unsigned long idx = strtoul(select, &end, 10);
         if (*end == '\0' && strlen(select) < 8) {
@@ -98,6 +116,11 @@ clipvk_status clipvk_device_choose(const clipvk_device_caps *caps, uint32_t n, c
     uint32_t best = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++)
         if (!caps[i].unusable && (best == UINT32_MAX || better(&caps[i], &caps[best]))) best = i;
+    if (!any_type && (best == UINT32_MAX || type_rank(caps[best].type) < type_rank(VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU))) {
+        *chosen = CLIPVK_CHOSE_CPU;
+        return CLIPVK_OK;
+    }
+    if (!n) return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "no Vulkan device found");
     if (best == UINT32_MAX) /* say why the first one cannot be used */
         return clipvk_fail(err, CLIPVK_ERROR_NO_DEVICE, "no usable Vulkan device: '%s' %s%s", caps[0].name,
                            caps[0].unusable, n > 1 ? " (and the others cannot be used either: see `clipvk devices`)" : "");

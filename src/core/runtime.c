@@ -1,5 +1,6 @@
 #include "core/runtime.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,24 @@ clipvk_status clipvk_runtime_create(const clipvk_runtime_options *opt, clipvk_ru
     rt->profile = opt->profile;
     clipvk_status s;
     if ((s = clipvk_device_create(&opt->device, &rt->dev, err)) ||
-        (s = clipvk_allocator_create(rt->dev, CLIPVK_MEMORY_DEVICE, 0, &rt->tensors, err)) ||
-        (s = clipvk_allocator_create(rt->dev, CLIPVK_MEMORY_HOST, STAGE_SIZE, &rt->staging, err)) ||
+        (s = clipvk_allocator_create(rt->dev, CLIPVK_MEMORY_DEVICE, 0, &rt->tensors, err))) {
+        clipvk_runtime_destroy(rt);
+        return s;
+    }
+    if (rt->dev->host) {
+        if ((s = clipvk_cpu_create(&opt->cpu, &rt->cpu, err))) {
+            clipvk_runtime_destroy(rt);
+            return s;
+        }
+        /* the name `clipvk devices` and the benchmarks print */
+        const char *model = clipvk_cpu_model_name(rt->cpu);
+        snprintf(rt->dev->caps.name, sizeof rt->dev->caps.name, "CPU%s%s (native: %s, %u threads, %s)",
+                 *model ? ": " : "", model, clipvk_cpu_isa(rt->cpu), clipvk_cpu_threads(rt->cpu),
+                 clipvk_cpu_gemm_name(rt->cpu));
+        *out = rt;
+        return CLIPVK_OK;
+    }
+    if ((s = clipvk_allocator_create(rt->dev, CLIPVK_MEMORY_HOST, STAGE_SIZE, &rt->staging, err)) ||
         (s = clipvk_pipelines_create(rt->dev, opt->cache_dir, &rt->pipelines, err)) ||
         (s = clipvk_cmd_create(rt->dev, 0, &rt->transfer, err))) {
         clipvk_runtime_destroy(rt);
@@ -32,6 +49,7 @@ void clipvk_runtime_destroy(clipvk_runtime *rt)
     if (!rt) return;
     if (rt->stage.block) clipvk_free(rt->staging, &rt->stage);
     clipvk_cmd_destroy(rt->transfer);
+    clipvk_cpu_destroy(rt->cpu);
     /* A hung device (see device_loss.c) may still run these pipelines: they
      * are leaked with it. */
     if (rt->dev && !clipvk_device_busy(rt->dev)) clipvk_pipelines_destroy(rt->pipelines);
@@ -62,7 +80,7 @@ static clipvk_status staged(clipvk_runtime *rt, const clipvk_buffer *dev_buf, Vk
 
 static clipvk_status check_range(const clipvk_buffer *b, VkDeviceSize offset, size_t size, clipvk_error *err)
 {
-    if (!b || !b->buffer || offset > b->size || size > b->size - offset)
+    if (!b || !b->block || offset > b->size || size > b->size - offset)
         return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "transfer of %zu bytes outside its buffer", size);
     return CLIPVK_OK;
 }

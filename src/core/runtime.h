@@ -1,6 +1,6 @@
 /*
- * Runtime: what every kernel and model needs from Vulkan, bundled — the
- * device, an allocator for tensors and one for staging, the pipelines, and
+ * Runtime: what every kernel and model needs from the device, bundled — the
+ * device (a Vulkan one, or the native CPU), an allocator for tensors and one for staging, the pipelines, and
  * synchronous uploads and downloads (a memcpy on unified memory, a staged
  * copy elsewhere).
  */
@@ -10,11 +10,13 @@
 #include "core/allocator.h"
 #include "core/command.h"
 #include "core/pipeline.h"
+#include "cpu/cpu.h"
 
 typedef struct clipvk_runtime_options {
     clipvk_device_options device;
     const char *cache_dir;   /* pipeline cache folder; NULL default, "" none */
     int profile;             /* time every dispatch */
+    clipvk_cpu_options cpu;  /* the native CPU backend, when the device chosen is it */
 } clipvk_runtime_options;
 
 typedef struct clipvk_runtime {
@@ -25,6 +27,9 @@ typedef struct clipvk_runtime {
     clipvk_cmd *transfer;        /* records staged copies */
     clipvk_buffer stage;         /* reusable staging buffer (not on UMA) */
     int profile;
+    /* The native CPU backend (dev->host): its pool and GEMM; then there are
+     * no pipelines and no commands, and models run src/cpu/'s kernels. */
+    clipvk_cpu *cpu;
 } clipvk_runtime;
 
 clipvk_status clipvk_runtime_create(const clipvk_runtime_options *opt, clipvk_runtime **out, clipvk_error *err);

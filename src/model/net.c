@@ -185,7 +185,8 @@ static clipvk_status arena_create(clipvk_net *m, clipvk_tower *t, int vision, cl
 }
 
 /* The recording for (images, texts) inputs, made on first use; the oldest
- * of CLIPVK_RECORDINGS is re-recorded when a new pair comes. */
+ * of CLIPVK_RECORDINGS is re-recorded when a new pair comes. (The CPU
+ * backend records nothing: run() walks the graph at once.) */
 static clipvk_status recording(clipvk_net *m, uint32_t images, uint32_t texts, uint32_t text_len, clipvk_cmd **out,
                                clipvk_error *err)
 {
@@ -200,14 +201,32 @@ static clipvk_status recording(clipvk_net *m, uint32_t images, uint32_t texts, u
     clipvk_status s;
     if (!r->cmd && (s = clipvk_cmd_create(m->rt->dev, m->rt->profile, &r->cmd, err))) return s;
     r->images = r->texts = UINT32_MAX; /* invalid until recorded */
-    if ((s = clipvk_cmd_begin(r->cmd, err)) || (images && (s = clipvk_vision_record(m, r->cmd, images, err))) ||
-        (texts && (s = clipvk_text_record(m, r->cmd, texts, text_len, err))) || (s = clipvk_cmd_end(r->cmd, err)))
+    clipvk_exec e = {&clipvk_exec_vulkan, m, r->cmd};
+    if ((s = clipvk_cmd_begin(r->cmd, err)) || (images && (s = clipvk_vision_forward(&e, images, err))) ||
+        (texts && (s = clipvk_text_forward(&e, texts, text_len, err))) || (s = clipvk_cmd_end(r->cmd, err)))
         return s;
     r->images = images;
     r->texts = texts;
     r->text_len = text_len;
     *out = r->cmd;
     return CLIPVK_OK;
+}
+
+/* One pass of both towers over the staged inputs: the recorded command
+ * submitted (Vulkan), or the graph walked on the CPU. */
+static clipvk_status run(clipvk_net *m, uint32_t images, uint32_t texts, uint32_t text_len, clipvk_error *err)
+{
+    clipvk_status s;
+    if (m->rt->cpu) {
+        clipvk_exec e = {&clipvk_exec_cpu, m, NULL};
+        if ((images && (s = clipvk_vision_forward(&e, images, err))) ||
+            (texts && (s = clipvk_text_forward(&e, texts, text_len, err))))
+            return s;
+        return CLIPVK_OK;
+    }
+    clipvk_cmd *cmd;
+    if ((s = recording(m, images, texts, text_len, &cmd, err))) return s;
+    return clipvk_cmd_submit(cmd, err);
 }
 
 static void normalize_rows(float *x, uint32_t rows, uint32_t n)
@@ -368,12 +387,10 @@ clipvk_status clipvk_net_encode(clipvk_net *m, const float *pixels, uint32_t n_i
     for (uint32_t di = 0, dt = 0; !s && (di < n_images || dt < n_texts);) {
         uint32_t bi = n_images - di < m->vision.arena.batch ? n_images - di : m->vision.arena.batch;
         uint32_t bt = n_texts - dt < bt_max ? n_texts - dt : (uint32_t)bt_max;
-        clipvk_cmd *cmd;
         uint32_t run_len = 0;
         if ((bi && (s = clipvk_upload(m->rt, &m->vision.arena.input, 0, pixels + di * per_image, bi * per_image * 4, err))) ||
             (bt && (s = stage_texts(m, ids, order + dt, pos, need, bt, len, rows, idx, &run_len, err))) ||
-            (s = recording(m, bi, bt, run_len, &cmd, err)) ||
-            (s = clipvk_cmd_submit(cmd, err)) ||
+            (s = run(m, bi, bt, run_len, err)) ||
             (bi && (s = clipvk_download(m->rt, &m->vision.arena.out, 0, image_out + di * P, bi * P * 4, err))) ||
             (bt && (s = clipvk_download(m->rt, &m->text.arena.out, 0, batch_out, bt * P * 4, err))))
             break;

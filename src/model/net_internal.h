@@ -78,13 +78,47 @@ struct clipvk_net {
     uint32_t next_rec;
 };
 
-/* Records the tower's forward pass for `batch` inputs into cmd. */
-clipvk_status clipvk_vision_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch, clipvk_error *err);
-/* Text rows of len tokens (len <= the context). */
-clipvk_status clipvk_text_record(clipvk_net *m, clipvk_cmd *cmd, uint32_t batch, uint32_t len, clipvk_error *err);
+/*
+ * One graph, two executors. encoder.c walks a tower once, as data says
+ * (its config's flags, its weights); each operation goes through the
+ * executor: exec_vulkan.c records a dispatch into a command, exec_cpu.c
+ * runs src/cpu/'s kernel at once. No model logic lives in an executor.
+ */
+typedef struct clipvk_exec clipvk_exec;
+typedef struct clipvk_exec_ops {
+    /* y = act(x Wᵀ + b) + residual over rows (residual NULL: none; may be y) */
+    clipvk_status (*linear)(const clipvk_exec *e, const clipvk_buffer *x, const clipvk_linear *l, clipvk_activation act,
+                            const clipvk_buffer *residual, const clipvk_buffer *y, uint32_t rows, clipvk_error *err);
+    /* rows of n, x rows x_stride floats apart (0: n), y dense */
+    clipvk_status (*layernorm)(const clipvk_exec *e, const clipvk_buffer *x, uint32_t x_stride,
+                               const clipvk_layernorm_params *p, const clipvk_buffer *y, uint32_t rows, uint32_t n,
+                               float eps, clipvk_error *err);
+    clipvk_status (*attention)(const clipvk_exec *e, const clipvk_buffer *q, const clipvk_buffer *kv,
+                               const clipvk_buffer *o, const clipvk_attention_params *p, clipvk_error *err);
+    clipvk_status (*patchify)(const clipvk_exec *e, const clipvk_buffer *x, const clipvk_buffer *p, uint32_t batch,
+                              uint32_t channels, uint32_t size, uint32_t patch, clipvk_error *err);
+    clipvk_status (*vision_embed)(const clipvk_exec *e, const clipvk_buffer *emb, const clipvk_buffer *cls,
+                                  const clipvk_buffer *pos, const clipvk_buffer *x, uint32_t batch, uint32_t patches,
+                                  uint32_t dim, clipvk_error *err);
+    clipvk_status (*token_embed)(const clipvk_exec *e, const clipvk_buffer *ids, const clipvk_buffer *table,
+                                 uint32_t vocab, const clipvk_buffer *pos, const clipvk_buffer *x, uint32_t batch,
+                                 uint32_t len, uint32_t dim, clipvk_error *err);
+    clipvk_status (*gather_rows)(const clipvk_exec *e, const clipvk_buffer *x, const clipvk_buffer *idx,
+                                 const clipvk_buffer *y, uint32_t batch, uint32_t len, uint32_t dim, clipvk_error *err);
+} clipvk_exec_ops;
 
-/* x -> y through one pre-norm encoder layer stack, shared by both towers. */
-clipvk_status clipvk_encoder_record(clipvk_net *m, clipvk_tower *t, clipvk_cmd *cmd, uint32_t batch,
-                                    uint32_t tokens, int causal, clipvk_error *err);
+struct clipvk_exec {
+    const clipvk_exec_ops *ops;
+    clipvk_net *m;
+    clipvk_cmd *cmd; /* Vulkan: the command being recorded */
+};
+
+extern const clipvk_exec_ops clipvk_exec_vulkan;
+extern const clipvk_exec_ops clipvk_exec_cpu;
+
+/* The tower's forward pass for `batch` inputs, through e. */
+clipvk_status clipvk_vision_forward(const clipvk_exec *e, uint32_t batch, clipvk_error *err);
+/* Text rows of len tokens (len <= the context). */
+clipvk_status clipvk_text_forward(const clipvk_exec *e, uint32_t batch, uint32_t len, clipvk_error *err);
 
 #endif

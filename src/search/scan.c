@@ -57,6 +57,17 @@ static int better_first(const void *a, const void *b)
     return worse(y, x) ? -1 : worse(x, y) ? 1 : 0;
 }
 
+/* Offers a block's scores [nq, m] (rows r0 ..) to each query's heap. */
+static void offer_block(hit *heaps, uint32_t *found, uint32_t k, uint32_t nq, const float *block_scores, uint32_t m,
+                        uint64_t r0)
+{
+    for (uint32_t q = 0; q < nq; q++) {
+        hit *h = heaps + (size_t)q * k;
+        const float *sc = block_scores + (size_t)q * m;
+        for (uint32_t i = 0; i < m; i++) offer(h, &found[q], k, (hit){sc[i], r0 + i});
+    }
+}
+
 clipvk_status clipvk_search_topk(clipvk_runtime *rt, const float *emb, uint64_t n, uint32_t dim, const float *queries,
                                  uint32_t nq, uint32_t k, uint64_t block_rows, uint64_t *idx, float *scores,
                                  uint32_t *found, clipvk_error *err)
@@ -85,6 +96,16 @@ clipvk_status clipvk_search_topk(clipvk_runtime *rt, const float *emb, uint64_t 
         s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "search: out of host memory");
         goto done;
     }
+    if (rt->cpu) { /* the native CPU backend reads the rows where they are */
+        for (uint64_t r0 = 0; r0 < n && !s; r0 += rows) {
+            uint32_t m = (uint32_t)(n - r0 < rows ? n - r0 : rows);
+            clipvk_cpu_linear l = {.x = queries, .x_stride = dim, .w = emb + r0 * dim, .kp = dim, .y = block_scores,
+                                   .y_stride = m, .m = nq, .n = m, .k = dim};
+            if ((s = clipvk_cpu_matmul(rt->cpu, &l, err))) break;
+            offer_block(heaps, found, k, nq, block_scores, m, r0);
+        }
+        goto ranked;
+    }
     if ((s = clipvk_alloc(rt->tensors, rows * row_bytes, &eb, err)) ||
         (s = clipvk_alloc(rt->tensors, nq * row_bytes, &qb, err)) ||
         (s = clipvk_alloc(rt->tensors, nq * rows * 4, &sb, err)) ||
@@ -103,12 +124,9 @@ clipvk_status clipvk_search_topk(clipvk_runtime *rt, const float *emb, uint64_t 
         }
         if ((s = clipvk_cmd_submit(cmd, err)) || (s = clipvk_download(rt, &sb, 0, block_scores, nq * m * 4ull, err)))
             break;
-        for (uint32_t q = 0; q < nq; q++) {
-            hit *h = heaps + (size_t)q * k;
-            const float *sc = block_scores + (size_t)q * m;
-            for (uint32_t i = 0; i < m; i++) offer(h, &found[q], k, (hit){sc[i], r0 + i});
-        }
+        offer_block(heaps, found, k, nq, block_scores, m, r0);
     }
+ranked:
     for (uint32_t q = 0; q < nq && !s; q++) {
         hit *h = heaps + (size_t)q * k;
         qsort(h, found[q], sizeof *h, better_first);
@@ -119,9 +137,9 @@ clipvk_status clipvk_search_topk(clipvk_runtime *rt, const float *emb, uint64_t 
     }
 done:
     clipvk_cmd_destroy(cmd);
-    if (sb.buffer) clipvk_free(rt->tensors, &sb);
-    if (qb.buffer) clipvk_free(rt->tensors, &qb);
-    if (eb.buffer) clipvk_free(rt->tensors, &eb);
+    if (sb.block) clipvk_free(rt->tensors, &sb);
+    if (qb.block) clipvk_free(rt->tensors, &qb);
+    if (eb.block) clipvk_free(rt->tensors, &eb);
     free(block_scores);
     free(heaps);
     return s;

@@ -167,8 +167,8 @@ clipvk_status clipvk_spm_model_parse(const char *name, const uint8_t *data, size
     if (n_pieces > INT32_MAX / 2 || string_bytes > UINT32_MAX - 1)
         return clipvk_fail(err, CLIPVK_ERROR_FORMAT, "%s: too many pieces", name);
     while (trainer.p && trainer.p < trainer.end) {
-        uint32_t f, w;
-        int64_t v;
+        uint32_t f = 0, w = 0;
+        int64_t v = 0; /* set before use; initialised for -O3's flow analysis */
         r = trainer;
         if (!pb_tag(&trainer, &f, &w)) return CORRUPT("bad trainer_spec");
         int ok = 1;
@@ -184,8 +184,8 @@ clipvk_status clipvk_spm_model_parse(const char *name, const uint8_t *data, size
     }
     pb_reader charsmap = {NULL, NULL};
     while (norm.p && norm.p < norm.end) {
-        uint32_t f, w;
-        int64_t v;
+        uint32_t f = 0, w = 0;
+        int64_t v = 0;
         r = norm;
         if (!pb_tag(&norm, &f, &w)) return CORRUPT("bad normalizer_spec");
         int ok = 1;
@@ -212,7 +212,7 @@ clipvk_status clipvk_spm_model_parse(const char *name, const uint8_t *data, size
     r.p = data, r.end = data + size;
     size_t off = 0;
     while (r.p < r.end) {
-        uint32_t f, w;
+        uint32_t f = 0, w = 0;
         pb_reader s;
         pb_tag(&r, &f, &w);
         if (!(f == 1 && w == 2)) {

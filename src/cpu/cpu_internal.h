@@ -1,0 +1,72 @@
+/* The CPU backend's state, shared by its files (not by anything above). */
+#ifndef CLIPVK_CPU_INTERNAL_H
+#define CLIPVK_CPU_INTERNAL_H
+
+#include "cpu/cpu.h"
+
+#include <pthread.h>
+
+typedef struct clipvk_cpu_worker {
+    struct clipvk_cpu *cpu;
+    uint32_t index;
+    pthread_t thread;
+    float *scratch;
+    size_t scratch_bytes;
+} clipvk_cpu_worker;
+
+typedef enum clipvk_cpu_gemm_kind {
+    CLIPVK_GEMM_BUILTIN = 0,
+    CLIPVK_GEMM_ONEDNN = 1,
+    CLIPVK_GEMM_CBLAS = 2,
+} clipvk_cpu_gemm_kind;
+
+/* The instruction sets the hand-written paths use (chosen at run time on x86). */
+enum {
+    CLIPVK_ISA_F16C = 1u << 0,   /* x86: vcvtph2ps */
+    CLIPVK_ISA_AVX2 = 1u << 1,   /* x86: AVX2 + FMA */
+    CLIPVK_ISA_AVX512 = 1u << 2, /* x86: AVX-512F */
+    CLIPVK_ISA_NEON = 1u << 3,   /* arm64 */
+};
+
+struct clipvk_cpu {
+    uint32_t threads;
+    uint32_t isa;
+    char isa_name[32];
+    char model[128];
+    /* GEMM */
+    clipvk_cpu_gemm_kind gemm;
+    char gemm_name[96];
+    void *gemm_lib;
+    void *sgemm;                 /* dnnl_sgemm or cblas_sgemm, by gemm */
+    void (*omp_set_num_threads)(int);
+    /* pool */
+    clipvk_cpu_worker *workers;
+    uint32_t started;
+    pthread_mutex_t lock;
+    pthread_cond_t work, finished;
+    int have_lock, have_conds;
+    int stop;
+    uint64_t generation;
+    clipvk_cpu_task_fn fn;
+    void *ctx;
+    uint32_t tasks, next, done;
+};
+
+clipvk_status clipvk_cpu_pool_start(clipvk_cpu *cpu, clipvk_error *err);
+void clipvk_cpu_pool_stop(clipvk_cpu *cpu);
+
+/* gemm.c: loads the provider the options name; called once at create. */
+clipvk_status clipvk_cpu_gemm_open(clipvk_cpu *cpu, const char *which, clipvk_error *err);
+void clipvk_cpu_gemm_close(clipvk_cpu *cpu);
+/* Per-worker settings the provider needs (oneDNN: one OpenMP thread). */
+void clipvk_cpu_gemm_thread_init(clipvk_cpu *cpu);
+
+/* The builtin kernel (gemm_builtin.c), also the reference the providers are tested against. */
+void clipvk_cpu_sgemm_builtin(int b_trans, uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda,
+                              const float *b, size_t ldb, float *c, size_t ldc, int accumulate);
+
+/* Tasks of about `grain` items over `items`, at least one per worker when
+ * there are enough items. */
+uint32_t clipvk_cpu_split(const clipvk_cpu *cpu, uint64_t items, uint64_t grain);
+
+#endif

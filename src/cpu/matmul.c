@@ -1,0 +1,92 @@
+/*
+ * A Linear layer on the CPU: Y = act(X·Wᵀ + b) + R (matmul.comp's job).
+ * The output is cut into tiles of up to ROWS rows and a slice of columns;
+ * each task multiplies its tile into scratch with the GEMM provider (fp16
+ * weights are widened into scratch first, one slice at a time, so they
+ * stay halves in memory), then applies the epilogue while the tile is in
+ * cache. Tasks own disjoint parts of Y, and R is read at the same place it
+ * is written, so R may be Y.
+ */
+#include "cpu/cpu_internal.h"
+
+#include <math.h>
+
+#define ROWS 256u /* rows per tile: fp16 slices are widened once per this many rows */
+
+typedef struct job {
+    clipvk_cpu *cpu;
+    const clipvk_cpu_linear *l;
+    uint32_t cols;       /* columns per slice */
+    uint32_t slices;
+    int failed;
+} job;
+
+static float activate(float v, clipvk_cpu_act act)
+{
+    switch (act) {
+    case CLIPVK_CPU_ACT_QUICK_GELU: return v / (1.0f + expf(-1.702f * v));
+    case CLIPVK_CPU_ACT_GELU: return 0.5f * v * (1.0f + erff(v * 0.70710678f));
+    case CLIPVK_CPU_ACT_GELU_TANH: {
+        /* 0.5 (1 + tanh(u)) = sigmoid(2u), as matmul_io.glsl computes it */
+        float u = 0.7978845608f * (v + 0.044715f * v * v * v);
+        return v / (1.0f + expf(-2.0f * u));
+    }
+    default: return v;
+    }
+}
+
+static void run_tile(void *ctx, uint32_t task, uint32_t worker)
+{
+    job *j = ctx;
+    const clipvk_cpu_linear *l = j->l;
+    uint32_t slice = task % j->slices, block = task / j->slices;
+    uint32_t n0 = slice * j->cols, nc = l->n - n0 < j->cols ? l->n - n0 : j->cols;
+    uint32_t m0 = block * ROWS, mc = l->m - m0 < ROWS ? l->m - m0 : ROWS;
+    size_t wfloats = l->w_fp16 ? (size_t)nc * l->k : 0;
+    float *scratch = clipvk_cpu_scratch(j->cpu, worker, (wfloats + (size_t)mc * nc) * sizeof(float));
+    if (!scratch) {
+        j->failed = 1;
+        return;
+    }
+    const float *w;
+    size_t ldw;
+    if (l->w_fp16) {
+        const uint16_t *h = (const uint16_t *)l->w + (size_t)n0 * l->kp;
+        for (uint32_t r = 0; r < nc; r++) clipvk_cpu_widen(j->cpu, h + (size_t)r * l->kp, scratch + (size_t)r * l->k, l->k);
+        w = scratch;
+        ldw = l->k;
+    } else {
+        w = (const float *)l->w + (size_t)n0 * l->kp;
+        ldw = l->kp;
+    }
+    float *t = scratch + wfloats;
+    clipvk_cpu_sgemm(j->cpu, 1, mc, nc, l->k, l->x + (size_t)m0 * l->x_stride, l->x_stride, w, ldw, t, nc, 0);
+    for (uint32_t i = 0; i < mc; i++) {
+        float *y = l->y + (size_t)(m0 + i) * l->y_stride + n0;
+        const float *r = l->r ? l->r + (size_t)(m0 + i) * l->r_stride + n0 : NULL;
+        const float *ti = t + (size_t)i * nc;
+        for (uint32_t c = 0; c < nc; c++) {
+            float v = ti[c] + (l->bias ? l->bias[n0 + c] : 0.0f);
+            if (l->act) v = activate(v, l->act);
+            y[c] = r ? v + r[c] : v;
+        }
+    }
+}
+
+clipvk_status clipvk_cpu_matmul(clipvk_cpu *cpu, const clipvk_cpu_linear *l, clipvk_error *err)
+{
+    if (!l->m || !l->n) return CLIPVK_OK;
+    if (l->x_stride < l->k || l->y_stride < l->n || (l->r && l->r_stride < l->n) || l->kp < l->k)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "matmul: a row stride is shorter than its row");
+    uint32_t blocks = (l->m + ROWS - 1) / ROWS;
+    /* enough slices for two tasks per worker, of at least 32 columns (the
+     * GEMM libraries' kernels are 16-48 columns wide) */
+    uint32_t want = (2 * cpu->threads + blocks - 1) / blocks;
+    uint32_t cols = (l->n + want - 1) / want;
+    cols = (cols + 15) / 16 * 16;
+    if (cols < 32) cols = 32;
+    job j = {.cpu = cpu, .l = l, .cols = cols, .slices = (l->n + cols - 1) / cols};
+    clipvk_cpu_parallel(cpu, blocks * j.slices, run_tile, &j);
+    if (j.failed) return clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory (matmul scratch)");
+    return CLIPVK_OK;
+}
