@@ -177,7 +177,11 @@ def batch_independence(clipvk, model, work, tokens):
 def device_fp16_math(clipvk):
     """Whether the device the tests run on has fp16 arithmetic (shaderFloat16),
     from `clipvk devices --json`: True or False when every listed device
-    agrees (the tests pin one driver, so one device), None when they differ."""
+    agrees (the tests pin one driver, so one device), None when they differ.
+    The native CPU backend (CLIPVK_DEVICE=cpu) has none: it widens fp16
+    weights and computes in fp32, so --tensor-cores must change nothing."""
+    if os.environ.get("CLIPVK_DEVICE", "").lower() == "cpu":
+        return False
     r = run([clipvk, "devices", "--json"], env=dict(os.environ, CLIPVK_VALIDATION="1"))
     has = {bool(d["features"]["shader_float16"]) for d in json.loads(r.stdout)}
     return has.pop() if len(has) == 1 else None

@@ -1,11 +1,13 @@
 /*
  * Multi-head attention on the CPU (attention.comp's job): one task per
- * batch row and head computes S = Q Kᵀ with the GEMM provider into its
- * scratch, the softmax of each row of S in place (scaled, masked, the
- * maximum subtracted), then O = P V straight into its head's columns of O.
- * Unlike the shader (an online softmax over key blocks, for GPUs' small
- * memories) the scores are stored: q_len x len floats per task are a few
- * hundred KiB at CLIP's lengths.
+ * batch row and head. For each query: its scores against the keys it may
+ * see (scaled, the maximum subtracted), their softmax, then the weighted
+ * sum of those keys' values. Written out rather than handed to the GEMM
+ * library: a query's result then depends on its own keys alone, summed in
+ * key order, so a text gives the same bits whatever the length its batch
+ * was cut to (net.c pads a batch to its longest row) — GEMM libraries block
+ * their sums by the matrix shape. Attention is a few percent of a tower's
+ * work at CLIP's lengths. Scores live in the worker's scratch (len floats).
  */
 #include "cpu/cpu_internal.h"
 
@@ -17,6 +19,22 @@ typedef struct job {
     int failed;
 } job;
 
+#define LANES 16
+
+/* q . k over n values in LANES partial sums, then those in a fixed order:
+ * vectorised without reassociating anything. */
+static float dot(const float *q, const float *k, uint32_t n)
+{
+    float part[LANES] = {0};
+    uint32_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (uint32_t l = 0; l < LANES; l++) part[l] += q[i + l] * k[i + l];
+    for (; i < n; i++) part[i % LANES] += q[i] * k[i];
+    float s = 0.0f;
+    for (uint32_t l = 0; l < LANES; l++) s += part[l];
+    return s;
+}
+
 static void run_head(void *ctx, uint32_t task, uint32_t worker)
 {
     job *j = ctx;
@@ -25,34 +43,35 @@ static void run_head(void *ctx, uint32_t task, uint32_t worker)
     uint32_t keys = a->len;
     if (a->key_lengths && a->key_lengths[b] < keys) keys = a->key_lengths[b];
     if (!keys) keys = 1; /* the caller refuses empty rows; never divide by an empty sum */
-    float *s = clipvk_cpu_scratch(j->cpu, worker, (size_t)a->q_len * keys * sizeof(float));
-    if (!s) {
+    float *p = clipvk_cpu_scratch(j->cpu, worker, (size_t)keys * sizeof(float));
+    if (!p) {
         j->failed = 1;
         return;
     }
-    const float *q = a->q + (size_t)b * a->q_len * a->q_stride + a->q_col + (size_t)h * hd;
     const float *k = a->k + (size_t)b * a->len * a->kv_stride + a->k_col + (size_t)h * hd;
     const float *v = a->v + (size_t)b * a->len * a->kv_stride + a->v_col + (size_t)h * hd;
-    float *o = a->o + (size_t)b * a->q_len * a->o_stride + (size_t)h * hd;
-    clipvk_cpu_sgemm(j->cpu, 1, a->q_len, keys, hd, q, a->q_stride, k, a->kv_stride, s, keys, 0);
     for (uint32_t i = 0; i < a->q_len; i++) {
-        float *row = s + (size_t)i * keys;
+        const float *q = a->q + ((size_t)b * a->q_len + i) * a->q_stride + a->q_col + (size_t)h * hd;
+        float *o = a->o + ((size_t)b * a->q_len + i) * a->o_stride + (size_t)h * hd;
         uint32_t seen = a->causal && i + 1 < keys ? i + 1 : keys;
         float top = -INFINITY;
         for (uint32_t t = 0; t < seen; t++) {
-            row[t] *= a->scale;
-            if (row[t] > top) top = row[t];
+            p[t] = dot(q, k + (size_t)t * a->kv_stride, hd) * a->scale;
+            if (p[t] > top) top = p[t];
         }
         float sum = 0.0f;
         for (uint32_t t = 0; t < seen; t++) {
-            row[t] = expf(row[t] - top);
-            sum += row[t];
+            p[t] = expf(p[t] - top);
+            sum += p[t];
         }
         float inv = 1.0f / sum;
-        for (uint32_t t = 0; t < seen; t++) row[t] *= inv;
-        for (uint32_t t = seen; t < keys; t++) row[t] = 0.0f;
+        for (uint32_t d = 0; d < hd; d++) o[d] = 0.0f;
+        for (uint32_t t = 0; t < seen; t++) {
+            const float *vt = v + (size_t)t * a->kv_stride;
+            float w = p[t] * inv;
+            for (uint32_t d = 0; d < hd; d++) o[d] += w * vt[d];
+        }
     }
-    clipvk_cpu_sgemm(j->cpu, 0, a->q_len, hd, keys, s, keys, v, a->kv_stride, o, a->o_stride, 0);
 }
 
 clipvk_status clipvk_cpu_attention_run(clipvk_cpu *cpu, const clipvk_cpu_attention *a, clipvk_error *err)

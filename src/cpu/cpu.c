@@ -49,7 +49,9 @@ clipvk_status clipvk_cpu_create(const clipvk_cpu_options *o, clipvk_cpu **out, c
     cpu->threads = o && o->threads ? o->threads : cores > 0 ? (uint32_t)cores : 1;
     if (cpu->threads > 256) cpu->threads = 256;
     detect(cpu);
-    clipvk_status s = clipvk_cpu_gemm_open(cpu, o ? o->gemm : NULL, err);
+    /* $CLIPVK_GEMM when the options name none: to compare the providers */
+    const char *gemm = o && o->gemm ? o->gemm : getenv("CLIPVK_GEMM");
+    clipvk_status s = clipvk_cpu_gemm_open(cpu, gemm, err);
     if (!s) s = clipvk_cpu_pool_start(cpu, err);
     if (s) {
         clipvk_cpu_destroy(cpu);

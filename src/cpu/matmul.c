@@ -6,12 +6,21 @@
  * stay halves in memory), then applies the epilogue while the tile is in
  * cache. Tasks own disjoint parts of Y, and R is read at the same place it
  * is written, so R may be Y.
+ *
+ * A row's result must not depend on how many rows came with it (an image
+ * embeds to the same bits alone or in a batch; texts are batched by
+ * length). oneDNN 2.6 takes another path below 16 rows, with other sums
+ * (measured: the same bits for every M >= 16 at any offset, any column
+ * slice that is a multiple of 16, different ones below), so a tile of
+ * fewer rows is multiplied padded to MIN_ROWS.
  */
 #include "cpu/cpu_internal.h"
 
 #include <math.h>
+#include <string.h>
 
-#define ROWS 256u /* rows per tile: fp16 slices are widened once per this many rows */
+#define ROWS 256u    /* rows per tile: fp16 slices are widened once per this many rows */
+#define MIN_ROWS 16u /* see above */
 
 typedef struct job {
     clipvk_cpu *cpu;
@@ -42,8 +51,9 @@ static void run_tile(void *ctx, uint32_t task, uint32_t worker)
     uint32_t slice = task % j->slices, block = task / j->slices;
     uint32_t n0 = slice * j->cols, nc = l->n - n0 < j->cols ? l->n - n0 : j->cols;
     uint32_t m0 = block * ROWS, mc = l->m - m0 < ROWS ? l->m - m0 : ROWS;
-    size_t wfloats = l->w_fp16 ? (size_t)nc * l->k : 0;
-    float *scratch = clipvk_cpu_scratch(j->cpu, worker, (wfloats + (size_t)mc * nc) * sizeof(float));
+    uint32_t mp = mc < MIN_ROWS ? MIN_ROWS : mc; /* rows multiplied */
+    size_t wfloats = l->w_fp16 ? (size_t)nc * l->k : 0, xfloats = mp > mc ? (size_t)mp * l->k : 0;
+    float *scratch = clipvk_cpu_scratch(j->cpu, worker, (wfloats + xfloats + (size_t)mp * nc) * sizeof(float));
     if (!scratch) {
         j->failed = 1;
         return;
@@ -59,8 +69,17 @@ static void run_tile(void *ctx, uint32_t task, uint32_t worker)
         w = (const float *)l->w + (size_t)n0 * l->kp;
         ldw = l->kp;
     }
-    float *t = scratch + wfloats;
-    clipvk_cpu_sgemm(j->cpu, 1, mc, nc, l->k, l->x + (size_t)m0 * l->x_stride, l->x_stride, w, ldw, t, nc, 0);
+    const float *x = l->x + (size_t)m0 * l->x_stride;
+    size_t ldx = l->x_stride;
+    if (xfloats) { /* a short tile: its rows, then zeros */
+        float *xp = scratch + wfloats;
+        memset(xp, 0, xfloats * sizeof *xp);
+        for (uint32_t i = 0; i < mc; i++) memcpy(xp + (size_t)i * l->k, x + (size_t)i * ldx, (size_t)l->k * sizeof *xp);
+        x = xp;
+        ldx = l->k;
+    }
+    float *t = scratch + wfloats + xfloats;
+    clipvk_cpu_sgemm(j->cpu, 1, mp, nc, l->k, x, ldx, w, ldw, t, nc, 0);
     for (uint32_t i = 0; i < mc; i++) {
         float *y = l->y + (size_t)(m0 + i) * l->y_stride + n0;
         const float *r = l->r ? l->r + (size_t)(m0 + i) * l->r_stride + n0 : NULL;
