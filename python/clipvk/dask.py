@@ -415,6 +415,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         r = embed(a.model, paths, a.out, client=client, shard_size=a.shard_size, precision=a.precision,
                   device=a.device, progress=a.progress)
+    except (ManifestMismatchError, Error) as e:
+        print("clipvk.dask: %s" % e, file=sys.stderr)
+        return 1
     finally:
         client.close()
         if cluster is not None:
