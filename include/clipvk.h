@@ -380,7 +380,27 @@ typedef struct clipvk_index_update_options {
  * a device failure or host memory. stats and o may be NULL. */
 CLIPVK_API clipvk_status clipvk_index_update(clipvk_index *ix, clipvk_model *m, const char *const *paths, uint32_t n,
                                   const clipvk_index_update_options *o, clipvk_index_stats *stats);
-/* The files that failed in the last clipvk_index_update ([*n], NULL when none). */
+/* Adds embeddings computed elsewhere (clipvk_embed_files with normalize = 1
+ * on other processes or machines, e.g. clipvk.dask's shards) without
+ * decoding the files again: emb [n, dim] row i is paths[i]'s, L2-normalised,
+ * made by m's model (whose fingerprint the index records as
+ * clipvk_index_update does; m's towers need not include the image tower;
+ * dim must be m's embedding dim). Each path is stored as clipvk_index_update
+ * stores it (absolute, symbolic links resolved, rows in path order) with the
+ * file's size and modification time now, so the files must be the ones that
+ * were embedded: a later clipvk_index_update keeps them unless they change.
+ * A path already in the index gets the new embedding (stats->changed), a
+ * new one is added (stats->added), one named twice counts once (its last
+ * row); records not named are kept as they are (stats->unchanged). A file
+ * that does not exist is left out, counted in stats->failed and listed by
+ * clipvk_index_failures. The call fails (and the index is unchanged) for an
+ * index made with another model, a dim that is not the model's, a value
+ * that is not finite, or host memory. stats may be NULL. */
+CLIPVK_API clipvk_status clipvk_index_add_embeddings(clipvk_index *ix, clipvk_model *m, const char *const *paths,
+                                                     const float *emb, uint32_t n, uint32_t dim,
+                                                     clipvk_index_stats *stats);
+/* The files that failed in the last clipvk_index_update or
+ * clipvk_index_add_embeddings ([*n], NULL when none). */
 CLIPVK_API const clipvk_index_failure *clipvk_index_failures(const clipvk_index *ix, uint32_t *n);
 
 /* One ranked file. */

@@ -6,7 +6,9 @@
  * by text, image file, RGB image and embedding, whose top-K order and scores
  * must be the dot products of embeddings computed with clipvk_embed_*. Bad
  * inputs (k = 0, a vector of the wrong size, a missing index file, an index
- * of another model) fail with a status and a clear message. Skips (77)
+ * of another model) fail with a status and a clear message. An index built
+ * from precomputed embeddings (clipvk_index_add_embeddings) equals the
+ * updated one and searches the same. Skips (77)
  * without the test data (CLIPVK_TEST_DATA_DIR).
  */
 #include "check.h"
@@ -201,6 +203,61 @@ int main(void)
               "record %llu survives the file", (unsigned long long)i);
     CHECK(!clipvk_index_check_model(re, m), "the reopened index is the model's: %s", clipvk_context_last_error(ctx));
 
+    /* Precomputed embeddings (clipvk_index_add_embeddings): the same index as
+     * update's, from rows given in any order; a missing file is a failure,
+     * a path named twice keeps its last row. */
+    clipvk_index *pre = NULL;
+    {
+        char gone[1300];
+        snprintf(gone, sizeof gone, "%s/gone.png", dir);
+        const char *given[6] = {paths[3], paths[2], gone, paths[1], paths[0], paths[0]};
+        const int rows[6] = {3, 2, 0, 1, 1, 0}; /* paths[0] first with another photo's row */
+        float *emb = malloc(6 * (size_t)dim * sizeof *emb);
+        for (int i = 0; i < 6; i++) memcpy(emb + (size_t)i * dim, img + (size_t)rows[i] * dim, dim * sizeof *emb);
+        CHECK(!clipvk_index_create(ctx, &pre), "create");
+        CHECK(!clipvk_index_add_embeddings(pre, m, given, emb, 6, dim, &st), "add_embeddings: %s",
+              clipvk_context_last_error(ctx));
+        CHECK(st.added == NIMG && st.failed == 1 && st.changed == 0 && st.unchanged == 0,
+              "add_embeddings: %llu added, %llu failed", (unsigned long long)st.added, (unsigned long long)st.failed);
+        f = clipvk_index_failures(pre, &nf);
+        CHECK(nf == 1 && f && strstr(f[0].message, "gone.png") && f[0].status == CLIPVK_ERROR_IO,
+              "the missing file is listed (%u: %s)", nf, nf ? f[0].message : "");
+        CHECK(clipvk_index_count(pre) == NIMG && clipvk_index_dim(pre) == dim &&
+                  !strcmp(clipvk_index_model_dir(pre), clipvk_index_model_dir(ix)),
+              "added: %llu files", (unsigned long long)clipvk_index_count(pre));
+        for (uint64_t i = 0; i < clipvk_index_count(pre) && i < NIMG; i++) {
+            CHECK(!strcmp(clipvk_index_path(pre, i), clipvk_index_path(ix, i)), "added record %llu: %s",
+                  (unsigned long long)i, clipvk_index_path(pre, i));
+            CHECK(!memcmp(clipvk_index_embedding(pre, i), img + i * dim, dim * sizeof(float)),
+                  "added record %llu holds its row as given", (unsigned long long)i);
+        }
+        clipvk_search_hit h1[4], h2[4];
+        uint32_t n1 = 0, n2 = 0;
+        CHECK(!clipvk_index_search(pre, img + dim, 1, dim, 4, h1, &n1) && !clipvk_index_search(ix, img + dim, 1, dim, 4, h2, &n2) &&
+                  n1 == 4 && n2 == 4,
+              "search both: %s", clipvk_context_last_error(ctx));
+        for (uint32_t r = 0; r < n1 && r < n2; r++)
+            CHECK(h1[r].entry == h2[r].entry && !strcmp(h1[r].path, h2[r].path) && fabs(h1[r].score - h2[r].score) < 1e-5,
+                  "rank %u: the same hit as the updated index's", r);
+        /* Again for one file: replaced, the others kept; refused inputs leave it as it was. */
+        CHECK(!clipvk_index_add_embeddings(pre, m, all + 2, img + 2 * (size_t)dim, 1, dim, &st) && st.changed == 1 &&
+                  st.added == 0 && st.unchanged == NIMG - 1 && st.failed == 0 && clipvk_index_count(pre) == NIMG,
+              "add one again: %llu changed", (unsigned long long)st.changed);
+        CHECK(clipvk_index_add_embeddings(pre, m, all, img, 1, dim - 1, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT &&
+                  strstr(clipvk_context_last_error(ctx), "-float"),
+              "embeddings of the wrong size: %s", clipvk_context_last_error(ctx));
+        emb[5] = NAN;
+        CHECK(clipvk_index_add_embeddings(pre, m, given, emb, 1, dim, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT &&
+                  strstr(clipvk_context_last_error(ctx), "finite") && clipvk_index_count(pre) == NIMG,
+              "a NaN: %s", clipvk_context_last_error(ctx));
+        CHECK(clipvk_index_add_embeddings(pre, m, NULL, emb, 1, dim, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT, "NULL paths");
+        /* The files' sizes and times are recorded: an update keeps every row. */
+        CHECK(!clipvk_index_update(pre, m, all, NIMG, NULL, &st) && st.unchanged == NIMG && st.added == 0 &&
+                  st.changed == 0,
+              "update after add_embeddings: %llu unchanged", (unsigned long long)st.unchanged);
+        free(emb);
+    }
+
     /* Search by text, image file, RGB and embedding. */
     clipvk_search_hit hits[8];
     uint32_t found = 0;
@@ -281,8 +338,12 @@ int main(void)
               strstr(clipvk_context_last_error(ctx), "another model") && clipvk_index_count(re) == NIMG,
           "update with another model: %s", clipvk_context_last_error(ctx));
     printf("refused: %s\n", clipvk_context_last_error(ctx));
+    CHECK(clipvk_index_add_embeddings(pre, other, all, img, 1, dim, NULL) == CLIPVK_ERROR_INVALID_ARGUMENT &&
+              strstr(clipvk_context_last_error(ctx), "another model") && clipvk_index_count(pre) == NIMG,
+          "add_embeddings with another model: %s", clipvk_context_last_error(ctx));
     clipvk_model_free(other);
 
+    clipvk_index_close(pre);
     clipvk_index_close(re);
     clipvk_index_close(ix);
     free(img), free(txt);

@@ -10,6 +10,9 @@ package (the wheel), else the system's.
     text = model.encode_text(["a photo of a cat"])
     index = clipvk.Index.create(model.context); index.update(model, paths)
     hits = index.search_text(model, "a cat on a sofa", k=5)
+
+clipvk.dask (imported on its own; needs dask and distributed) embeds many files on a
+Dask cluster into resumable shards.
 """
 from ._core import (Context, Device, DeviceError, DeviceLostError, DeviceTimeoutError, Error, Failure, FileIOError,
                     FormatError, Hit, Index, InvalidArgumentError, Model, NoDeviceError, OutOfDeviceMemoryError,

@@ -572,7 +572,7 @@ class Hit(NamedTuple):
 
 
 class Failure(NamedTuple):
-    """A file Index.update could not read or decode."""
+    """A file Index.update could not read or decode (or Index.add_embeddings could not find)."""
     path: str
     error: Error
 
@@ -675,10 +675,32 @@ class Index(_Child):
         with self.context._lock:
             ix = self._ptr()
             self._check(lib.clipvk_index_update(ix, model._ptr(), arr, len(keep), ffi.NULL, stats))
-            n = ffi.new("uint32_t *")
-            f = lib.clipvk_index_failures(ix, n)
-            self._failures = [Failure(_path_str(f[i].path), _error(int(f[i].status), _str(f[i].message)))
-                              for i in range(n[0])] if f != ffi.NULL else []
+            self._read_failures(ix)
+        return UpdateStats(int(stats.added), int(stats.changed), int(stats.unchanged), int(stats.removed),
+                           int(stats.failed))
+
+    def _read_failures(self, ix) -> None:
+        n = ffi.new("uint32_t *")
+        f = lib.clipvk_index_failures(ix, n)
+        self._failures = [Failure(_path_str(f[i].path), _error(int(f[i].status), _str(f[i].message)))
+                          for i in range(n[0])] if f != ffi.NULL else []
+
+    def add_embeddings(self, model: Model, paths: Sequence[PathLike], embeddings: np.ndarray) -> UpdateStats:
+        """Adds embeddings computed elsewhere (normalised, float32 [len(paths), dim], e.g.
+        clipvk.dask's shards) for image files without decoding them again; model is the one
+        that made them (its fingerprint is recorded). Files that do not exist are left out
+        and listed in .failures; a path already indexed gets the new row (changed)."""
+        paths = list(paths)
+        e = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if e.ndim != 2 or e.shape[0] != len(paths):
+            raise ValueError("embeddings must be [%d, dim], got %s" % (len(paths), e.shape))
+        arr, keep = _cpaths(paths)
+        stats = ffi.new("clipvk_index_stats *")
+        with self.context._lock:
+            ix = self._ptr()
+            self._check(lib.clipvk_index_add_embeddings(ix, model._ptr(), arr, _fptr(e) if len(paths) else ffi.NULL,
+                                                        len(paths), e.shape[1], stats))
+            self._read_failures(ix)
         return UpdateStats(int(stats.added), int(stats.changed), int(stats.unchanged), int(stats.removed),
                            int(stats.failed))
 

@@ -132,6 +132,8 @@ typedef struct clipvk_index_update_options {
 } clipvk_index_update_options;
 clipvk_status clipvk_index_update(clipvk_index *ix, clipvk_model *m, const char *const *paths, uint32_t n,
                                   const clipvk_index_update_options *o, clipvk_index_stats *stats);
+clipvk_status clipvk_index_add_embeddings(clipvk_index *ix, clipvk_model *m, const char *const *paths,
+                                          const float *emb, uint32_t n, uint32_t dim, clipvk_index_stats *stats);
 const clipvk_index_failure *clipvk_index_failures(const clipvk_index *ix, uint32_t *n);
 typedef struct clipvk_search_hit {
     uint64_t entry;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,115 @@ done:
     clipvk_index_data_free(&p.d);
     free(p.from), free(p.todo), free(old);
     list_free(&files);
+    return s;
+}
+
+/* ---- precomputed embeddings */
+
+/* One named file of clipvk_index_add_embeddings: its resolved path (owned), state and row in emb. */
+typedef struct added {
+    char *path;
+    uint64_t size;
+    int64_t mtime_ns;
+    uint32_t row;
+} added;
+
+static int cmp_added(const void *a, const void *b)
+{
+    const added *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    return c ? c : x->row < y->row ? -1 : x->row > y->row;
+}
+
+clipvk_status clipvk_index_add_embeddings(clipvk_index *ix, clipvk_model *m, const char *const *paths,
+                                          const float *emb, uint32_t n, uint32_t dim, clipvk_index_stats *stats)
+{
+    if (!ix) return CLIPVK_ERROR_INVALID_ARGUMENT;
+    clipvk_context *ctx = ix->ctx;
+    if (n && (!paths || !emb))
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_index_add_embeddings: NULL paths or embeddings");
+    for (uint32_t i = 0; i < n; i++)
+        if (!paths[i]) return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_index_add_embeddings: path %u is NULL", i);
+    clipvk_status s = clipvk_index_check_model(ix, m);
+    if (s) return s;
+    if (dim != clipvk_model_embedding_dim(m))
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT,
+                               "clipvk_index_add_embeddings: %u-float embeddings, but the model makes %u", dim,
+                               clipvk_model_embedding_dim(m));
+    for (size_t j = 0; j < (size_t)n * dim; j++)
+        if (!isfinite(emb[j]))
+            return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT,
+                                   "clipvk_index_add_embeddings: embedding %zu (%s) holds a value that is not finite",
+                                   j / dim, paths[j / dim]);
+    uint64_t id = 0;
+    char model_dir[CLIPVK_PATH_MAX];
+    if ((s = identity(ix, m, &id, model_dir))) return s;
+    clear_failures(ix);
+    clipvk_index_stats st = {0};
+    clipvk_index_data *prev = &ix->d;
+    clipvk_index_data d = {.dim = dim, .model_id = id};
+    added *v = malloc((n ? n : 1) * sizeof *v);
+    uint32_t k = 0;
+    if (!v) return oom(ctx);
+#define OOM() do { s = oom(ctx); goto done; } while (0)
+    for (uint32_t i = 0; i < n; i++) {
+        char real[CLIPVK_PATH_MAX], msg[CLIPVK_PATH_MAX + 64];
+        added a = {.row = i};
+        if (!clipvk_realpath(paths[i], real, sizeof real) || file_info(real, &a.size, &a.mtime_ns)) {
+            snprintf(msg, sizeof msg, "%s: %s", paths[i], strerror(errno));
+            if (fail_file(ix, NULL, paths[i], CLIPVK_ERROR_IO, msg)) OOM();
+            st.failed++;
+            continue;
+        }
+        if (!(a.path = strdup(real))) OOM();
+        v[k++] = a;
+    }
+    /* Sorted by path, then row: of a path named twice the last row stays. */
+    if (k) qsort(v, k, sizeof *v, cmp_added);
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        if (i + 1 < k && !strcmp(v[i].path, v[i + 1].path)) free(v[i].path);
+        else v[u++] = v[i];
+    }
+    k = u;
+
+    /* Every allocation first, so that the merge below cannot fail half way. */
+    uint64_t cap = prev->count + k;
+    d.entries = calloc(cap ? cap : 1, sizeof *d.entries);
+    d.emb = malloc((cap ? cap : 1) * dim * sizeof *d.emb);
+    d.model_dir = strdup(model_dir);
+    if (!d.entries || !d.emb || !d.model_dir) OOM();
+
+    /* Both lists are in path order: merge them, the named files replacing their old records. */
+    uint64_t a = 0, w = 0;
+    uint32_t b = 0;
+    while (a < prev->count || b < k) {
+        int c = a == prev->count ? 1 : b == k ? -1 : strcmp(prev->entries[a].path, v[b].path);
+        if (c < 0) { /* an old record not named: kept (its path moves over) */
+            d.entries[w] = prev->entries[a];
+            prev->entries[a].path = NULL;
+            memcpy(d.emb + w * dim, prev->emb + a * dim, dim * sizeof *d.emb);
+            st.unchanged++, a++, w++;
+            continue;
+        }
+        if (c == 0) st.changed++, a++; /* the old record's path is freed with prev */
+        else st.added++;
+        d.entries[w] = (clipvk_index_record){v[b].path, v[b].size, v[b].mtime_ns};
+        v[b].path = NULL;
+        memcpy(d.emb + w * dim, emb + (size_t)v[b].row * dim, dim * sizeof *d.emb);
+        b++, w++;
+    }
+    d.count = w;
+    clipvk_index_data_free(prev);
+    ix->d = d;
+    ix->has_model = 1;
+    memset(&d, 0, sizeof d);
+    if (stats) *stats = st;
+#undef OOM
+done:
+    for (uint32_t i = 0; i < k; i++) free(v[i].path);
+    free(v);
+    clipvk_index_data_free(&d);
     return s;
 }
 
