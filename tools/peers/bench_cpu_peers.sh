@@ -20,6 +20,7 @@
 #                lavapipe, as the tests pin it]; ICD= (empty) leaves the loader's choice.
 #   BATCHES [1 8]  THREADS [2 1]  TOWERS [image text text8]  ROUNDS [3]  ITERS [5]
 #   OUT          also keep the raw JSON lines here [none]
+#   REPORT       print the table of a kept OUT file again, running nothing
 # Threads: ORT gets intraOpNumThreads T (interOpNumThreads 1). clipvk gets --threads T when
 # `clipvk bench --help` offers it (the CPU backend); otherwise LP_NUM_THREADS=T, the number of
 # threads llvmpipe runs compute dispatches on (its default: one per core).
@@ -31,7 +32,9 @@
 # Each clipvk call runs `clipvk bench --model DIR --batch B --precision fp32 --iters N --json`
 # (one warm-up call, then the median of N; it measures all towers in one process); each ORT call
 # is bench_onnxruntime.js (2 warm-up calls, the median of N). The table holds the median over
-# rounds of those medians; ratio = clipvk items/s / ORT items/s (above 1: clipvk is faster).
+# rounds of those medians; clipvk/ORT = clipvk items/s / ORT items/s of those medians (above 1:
+# clipvk is faster); "best rounds" = the same ratio from each side's fastest round (other jobs
+# only ever add time, so on a shared machine that is the steadier figure).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +57,36 @@ if [ -z "${ICD+set}" ]; then
 fi
 
 die() { echo "bench_cpu_peers.sh: $*" >&2; exit 1; }
+report() { # the table of a file of JSON lines
+node - "$1" "$TOWERS" "$THREADS" "$BATCHES" <<'EOF'
+const fs = require('fs');
+const [log, towers, threads, batches] = process.argv.slice(2);
+const rows = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const want = { image: ['image', 50], text: ['text', 77], text8: ['text', 8] };
+let dev = '';
+console.log('| tower | batch | threads | ORT ms/call | clipvk ms/call | ORT items/s | clipvk items/s | clipvk/ORT | best rounds |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const tw of towers.split(/\s+/)) for (const t of threads.split(/\s+/).map(Number))
+  for (const b of batches.split(/\s+/).map(Number)) {
+    const ort = rows.filter((r) => r.side === 'ort' && r.case === tw && r.r.batch === b && r.r.threads === t)
+      .map((r) => r.r.median_ms);
+    const cv = [];
+    for (const r of rows.filter((r) => r.side === 'clipvk' && r.batch === b && r.threads === t)) {
+      dev = r.r.device;
+      const x = r.r.results.find((x) => x.tower === want[tw][0] && x.batch === b &&
+                                        (tw === 'image' || x.tokens === want[tw][1]));
+      if (x) cv.push(x.ms);
+    }
+    if (!ort.length || !cv.length) continue;
+    const o = med(ort), c = med(cv);
+    console.log(`| ${tw} | ${b} | ${t} | ${o.toFixed(1)} | ${c.toFixed(1)} | ${(b * 1000 / o).toFixed(2)} | ` +
+                `${(b * 1000 / c).toFixed(2)} | ${(o / c).toFixed(3)} | ${(Math.min(...ort) / Math.min(...cv)).toFixed(3)} |`);
+  }
+console.log(`# clipvk device: ${dev}; ${rows.length} runs; medians over rounds of each run's median`);
+EOF
+}
+if [ -n "${REPORT:-}" ]; then report "$REPORT"; exit 0; fi
 command -v node >/dev/null 2>&1 || die "node not found (Debian: apt-get install nodejs)"
 [ -x "$CLIPVK" ] || die "$CLIPVK not found (build clipvk: cmake --build build)"
 for f in image.onnx text.onnx export.json model/config.json; do
@@ -111,31 +144,4 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 [ -z "$OUT" ] || cp "$log" "$OUT"
-
-node - "$log" "$TOWERS" "$THREADS" "$BATCHES" <<'EOF'
-const fs = require('fs');
-const [log, towers, threads, batches] = process.argv.slice(2);
-const rows = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-const want = { image: ['image', 50], text: ['text', 77], text8: ['text', 8] };
-let dev = '';
-console.log('| tower | batch | threads | ORT ms/call | clipvk ms/call | ORT items/s | clipvk items/s | clipvk/ORT |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const tw of towers.split(/\s+/)) for (const t of threads.split(/\s+/).map(Number))
-  for (const b of batches.split(/\s+/).map(Number)) {
-    const ort = rows.filter((r) => r.side === 'ort' && r.case === tw && r.r.batch === b && r.r.threads === t)
-      .map((r) => r.r.median_ms);
-    const cv = [];
-    for (const r of rows.filter((r) => r.side === 'clipvk' && r.batch === b && r.threads === t)) {
-      dev = r.r.device;
-      const x = r.r.results.find((x) => x.tower === want[tw][0] && x.batch === b &&
-                                        (tw === 'image' || x.tokens === want[tw][1]));
-      if (x) cv.push(x.ms);
-    }
-    if (!ort.length || !cv.length) continue;
-    const o = med(ort), c = med(cv);
-    console.log(`| ${tw} | ${b} | ${t} | ${o.toFixed(1)} | ${c.toFixed(1)} | ${(b * 1000 / o).toFixed(2)} | ` +
-                `${(b * 1000 / c).toFixed(2)} | ${(o / c).toFixed(3)} |`);
-  }
-console.log(`# clipvk device: ${dev}; ${rows.length} runs; medians over rounds of each run's median`);
-EOF
+report "$log"
