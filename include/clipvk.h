@@ -91,8 +91,10 @@ typedef enum clipvk_log_level {
 typedef void (*clipvk_log_fn)(void *user, clipvk_log_level level, const char *message);
 
 typedef struct clipvk_context_options {
-    const char *device;             /* Vulkan device index ("1") or name substring; NULL: $CLIPVK_DEVICE, else
-                                     * the best (discrete > integrated > virtual > CPU) */
+    const char *device;             /* "cpu": the native CPU backend; a Vulkan device index ("1"), UUID or name
+                                     * substring; "vulkan": the best Vulkan device of any type (CPU drivers
+                                     * such as lavapipe included). NULL: $CLIPVK_DEVICE, else the best GPU
+                                     * (discrete > integrated > virtual), else the native CPU backend */
     int validation;                 /* 1: Khronos validation layer on; 0 off; -1: $CLIPVK_VALIDATION */
     const char *cache_dir;          /* the folder for everything clipvk caches on disk (the pipeline cache,
                                      * model fingerprints, clipvk_context_cache_folder's subfolders); made
@@ -117,6 +119,7 @@ typedef struct clipvk_context_options {
                                      * "clipvk: " first. On Android stderr goes nowhere: forward them to
                                      * __android_log_write. Per context, like everything else. */
     void *log_user;                 /* passed to log */
+    uint32_t threads;               /* the native CPU backend's worker threads; 0: one per core */
 } clipvk_context_options;
 
 /* Fills o with the defaults (device NULL, validation -1, cache NULL, no budget, no log callback). */
@@ -451,7 +454,8 @@ typedef enum clipvk_device_type {   /* as VkPhysicalDeviceType */
 } clipvk_device_type;
 
 typedef struct clipvk_device_info {
-    uint32_t index;                  /* what clipvk_context_options.device takes ("0", "1", ...) */
+    uint32_t index;                  /* what clipvk_context_options.device takes ("0", "1", ...); UINT32_MAX:
+                                      * the native CPU backend (last in the list, chosen by "cpu") */
     const char *name;
     clipvk_device_type type;
     const char *type_name;           /* "discrete GPU", "CPU", ... */
@@ -465,7 +469,9 @@ typedef struct clipvk_device_info {
 
 typedef struct clipvk_device_list clipvk_device_list;
 
-/* Loads Vulkan and lists every physical device (no VkDevice is created). */
+/* Loads Vulkan and lists every physical device (no VkDevice is created),
+ * then the native CPU backend. Without Vulkan the list holds the CPU alone
+ * and clipvk_device_list_last_error says why Vulkan is missing. */
 CLIPVK_API clipvk_status clipvk_device_list_create(clipvk_device_list **out);
 CLIPVK_API void clipvk_device_list_destroy(clipvk_device_list *l);
 CLIPVK_API const char *clipvk_device_list_last_error(const clipvk_device_list *l);

@@ -72,6 +72,17 @@ def bad(clipvk, name, args, expect, code=1, out=None, **kw):
         failures[-1] += " (want exit %d, one line containing %s)" % (code, expect)
 
 
+def cpu_only(clipvk, name, expect, **kw):
+    """`clipvk devices` without Vulkan: exit 0, the native CPU backend listed, and one
+    'clipvk: note: ' line saying why Vulkan is missing (holding every string of expect)."""
+    r, lines, secs = run(clipvk, ["devices"], **kw)
+    if r is None:
+        return report(name, False, "hung (timeout)")
+    ok = (r.returncode == 0 and b"[cpu]" in r.stdout and len(lines) == 1 and lines[0].startswith("clipvk: note: ")
+          and all(e in lines[0] for e in expect))
+    report(name, ok, "exit %d, %.1fs: %s" % (r.returncode, secs, " | ".join(lines)))
+
+
 def good(clipvk, name, args, **kw):
     """A run that must succeed; returns its stdout (None on failure)."""
     r, lines, secs = run(clipvk, args, **kw)
@@ -382,11 +393,16 @@ def device_cases(clipvk, work, model):
     # Without a driver there is no device to validate, and the validation layer would print
     # the loader's own complaints as extra lines: these runs go without it.
     nodrv = dict(ENV, CLIPVK_VALIDATION="0", VK_ICD_FILENAMES="/nonexistent.json", VK_DRIVER_FILES="/nonexistent.json")
-    bad(clipvk, "devices, no Vulkan driver", ["devices"], ["mesa-vulkan-drivers"], env=nodrv)
+    cpu_only(clipvk, "devices, no Vulkan driver", ["mesa-vulkan-drivers"], env=nodrv)
     bad(clipvk, "embed-text, no Vulkan driver", ["embed-text", "--model", model, "x", "--out", out],
         ["mesa-vulkan-drivers"], out=out, env=nodrv)
     noload = dict(ENV, CLIPVK_VULKAN_LIBRARY="/nonexistent/libvulkan.so.1")
-    bad(clipvk, "devices, no Vulkan loader", ["devices"], ["libvulkan1", "mesa-vulkan-drivers"], env=noload)
+    cpu_only(clipvk, "devices, no Vulkan loader", ["libvulkan1", "mesa-vulkan-drivers"], env=noload)
+    # CLIPVK_DEVICE=vulkan (the tests' environment) insists on Vulkan; with no device
+    # named, a machine without Vulkan runs on the native CPU backend
+    nodev = dict(noload, CLIPVK_DEVICE="")
+    good(clipvk, "embed-text, no Vulkan loader, default device", ["embed-text", "--model", model, "x", "--out", out],
+         env=nodev)
     bad(clipvk, "embed-text, no Vulkan loader", ["embed-text", "--model", model, "x", "--out", out],
         ["libvulkan1", "/nonexistent/libvulkan.so.1"], out=out, env=noload)
     bad(clipvk, "--device 7", ["embed-text", "--model", model, "--device", "7", "x", "--out", out],

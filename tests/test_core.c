@@ -189,8 +189,20 @@ static void test_quirks_and_choice(void)
     CHECK(clipvk_device_choose(d, 4, "00000000-0000-0000-0000-0000000000a1", &chosen, &err) == CLIPVK_OK &&
               chosen == 1, "by UUID");
     CHECK(clipvk_device_choose(d, 4, "DEVICE 0", &chosen, &err) == CLIPVK_OK && chosen == 0, "by name");
-    d[0].unusable = d[1].unusable = d[2].unusable = "has no compute queue";
-    CHECK(clipvk_device_choose(d, 4, NULL, &chosen, &err) == CLIPVK_ERROR_NO_DEVICE, "none usable");
+    CHECK(clipvk_device_choose(d, 4, "cpu", &chosen, &err) == CLIPVK_OK && chosen == CLIPVK_CHOSE_CPU,
+          "\"cpu\": the native CPU backend");
+    CHECK(clipvk_device_choose(d, 4, "CPU", &chosen, &err) == CLIPVK_OK && chosen == CLIPVK_CHOSE_CPU, "any case");
+    CHECK(clipvk_device_choose(d, 4, "vulkan", &chosen, &err) == CLIPVK_OK && chosen == 2, "\"vulkan\": the best GPU");
+    /* Without a usable GPU: a CPU driver only by name, else the native backend. */
+    d[1].unusable = d[2].unusable = "has no compute queue";
+    CHECK(clipvk_device_choose(d, 4, NULL, &chosen, &err) == CLIPVK_OK && chosen == CLIPVK_CHOSE_CPU,
+          "no GPU: the native CPU backend, not the CPU driver (%u)", chosen);
+    CHECK(clipvk_device_choose(d, 4, "vulkan", &chosen, &err) == CLIPVK_OK && chosen == 0,
+          "\"vulkan\" without a GPU: the CPU driver");
+    d[0].unusable = "has no compute queue";
+    CHECK(clipvk_device_choose(d, 4, NULL, &chosen, &err) == CLIPVK_OK && chosen == CLIPVK_CHOSE_CPU,
+          "none usable: the native CPU backend");
+    CHECK(clipvk_device_choose(d, 4, "vulkan", &chosen, &err) == CLIPVK_ERROR_NO_DEVICE, "none usable, \"vulkan\"");
 }
 
 int main(void)

@@ -183,7 +183,7 @@ def device_fp16_math(clipvk):
     if os.environ.get("CLIPVK_DEVICE", "").lower() == "cpu":
         return False
     r = run([clipvk, "devices", "--json"], env=dict(os.environ, CLIPVK_VALIDATION="1"))
-    has = {bool(d["features"]["shader_float16"]) for d in json.loads(r.stdout)}
+    has = {bool(d["features"]["shader_float16"]) for d in json.loads(r.stdout) if d.get("backend") == "vulkan"}
     return has.pop() if len(has) == 1 else None
 
 

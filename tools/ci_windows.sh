@@ -46,6 +46,9 @@ echo "ci_windows: built in $(($(date +%s) - start)) s"
 # only Vulkan driver (wine passes the environment to the host loader).
 export WINEPREFIX=$PWD/build-win/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+# The Vulkan path through winevulkan, in both builds (lavapipe is a CPU
+# driver: without a name the default would be each build's native CPU backend).
+export CLIPVK_DEVICE=vulkan
 export CLIPVK_WIN_DATA=$data CLIPVK_WIN_LINUX=$linux_build
 c_tests='^(test_kernels_small|test_core|test_attention|test_matmul|test_model|test_similarity|test_staging|test_api|test_app_api|test_index_api|test_faults|test_platform|test_image_kernels|test_spirv|test_tokenizer|test_sentencepiece|test_wordpiece|test_config|test_torch_bin|test_families_api|test_version|fuzz_replay_.*)$'
 export CLIPVK_WIN_TESTS=$c_tests

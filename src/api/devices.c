@@ -38,8 +38,17 @@ clipvk_status clipvk_device_list_create(clipvk_device_list **out)
     if (!out) return CLIPVK_ERROR_INVALID_ARGUMENT;
     clipvk_device_list *l = *out = calloc(1, sizeof *l);
     if (!l) return CLIPVK_ERROR_OUT_OF_HOST_MEMORY;
+    /* The Vulkan devices, then the native CPU backend. Without Vulkan (no
+     * loader, no driver) the list has the CPU alone, and last_error says
+     * why Vulkan is missing. */
     clipvk_status s = clipvk_devices_query(&l->caps, &l->n, &l->err);
-    if (s) return l->n = 0, s;
+    if (s) l->n = 0;
+    clipvk_device_caps *grown = realloc(l->caps, (l->n + 1) * sizeof *grown);
+    if (!grown) return clipvk_fail(&l->err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    l->caps = grown;
+    clipvk_error cpu_err = {0};
+    if (!clipvk_runtime_cpu_caps(NULL, &l->caps[l->n], &cpu_err)) l->n++;
+    else if (s) return s;
     l->info = calloc(l->n ? l->n : 1, sizeof *l->info);
     l->text[0] = calloc(l->n ? l->n : 1, sizeof *l->text[0]);
     l->text[1] = calloc(l->n ? l->n : 1, sizeof *l->text[1]);

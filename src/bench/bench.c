@@ -105,6 +105,10 @@ clipvk_status clipvk_bench_kernels(clipvk_context *ctx, const clipvk_bench_optio
     if (!ctx->rt) return clipvk_api_fail(ctx, CLIPVK_ERROR_NO_DEVICE, "the context has no device: %s", ctx->err.msg);
     clipvk_status s = clipvk_api_live(ctx);
     if (s) return s;
+    if (ctx->rt->cpu)
+        return clipvk_api_fail(ctx, CLIPVK_ERROR_UNSUPPORTED,
+                               "the kernel benchmark times Vulkan dispatches: choose a Vulkan device (the CPU "
+                               "backend is timed by `bench --model`)");
     if (!o || (o->n_families && !o->families) || o->iters > 1000 || o->reps > 1000)
         return clipvk_api_fail(ctx, CLIPVK_ERROR_INVALID_ARGUMENT, "clipvk_bench_kernels: bad options");
     for (uint32_t i = 0; o->families && i < o->n_families; i++) {

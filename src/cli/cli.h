@@ -31,6 +31,7 @@ typedef struct cli_model_opts {
     uint64_t max_pixels;    /* --max-pixels; 0: the library's default */
     uint64_t memory_budget; /* --memory-budget, in bytes; 0: no limit */
     int tensor_cores;       /* --tensor-cores */
+    uint32_t threads;       /* --threads (the native CPU backend); 0: one per core */
 } cli_model_opts;
 
 /* Consumes argv[*i] (and its value) if it is one of those options: returns

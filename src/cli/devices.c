@@ -1,4 +1,4 @@
-/* clipvk devices [--json]: every Vulkan device, its limits and features. */
+/* clipvk devices [--json]: every Vulkan device, its limits and features, and the native CPU backend. */
 #include "cli/cli.h"
 
 #include <stdlib.h>
@@ -28,6 +28,8 @@ int cli_devices(int argc, char **argv)
     }
     int code = CLI_OK;
     uint32_t n = clipvk_device_list_count(l);
+    if (*clipvk_device_list_last_error(l)) /* no Vulkan: the CPU backend alone */
+        fprintf(stderr, "clipvk: note: %s\n", clipvk_device_list_last_error(l));
     if (json) printf("[");
     for (uint32_t i = 0; i < n && !code; i++) {
         const char *text = clipvk_device_list_describe(l, i, json);

@@ -18,7 +18,8 @@ int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
                         : !strcmp(a, "--precision") ? &o->precision
                                                     : NULL;
     int is_pixels = !strcmp(a, "--max-pixels"), is_budget = !strcmp(a, "--memory-budget");
-    if (!slot && strcmp(a, "--batch") && strcmp(a, "--tower") && !is_pixels && !is_budget) return 0;
+    int is_threads = !strcmp(a, "--threads");
+    if (!slot && strcmp(a, "--batch") && strcmp(a, "--tower") && !is_pixels && !is_budget && !is_threads) return 0;
     if (*i + 1 >= argc) {
         cli_error(CLI_USAGE, "%s needs a value", a);
         return -1;
@@ -59,6 +60,14 @@ int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
     }
     char *end;
     long n = strtol(v, &end, 10);
+    if (is_threads) {
+        if (*end || end == v || n < 1 || n > 256) {
+            cli_error(CLI_USAGE, "--threads needs a number from 1 to 256, not '%s'", v);
+            return -1;
+        }
+        o->threads = (uint32_t)n;
+        return 1;
+    }
     if (*end || n < 1 || n > 4096) {
         cli_error(CLI_USAGE, "--batch needs a number from 1 to 4096, not '%s'", v);
         return -1;
@@ -82,7 +91,10 @@ void cli_model_usage(FILE *f, const char *model)
                "  --batch N          inputs per submission (default 8)\n"
                "  --tower T          load only this tower: image, text or both (default: what the command\n"
                "                     needs); the other's weights never reach the device\n"
-               "  --device D         Vulkan device index or name substring (default: best; $CLIPVK_DEVICE)\n"
+               "  --device D         cpu (the native CPU backend), a Vulkan device index or name substring, or\n"
+               "                     vulkan (the best Vulkan device, CPU drivers included); default: $CLIPVK_DEVICE,\n"
+               "                     else the best GPU, else cpu (see `clipvk devices`)\n"
+               "  --threads N        the CPU backend's threads (default: one per core)\n"
                "  --memory-budget M  use at most M MiB of device memory (weights, activations and staging);\n"
                "                     past it a command fails with 'out of device memory' (default: no limit)\n"
                "  --max-pixels N     refuse image files with more than N pixels, read from the header before\n"
@@ -162,6 +174,7 @@ int cli_open_context(const cli_model_opts *o, clipvk_context **ctx)
     co.device = o->device;
     co.profile = o->profile;
     co.device_memory_budget = o->memory_budget;
+    co.threads = o->threads;
     /* a failed create leaves *ctx NULL only when the context itself could not be allocated */
     if (clipvk_context_create(&co, ctx))
         return cli_error(CLI_FAIL, "%s", *ctx ? clipvk_context_last_error(*ctx) : "out of host memory");

@@ -364,8 +364,7 @@ clipvk_status clipvk_device_finish(clipvk_device *d, uint32_t queue_index, clipv
 }
 
 /* The native CPU backend's device: the Vulkan objects made while choosing
- * go (the instance, its messenger); caps say what matters above (a CPU,
- * no binding limits); the runtime names the processor. */
+ * go (the instance, its messenger); the runtime describes the processor. */
 static void host_init(clipvk_device *d)
 {
     if (d->messenger) d->vk.DestroyDebugUtilsMessengerEXT(d->instance, d->messenger, NULL);
@@ -374,15 +373,9 @@ static void host_init(clipvk_device *d)
     d->instance = VK_NULL_HANDLE;
     d->validation = 0;
     d->host = 1;
-    clipvk_device_caps *c = &d->caps;
-    memset(c, 0, sizeof *c);
-    c->index = CLIPVK_CHOSE_CPU;
-    c->type = VK_PHYSICAL_DEVICE_TYPE_CPU;
-    snprintf(c->name, sizeof c->name, "native CPU");
-    snprintf(c->driver_name, sizeof c->driver_name, "clipvk CPU backend");
-    c->max_storage_buffer_range = UINT64_MAX / 4;
-    c->min_storage_buffer_offset_alignment = 64;
-    c->min_texel_buffer_offset_alignment = 64;
+    memset(&d->caps, 0, sizeof d->caps);
+    d->caps.index = CLIPVK_CHOSE_CPU; /* runtime.c fills in the rest (clipvk_runtime_cpu_caps) */
+    d->caps.type = VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
 
 clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_device **out, clipvk_error *err)

@@ -7,15 +7,40 @@
 static const char *subgroup_op_names[] = {"basic", "vote", "arithmetic", "ballot", "shuffle",
                                           "shuffle_relative", "clustered", "quad"};
 
+/* The native CPU backend as `clipvk devices` shows it (caps from
+ * clipvk_runtime_cpu_caps): what it is and how to choose it. */
+static void print_host(FILE *f, const clipvk_device_caps *c, int json)
+{
+    if (json) {
+        fprintf(f, "{\"index\": \"cpu\", \"backend\": \"cpu\", \"name\": ");
+        clipvk_json_write_string(f, c->name);
+        fprintf(f, ", \"type\": \"cpu\", \"driver_name\": ");
+        clipvk_json_write_string(f, c->driver_name);
+        fprintf(f, ", \"driver_info\": ");
+        clipvk_json_write_string(f, c->driver_info);
+        fprintf(f, ", \"features\": {\"storage_buffer_16bit\": false, \"shader_float16\": false, "
+                   "\"shader_int8\": false, \"storage_buffer_8bit\": false, \"cooperative_matrix\": false}}");
+        return;
+    }
+    fprintf(f, "[cpu] %s\n", c->name);
+    fprintf(f, "    the native CPU backend (%s): fp32 arithmetic, fp16 weights widened as they are used\n",
+            c->driver_info);
+    fprintf(f, "    chosen with --device cpu; the default where no GPU is found\n");
+}
+
 void clipvk_device_caps_print(FILE *f, const clipvk_device_caps *c, int json)
 {
+    if (c->index == CLIPVK_CHOSE_CPU) {
+        print_host(f, c, json);
+        return;
+    }
     char api[32];
     snprintf(api, sizeof api, "%u.%u.%u", VK_API_VERSION_MAJOR(c->api_version), VK_API_VERSION_MINOR(c->api_version),
              VK_API_VERSION_PATCH(c->api_version));
     char uuid[2 * VK_UUID_SIZE + 1];
     for (unsigned i = 0; i < VK_UUID_SIZE; i++) snprintf(uuid + 2 * i, 3, "%02x", c->device_uuid[i]);
     if (json) {
-        fprintf(f, "{\"index\": %u, \"name\": ", c->index);
+        fprintf(f, "{\"index\": %u, \"backend\": \"vulkan\", \"name\": ", c->index);
         clipvk_json_write_string(f, c->name);
         fprintf(f, ", \"type\": \"%s\", \"vendor_id\": %u, \"device_id\": %u, \"api_version\": \"%s\", "
                    "\"driver_version\": %u, \"driver_name\": ",

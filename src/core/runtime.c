@@ -26,11 +26,7 @@ clipvk_status clipvk_runtime_create(const clipvk_runtime_options *opt, clipvk_ru
             clipvk_runtime_destroy(rt);
             return s;
         }
-        /* the name `clipvk devices` and the benchmarks print */
-        const char *model = clipvk_cpu_model_name(rt->cpu);
-        snprintf(rt->dev->caps.name, sizeof rt->dev->caps.name, "CPU%s%s (native: %s, %u threads, %s)",
-                 *model ? ": " : "", model, clipvk_cpu_isa(rt->cpu), clipvk_cpu_threads(rt->cpu),
-                 clipvk_cpu_gemm_name(rt->cpu));
+        clipvk_runtime_cpu_caps(rt->cpu, &rt->dev->caps, err);
         *out = rt;
         return CLIPVK_OK;
     }
@@ -112,6 +108,29 @@ clipvk_status clipvk_download(clipvk_runtime *rt, const clipvk_buffer *src, VkDe
         return CLIPVK_OK;
     }
     return staged(rt, src, offset, dst, size, 0, err);
+}
+
+clipvk_status clipvk_runtime_cpu_caps(clipvk_cpu *cpu, clipvk_device_caps *caps, clipvk_error *err)
+{
+    clipvk_cpu *own = NULL;
+    if (!cpu) {
+        clipvk_status s = clipvk_cpu_create(NULL, &own, err);
+        if (s) return s;
+        cpu = own;
+    }
+    memset(caps, 0, sizeof *caps);
+    caps->index = CLIPVK_CHOSE_CPU;
+    caps->type = VK_PHYSICAL_DEVICE_TYPE_CPU;
+    caps->max_storage_buffer_range = UINT64_MAX / 4;
+    caps->min_storage_buffer_offset_alignment = 64;
+    caps->min_texel_buffer_offset_alignment = 64;
+    const char *model = clipvk_cpu_model_name(cpu);
+    snprintf(caps->name, sizeof caps->name, "CPU%s%s (native: %s, %u threads)", *model ? ": " : "", model,
+             clipvk_cpu_isa(cpu), clipvk_cpu_threads(cpu));
+    snprintf(caps->driver_name, sizeof caps->driver_name, "clipvk CPU backend");
+    snprintf(caps->driver_info, sizeof caps->driver_info, "GEMM: %s", clipvk_cpu_gemm_name(cpu));
+    clipvk_cpu_destroy(own);
+    return CLIPVK_OK;
 }
 
 unsigned clipvk_runtime_validation_messages(const clipvk_runtime *rt)

@@ -42,6 +42,11 @@ clipvk_status clipvk_upload(clipvk_runtime *rt, const clipvk_buffer *dst, VkDevi
 clipvk_status clipvk_download(clipvk_runtime *rt, const clipvk_buffer *src, VkDeviceSize offset, void *dst,
                               size_t size, clipvk_error *err);
 
+/* Names the native CPU backend in caps (type CPU, index CLIPVK_CHOSE_CPU,
+ * name with the processor, ISA, threads and GEMM); cpu NULL: one made with
+ * the default options for the purpose (`clipvk devices`). */
+clipvk_status clipvk_runtime_cpu_caps(clipvk_cpu *cpu, clipvk_device_caps *caps, clipvk_error *err);
+
 /* Validation messages counted so far (errors + warnings). */
 unsigned clipvk_runtime_validation_messages(const clipvk_runtime *rt);
 

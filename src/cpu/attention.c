@@ -1,15 +1,19 @@
 /*
  * Multi-head attention on the CPU (attention.comp's job): one task per
- * batch row and head. For each query: its scores against the keys it may
- * see (scaled, the maximum subtracted), their softmax, then the weighted
- * sum of those keys' values. Written out rather than handed to the GEMM
- * library: a query's result then depends on its own keys alone, summed in
- * key order, so a text gives the same bits whatever the length its batch
- * was cut to (net.c pads a batch to its longest row) — GEMM libraries block
- * their sums by the matrix shape. Attention is a few percent of a tower's
- * work at CLIP's lengths. Scores live in the worker's scratch (len floats).
+ * batch row and head. The head's keys are first transposed into scratch
+ * (Kᵀ [head_dim, keys]); then for each query its scores against the keys
+ * it may see, accumulated over the head dims in order with the keys side
+ * by side (a loop the compiler vectorises along the keys), scaled, the
+ * maximum subtracted, their softmax, and the weighted sum of the values.
+ * Written out rather than handed to the GEMM library: a query's result then
+ * depends on its own keys alone, summed in a fixed order, so a text gives
+ * the same bits whatever the length its batch was cut to (net.c pads a
+ * batch to its longest row), where GEMM libraries block their sums by the
+ * matrix shape. Attention is a few percent of a tower's work at CLIP's
+ * lengths.
  */
 #include "cpu/cpu_internal.h"
+#include "cpu/vmath.h"
 
 #include <math.h>
 
@@ -19,59 +23,58 @@ typedef struct job {
     int failed;
 } job;
 
-#define LANES 16
-
-/* q . k over n values in LANES partial sums, then those in a fixed order:
- * vectorised without reassociating anything. */
-static float dot(const float *q, const float *k, uint32_t n)
+CLIPVK_CLONES
+static void head(const clipvk_cpu_attention *a, uint32_t b, uint32_t h, uint32_t keys, float *kt, float *p)
 {
-    float part[LANES] = {0};
-    uint32_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (uint32_t l = 0; l < LANES; l++) part[l] += q[i + l] * k[i + l];
-    for (; i < n; i++) part[i % LANES] += q[i] * k[i];
-    float s = 0.0f;
-    for (uint32_t l = 0; l < LANES; l++) s += part[l];
-    return s;
+    uint32_t hd = a->head_dim;
+    const float *k = a->k + (size_t)b * a->len * a->kv_stride + a->k_col + (size_t)h * hd;
+    const float *v = a->v + (size_t)b * a->len * a->kv_stride + a->v_col + (size_t)h * hd;
+    for (uint32_t t = 0; t < keys; t++)
+        for (uint32_t d = 0; d < hd; d++) kt[(size_t)d * keys + t] = k[(size_t)t * a->kv_stride + d];
+    for (uint32_t i = 0; i < a->q_len; i++) {
+        const float *q = a->q + ((size_t)b * a->q_len + i) * a->q_stride + a->q_col + (size_t)h * hd;
+        float *restrict o = a->o + ((size_t)b * a->q_len + i) * a->o_stride + (size_t)h * hd;
+        uint32_t seen = a->causal && i + 1 < keys ? i + 1 : keys;
+        for (uint32_t t = 0; t < seen; t++) p[t] = 0.0f;
+        for (uint32_t d = 0; d < hd; d++) {
+            const float *restrict row = kt + (size_t)d * keys;
+            float qd = q[d];
+            for (uint32_t t = 0; t < seen; t++) p[t] += qd * row[t];
+        }
+        float top = -INFINITY;
+        for (uint32_t t = 0; t < seen; t++) {
+            p[t] *= a->scale;
+            top = p[t] > top ? p[t] : top;
+        }
+        float sum = 0.0f;
+        for (uint32_t t = 0; t < seen; t++) {
+            p[t] = clipvk_expf(p[t] - top);
+            sum += p[t];
+        }
+        float inv = 1.0f / sum;
+        for (uint32_t d = 0; d < hd; d++) o[d] = 0.0f;
+        for (uint32_t t = 0; t < seen; t++) {
+            const float *restrict vt = v + (size_t)t * a->kv_stride;
+            float w = p[t] * inv;
+            for (uint32_t d = 0; d < hd; d++) o[d] += w * vt[d];
+        }
+    }
 }
 
 static void run_head(void *ctx, uint32_t task, uint32_t worker)
 {
     job *j = ctx;
     const clipvk_cpu_attention *a = j->a;
-    uint32_t b = task / a->heads, h = task % a->heads, hd = a->head_dim;
+    uint32_t b = task / a->heads, h = task % a->heads;
     uint32_t keys = a->len;
     if (a->key_lengths && a->key_lengths[b] < keys) keys = a->key_lengths[b];
     if (!keys) keys = 1; /* the caller refuses empty rows; never divide by an empty sum */
-    float *p = clipvk_cpu_scratch(j->cpu, worker, (size_t)keys * sizeof(float));
-    if (!p) {
+    float *kt = clipvk_cpu_scratch(j->cpu, worker, ((size_t)a->head_dim + 1) * keys * sizeof(float));
+    if (!kt) {
         j->failed = 1;
         return;
     }
-    const float *k = a->k + (size_t)b * a->len * a->kv_stride + a->k_col + (size_t)h * hd;
-    const float *v = a->v + (size_t)b * a->len * a->kv_stride + a->v_col + (size_t)h * hd;
-    for (uint32_t i = 0; i < a->q_len; i++) {
-        const float *q = a->q + ((size_t)b * a->q_len + i) * a->q_stride + a->q_col + (size_t)h * hd;
-        float *o = a->o + ((size_t)b * a->q_len + i) * a->o_stride + (size_t)h * hd;
-        uint32_t seen = a->causal && i + 1 < keys ? i + 1 : keys;
-        float top = -INFINITY;
-        for (uint32_t t = 0; t < seen; t++) {
-            p[t] = dot(q, k + (size_t)t * a->kv_stride, hd) * a->scale;
-            if (p[t] > top) top = p[t];
-        }
-        float sum = 0.0f;
-        for (uint32_t t = 0; t < seen; t++) {
-            p[t] = expf(p[t] - top);
-            sum += p[t];
-        }
-        float inv = 1.0f / sum;
-        for (uint32_t d = 0; d < hd; d++) o[d] = 0.0f;
-        for (uint32_t t = 0; t < seen; t++) {
-            const float *vt = v + (size_t)t * a->kv_stride;
-            float w = p[t] * inv;
-            for (uint32_t d = 0; d < hd; d++) o[d] += w * vt[d];
-        }
-    }
+    head(a, b, h, keys, kt, kt + (size_t)a->head_dim * keys);
 }
 
 clipvk_status clipvk_cpu_attention_run(clipvk_cpu *cpu, const clipvk_cpu_attention *a, clipvk_error *err)

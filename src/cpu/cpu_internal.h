@@ -65,6 +65,14 @@ void clipvk_cpu_gemm_thread_init(clipvk_cpu *cpu);
 void clipvk_cpu_sgemm_builtin(int b_trans, uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda,
                               const float *b, size_t ldb, float *c, size_t ldc, int accumulate);
 
+/* Inner loops compiled for AVX-512, AVX2 and the baseline, chosen at run
+ * time by the loader (GCC's target_clones, where the platform has ifuncs). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(__ANDROID__)
+#define CLIPVK_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define CLIPVK_CLONES
+#endif
+
 /* Tasks of about `grain` items over `items`, at least one per worker when
  * there are enough items. */
 uint32_t clipvk_cpu_split(const clipvk_cpu *cpu, uint64_t items, uint64_t grain);

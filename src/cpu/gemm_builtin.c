@@ -16,12 +16,6 @@
 #define NR 16
 #define KC 256
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(__ANDROID__)
-#define CLIPVK_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define CLIPVK_CLONES
-#endif
-
 CLIPVK_CLONES
 static void tile(uint32_t kc, const float *const ar[MR], const float *panel, float acc[MR][NR])
 {

@@ -15,6 +15,7 @@
  * fewer rows is multiplied padded to MIN_ROWS.
  */
 #include "cpu/cpu_internal.h"
+#include "cpu/vmath.h"
 
 #include <math.h>
 #include <string.h>
@@ -30,18 +31,35 @@ typedef struct job {
     int failed;
 } job;
 
-static float activate(float v, clipvk_cpu_act act)
+/* y = act(t + bias) + r over n values, in passes over the tile (in L1)
+ * that each vectorise: no loads behind a NULL test, one activation per
+ * loop (vmath.h). t is the task's scratch and is overwritten; r may be y. */
+CLIPVK_CLONES
+static void epilogue(float *y, float *restrict t, const float *restrict bias, const float *r, uint32_t n,
+                     clipvk_cpu_act act)
 {
+    if (bias)
+        for (uint32_t c = 0; c < n; c++) t[c] += bias[c];
     switch (act) {
-    case CLIPVK_CPU_ACT_QUICK_GELU: return v / (1.0f + expf(-1.702f * v));
-    case CLIPVK_CPU_ACT_GELU: return 0.5f * v * (1.0f + erff(v * 0.70710678f));
-    case CLIPVK_CPU_ACT_GELU_TANH: {
+    case CLIPVK_CPU_ACT_QUICK_GELU:
+        for (uint32_t c = 0; c < n; c++) t[c] = t[c] / (1.0f + clipvk_expf(-1.702f * t[c]));
+        break;
+    case CLIPVK_CPU_ACT_GELU:
+        for (uint32_t c = 0; c < n; c++) t[c] = 0.5f * t[c] * (1.0f + clipvk_erff(t[c] * 0.70710678f));
+        break;
+    case CLIPVK_CPU_ACT_GELU_TANH:
         /* 0.5 (1 + tanh(u)) = sigmoid(2u), as matmul_io.glsl computes it */
-        float u = 0.7978845608f * (v + 0.044715f * v * v * v);
-        return v / (1.0f + expf(-2.0f * u));
+        for (uint32_t c = 0; c < n; c++) {
+            float v = t[c], u = 0.7978845608f * (v + 0.044715f * v * v * v);
+            t[c] = v / (1.0f + clipvk_expf(-2.0f * u));
+        }
+        break;
+    default: break;
     }
-    default: return v;
-    }
+    if (r)
+        for (uint32_t c = 0; c < n; c++) y[c] = t[c] + r[c];
+    else
+        memcpy(y, t, (size_t)n * sizeof *y);
 }
 
 static void run_tile(void *ctx, uint32_t task, uint32_t worker)
@@ -80,16 +98,9 @@ static void run_tile(void *ctx, uint32_t task, uint32_t worker)
     }
     float *t = scratch + wfloats + xfloats;
     clipvk_cpu_sgemm(j->cpu, 1, mp, nc, l->k, x, ldx, w, ldw, t, nc, 0);
-    for (uint32_t i = 0; i < mc; i++) {
-        float *y = l->y + (size_t)(m0 + i) * l->y_stride + n0;
-        const float *r = l->r ? l->r + (size_t)(m0 + i) * l->r_stride + n0 : NULL;
-        const float *ti = t + (size_t)i * nc;
-        for (uint32_t c = 0; c < nc; c++) {
-            float v = ti[c] + (l->bias ? l->bias[n0 + c] : 0.0f);
-            if (l->act) v = activate(v, l->act);
-            y[c] = r ? v + r[c] : v;
-        }
-    }
+    for (uint32_t i = 0; i < mc; i++)
+        epilogue(l->y + (size_t)(m0 + i) * l->y_stride + n0, t + (size_t)i * nc, l->bias ? l->bias + n0 : NULL,
+                 l->r ? l->r + (size_t)(m0 + i) * l->r_stride + n0 : NULL, nc, l->act);
 }
 
 clipvk_status clipvk_cpu_matmul(clipvk_cpu *cpu, const clipvk_cpu_linear *l, clipvk_error *err)
