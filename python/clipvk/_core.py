@@ -216,7 +216,8 @@ class _Child(_Wrapper):
 
 
 class Device(NamedTuple):
-    """A Vulkan device as clipvk sees it (clipvk_device_info)."""
+    """A device as clipvk sees it (clipvk_device_info): a Vulkan device, or the native CPU backend
+    (type "cpu", index 2**32 - 1, chosen by device="cpu")."""
     index: int
     name: str
     type: str
@@ -274,9 +275,12 @@ _template_set = templates  # (Model.label_embeddings' argument of the same name 
 # ---- context ----------------------------------------------------------------
 
 class Context(_Wrapper):
-    """A Vulkan device for clipvk (clipvk_context).
+    """A device for clipvk (clipvk_context): a Vulkan device or the native CPU backend.
 
-    device: index ("1") or name substring; None: $CLIPVK_DEVICE, else the best.
+    device: "cpu" (the native CPU backend), a Vulkan index ("1") or name substring, or
+        "vulkan" (the best Vulkan device of any type); None: $CLIPVK_DEVICE, else the best
+        GPU, else the native CPU backend.
+    threads: the CPU backend's worker threads (None: one per core).
     validation: the Khronos validation layer (None: $CLIPVK_VALIDATION).
     cache_dir: where clipvk caches (None: ~/.cache/clipvk; "": nothing).
     memory_budget_mib: refuse device allocations past this (None: no limit).
@@ -284,7 +288,7 @@ class Context(_Wrapper):
 
     def __init__(self, device: Optional[Union[str, int]] = None, validation: Optional[bool] = False,
                  cache_dir: Optional[PathLike] = None, memory_budget_mib: Optional[int] = None,
-                 fence_timeout_ms: Optional[int] = None):
+                 fence_timeout_ms: Optional[int] = None, threads: Optional[int] = None):
         o = ffi.new("clipvk_context_options *")
         lib.clipvk_context_options_init(o)
         keep = []
@@ -299,6 +303,8 @@ class Context(_Wrapper):
             o.device_memory_budget = int(memory_budget_mib) * 1024 * 1024
         if fence_timeout_ms is not None:
             o.fence_timeout_ms = int(fence_timeout_ms)
+        if threads is not None:
+            o.threads = int(threads)
         out = ffi.new("clipvk_context **")
         st = lib.clipvk_context_create(o, out)
         if st != 0:

@@ -12,7 +12,10 @@
 static void detect(clipvk_cpu *cpu)
 {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("f16c")) cpu->isa |= CLIPVK_ISA_F16C;
+    /* F16C from CPUID itself (clang's __builtin_cpu_supports does not know
+     * it); it needs the AVX state the OS saves, which "avx" checks */
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) && __builtin_cpu_supports("avx")) cpu->isa |= CLIPVK_ISA_F16C;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) cpu->isa |= CLIPVK_ISA_AVX2;
     if (__builtin_cpu_supports("avx512f")) cpu->isa |= CLIPVK_ISA_AVX512;
     snprintf(cpu->isa_name, sizeof cpu->isa_name, "%s", cpu->isa & CLIPVK_ISA_AVX512 ? "AVX-512"

@@ -5,6 +5,15 @@
 #include "cpu/cpu.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CLIPVK_PAUSE() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define CLIPVK_PAUSE() __asm__ __volatile__("yield")
+#else
+#define CLIPVK_PAUSE() ((void)0)
+#endif
 
 typedef struct clipvk_cpu_worker {
     struct clipvk_cpu *cpu;
@@ -39,6 +48,7 @@ struct clipvk_cpu {
     void *gemm_lib;
     void *sgemm;                 /* dnnl_sgemm or cblas_sgemm, by gemm */
     void (*omp_set_num_threads)(int);
+    int (*omp_get_max_threads)(void);
     /* pool */
     clipvk_cpu_worker *workers;
     uint32_t started;
@@ -47,6 +57,8 @@ struct clipvk_cpu {
     int have_lock, have_conds;
     int stop;
     uint64_t generation;
+    _Atomic uint64_t posted;       /* generation, readable without the lock (workers' polling) */
+    _Atomic uint64_t finished_gen; /* the last generation whose tasks are all done */
     clipvk_cpu_task_fn fn;
     void *ctx;
     uint32_t tasks, next, done;
@@ -60,6 +72,10 @@ clipvk_status clipvk_cpu_gemm_open(clipvk_cpu *cpu, const char *which, clipvk_er
 void clipvk_cpu_gemm_close(clipvk_cpu *cpu);
 /* Per-worker settings the provider needs (oneDNN: one OpenMP thread). */
 void clipvk_cpu_gemm_thread_init(clipvk_cpu *cpu);
+/* The same on the calling thread for one parallel loop: enter returns the
+ * application's setting, which leave puts back. */
+int clipvk_cpu_gemm_caller_enter(clipvk_cpu *cpu);
+void clipvk_cpu_gemm_caller_leave(clipvk_cpu *cpu, int saved);
 
 /* The builtin kernel (gemm_builtin.c), also the reference the providers are tested against. */
 void clipvk_cpu_sgemm_builtin(int b_trans, uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda,

@@ -16,8 +16,9 @@
  *                          on top would oversubscribe the cores.
  *   builtin                gemm_builtin.c: portable C the compiler vectorises.
  *
- * Every call is single-threaded; oneDNN is told so per worker thread
- * (OpenMP's thread count is a per-thread setting), never globally.
+ * Every call is single-threaded; oneDNN is told so per thread (OpenMP's
+ * thread count is a per-thread setting), never globally, and the calling
+ * thread gets its own setting back after each parallel loop (pool.c).
  */
 #include "cpu/cpu_internal.h"
 #include "platform/platform.h"
@@ -55,6 +56,8 @@ static int open_onednn(clipvk_cpu *cpu, const char *path)
     cpu->gemm = CLIPVK_GEMM_ONEDNN;
     /* libgomp, a dependency of Debian's build; absent with a sequential or TBB build */
     cpu->omp_set_num_threads = (void (*)(int))clipvk_lib_sym(lib, "omp_set_num_threads");
+    cpu->omp_get_max_threads = (int (*)(void))clipvk_lib_sym(lib, "omp_get_max_threads");
+    if (!cpu->omp_set_num_threads || !cpu->omp_get_max_threads) cpu->omp_set_num_threads = NULL, cpu->omp_get_max_threads = NULL;
     snprintf(cpu->gemm_name, sizeof cpu->gemm_name, "oneDNN");
     return 1;
 }
@@ -149,6 +152,19 @@ void clipvk_cpu_gemm_close(clipvk_cpu *cpu)
 void clipvk_cpu_gemm_thread_init(clipvk_cpu *cpu)
 {
     if (cpu->omp_set_num_threads) cpu->omp_set_num_threads(1);
+}
+
+int clipvk_cpu_gemm_caller_enter(clipvk_cpu *cpu)
+{
+    if (!cpu->omp_set_num_threads) return 0;
+    int saved = cpu->omp_get_max_threads();
+    if (saved != 1) cpu->omp_set_num_threads(1);
+    return saved;
+}
+
+void clipvk_cpu_gemm_caller_leave(clipvk_cpu *cpu, int saved)
+{
+    if (cpu->omp_set_num_threads && saved != 1) cpu->omp_set_num_threads(saved);
 }
 
 void clipvk_cpu_sgemm(const clipvk_cpu *cpu, int b_trans, uint32_t m, uint32_t n, uint32_t k, const float *a,

@@ -15,9 +15,11 @@
 
 static inline float clipvk_expf(float x)
 {
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    float t = x * 1.44269504f;
-    float n = (float)(int32_t)(t + (t >= 0.0f ? 0.5f : -0.5f)); /* the nearest integer (SSE2 has no floor) */
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    /* round to the nearest integer by adding and taking away 1.5 * 2^23
+     * (branch-free; GCC does not vectorise a select feeding a conversion) */
+    float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693359375f - n * -2.12194440e-4f; /* ln 2 in two parts */
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -34,11 +36,11 @@ static inline float clipvk_expf(float x)
 
 static inline float clipvk_erff(float x)
 {
-    float z = x < 0 ? -x : x;
+    float z = __builtin_fabsf(x);
     float t = 1.0f / (1.0f + 0.3275911f * z);
     float y = 1.0f - (((((1.061405429f * t - 1.453152027f) * t) + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) *
                          t * clipvk_expf(-z * z);
-    return x < 0 ? -y : y;
+    return __builtin_copysignf(y, x);
 }
 
 #endif

@@ -183,6 +183,21 @@ def test_clip_towers(clip):
     assert np.allclose(norm, unit(got[:3]), atol=1e-5)
 
 
+def test_cpu_backend():
+    """The native CPU backend from Python: Context(device="cpu", threads=...), the
+    device it reports, and the golden towers at the same tolerance."""
+    with clipvk.Context(device="cpu", threads=2, cache_dir="") as c:
+        assert c.device.type == "cpu" and "native" in c.device_name and "2 threads" in c.device_name
+        m = clipvk.Model.load(data("golden", "model"), precision="fp32", context=c)
+        g = data("golden")
+        got = m.encode_pixels(np.load(os.path.join(g, "pixels.npy")), normalize=False)
+        assert_close_embeds(got, np.load(os.path.join(g, "image_embeds_f64.npy")))
+        texts = [t["text"] for t in load_refs("golden")["texts"]]
+        assert_close_embeds(m.encode_text(texts, normalize=False), np.load(os.path.join(g, "text_embeds_f64.npy")))
+        m.close()
+    assert any(d.type == "cpu" and "native" in d.name for d in clipvk.devices())
+
+
 def test_clip_tokenize(clip):
     refs = load_refs("golden")
     ids, lengths = clip.tokenize([t["text"] for t in refs["texts"]], return_lengths=True)
