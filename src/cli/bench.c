@@ -49,6 +49,7 @@ static int usage(FILE *f)
                "                    the sweep: m=ROWS, prec=0|1|2 (fp32, fp16, fp16x)\n"
                "  --json            JSON instead of a table\n"
                "  --model DIR, --precision fp32|fp16, --tensor-cores, --batch LIST   the model benchmark\n"
+               "  --threads N       the native CPU backend's threads (--device cpu; default: one per core)\n"
                "  --profile         with --model: GPU time per kernel of each timed call\n");
     return f == stdout ? CLI_OK : CLI_USAGE;
 }

@@ -143,11 +143,11 @@ clipvk_status clipvk_cpu_gemm_open(clipvk_cpu *cpu, const char *which, clipvk_er
                        "GEMM \"%s\": not builtin, onednn, openblas, or a library exporting cblas_sgemm", which);
 }
 
-void clipvk_cpu_gemm_close(clipvk_cpu *cpu)
-{
-    if (cpu->gemm_lib) clipvk_lib_close(cpu->gemm_lib);
-    cpu->gemm_lib = NULL;
-}
+/* The provider stays loaded for the process, as the Vulkan loader does
+ * (dispatch.c): oneDNN keeps its JIT kernels and OpenMP keeps its threads
+ * past the calls that made them, and unloading a library whose threads
+ * still run crashes the process. Loading it again is a reference count. */
+void clipvk_cpu_gemm_close(clipvk_cpu *cpu) { cpu->gemm_lib = NULL; }
 
 void clipvk_cpu_gemm_thread_init(clipvk_cpu *cpu)
 {

@@ -14,16 +14,16 @@
 #   PEER_DIR     export_onnx.py's --out: image.onnx, text.onnx, model/ [/work/peers/vitb32]
 #   ORT_MODULES  node_modules holding onnxruntime-node [/work/peers/node_modules]
 #   CLIPVK       the clipvk binary [build/clipvk]
-#   DEVICE       clipvk --device [0; with lavapipe pinned that is llvmpipe]. A native CPU backend
-#                would be DEVICE=cpu.
+#   DEVICES      clipvk --device values, each benchmarked [cpu 0: the native CPU backend and, with
+#                lavapipe pinned, device 0 = llvmpipe]
 #   ICD          Vulkan ICD file pinned through VK_ICD_FILENAMES / VK_DRIVER_FILES [the system's
 #                lavapipe, as the tests pin it]; ICD= (empty) leaves the loader's choice.
 #   BATCHES [1 8]  THREADS [2 1]  TOWERS [image text text8]  ROUNDS [3]  ITERS [5]
 #   OUT          also keep the raw JSON lines here [none]
 #   REPORT       print the table of a kept OUT file again, running nothing
-# Threads: ORT gets intraOpNumThreads T (interOpNumThreads 1). clipvk gets --threads T when
-# `clipvk bench --help` offers it (the CPU backend); otherwise LP_NUM_THREADS=T, the number of
-# threads llvmpipe runs compute dispatches on (its default: one per core).
+# Threads: ORT gets intraOpNumThreads T (interOpNumThreads 1). clipvk's CPU backend gets
+# --threads T; on a Vulkan device LP_NUM_THREADS=T, the number of threads llvmpipe runs compute
+# dispatches on (its default: one per core).
 # Towers: image = [B,3,224,224]; text = [B,77] ids with the end token at position 76 on both
 # sides (clipvk's bench "tokens 77" row); text8 = 8 real tokens: clipvk gets [B,77] rows with the
 # end token at position 7 and stops at the last real token (its bench's "tokens 8" row), ORT gets
@@ -42,7 +42,7 @@ root=$(cd "$here/../.." && pwd)
 PEER_DIR=${PEER_DIR:-/work/peers/vitb32}
 ORT_MODULES=${ORT_MODULES:-/work/peers/node_modules}
 CLIPVK=${CLIPVK:-$root/build/clipvk}
-DEVICE=${DEVICE:-0}
+DEVICES=${DEVICES:-cpu 0}
 BATCHES=${BATCHES:-1 8}
 THREADS=${THREADS:-2 1}
 TOWERS=${TOWERS:-image text text8}
@@ -58,32 +58,45 @@ fi
 
 die() { echo "bench_cpu_peers.sh: $*" >&2; exit 1; }
 report() { # the table of a file of JSON lines
-node - "$1" "$TOWERS" "$THREADS" "$BATCHES" <<'EOF'
+node - "$1" "$TOWERS" "$THREADS" "$BATCHES" "$DEVICES" <<'EOF'
 const fs = require('fs');
-const [log, towers, threads, batches] = process.argv.slice(2);
+const [log, towers, threads, batches, devices] = process.argv.slice(2);
 const rows = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 const want = { image: ['image', 50], text: ['text', 77], text8: ['text', 8] };
-let dev = '';
-console.log('| tower | batch | threads | ORT ms/call | clipvk ms/call | ORT items/s | clipvk items/s | clipvk/ORT | best rounds |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+const devs = devices.split(/\s+/).filter((d) => d);
+const names = {};
+let head = '| tower | batch | threads | ORT ms/call |', sep = '|---|---:|---:|---:|';
+for (const d of devs) { head += ` clipvk ${d} ms/call | ${d}/ORT | ${d}/ORT best |`; sep += '---:|---:|---:|'; }
+if (devs.length === 2) { head += ` ${devs[0]}/${devs[1]} |`; sep += '---:|'; }
+console.log(head);
+console.log(sep);
 for (const tw of towers.split(/\s+/)) for (const t of threads.split(/\s+/).map(Number))
   for (const b of batches.split(/\s+/).map(Number)) {
     const ort = rows.filter((r) => r.side === 'ort' && r.case === tw && r.r.batch === b && r.r.threads === t)
       .map((r) => r.r.median_ms);
-    const cv = [];
-    for (const r of rows.filter((r) => r.side === 'clipvk' && r.batch === b && r.threads === t)) {
-      dev = r.r.device;
-      const x = r.r.results.find((x) => x.tower === want[tw][0] && x.batch === b &&
-                                        (tw === 'image' || x.tokens === want[tw][1]));
-      if (x) cv.push(x.ms);
+    if (!ort.length) continue;
+    const o = med(ort);
+    let line = `| ${tw} | ${b} | ${t} | ${o.toFixed(1)} |`;
+    const meds = [];
+    for (const d of devs) {
+      const cv = [];
+      for (const r of rows.filter((r) => r.side === 'clipvk' && (r.device || '0') === d && r.batch === b && r.threads === t)) {
+        names[d] = r.r.device;
+        const x = r.r.results.find((x) => x.tower === want[tw][0] && x.batch === b &&
+                                          (tw === 'image' || x.tokens === want[tw][1]));
+        if (x) cv.push(x.ms);
+      }
+      if (!cv.length) { line += ' | | |'; meds.push(NaN); continue; }
+      const c = med(cv);
+      meds.push(c);
+      line += ` ${c.toFixed(1)} | ${(o / c).toFixed(3)} | ${(Math.min(...ort) / Math.min(...cv)).toFixed(3)} |`;
     }
-    if (!ort.length || !cv.length) continue;
-    const o = med(ort), c = med(cv);
-    console.log(`| ${tw} | ${b} | ${t} | ${o.toFixed(1)} | ${c.toFixed(1)} | ${(b * 1000 / o).toFixed(2)} | ` +
-                `${(b * 1000 / c).toFixed(2)} | ${(o / c).toFixed(3)} | ${(Math.min(...ort) / Math.min(...cv)).toFixed(3)} |`);
+    if (devs.length === 2) line += ` ${(meds[1] / meds[0]).toFixed(2)} |`;
+    console.log(line);
   }
-console.log(`# clipvk device: ${dev}; ${rows.length} runs; medians over rounds of each run's median`);
+for (const d of devs) console.log(`# clipvk --device ${d}: ${names[d] || '?'}`);
+console.log(`# ${rows.length} runs; ms: medians over rounds of each run's median; X/ORT: throughput ratio (above 1: clipvk faster); best: each side's fastest round`);
 EOF
 }
 if [ -n "${REPORT:-}" ]; then report "$REPORT"; exit 0; fi
@@ -113,19 +126,22 @@ bench_ort() { # tower batch threads round
         --threads "$3" --iters "$ITERS" $extra) || die "ONNX Runtime failed: $1 batch $2 threads $3"
     echo "{\"side\": \"ort\", \"case\": \"$1\", \"round\": $4, \"r\": $r}" >>"$log"
 }
-bench_clipvk() { # batch threads round
-    if [ "$clipvk_threads_opt" = 1 ]; then
-        r=$("$CLIPVK" bench --model "$PEER_DIR/model" --batch "$1" --precision fp32 --device "$DEVICE" \
-            --threads "$2" --iters "$ITERS" --json) || die "clipvk bench failed: batch $1 threads $2"
+bench_clipvk() { # device batch threads round
+    if [ "$clipvk_threads_opt" = 1 ] && [ "$1" = cpu ]; then
+        r=$("$CLIPVK" bench --model "$PEER_DIR/model" --batch "$2" --precision fp32 --device "$1" \
+            --threads "$3" --iters "$ITERS" --json) || die "clipvk bench failed: --device $1 batch $2 threads $3"
     else
-        r=$(LP_NUM_THREADS=$2 "$CLIPVK" bench --model "$PEER_DIR/model" --batch "$1" --precision fp32 \
-            --device "$DEVICE" --iters "$ITERS" --json) || die "clipvk bench failed: batch $1 threads $2"
+        r=$(LP_NUM_THREADS=$3 "$CLIPVK" bench --model "$PEER_DIR/model" --batch "$2" --precision fp32 \
+            --device "$1" --iters "$ITERS" --json) || die "clipvk bench failed: --device $1 batch $2 threads $3"
     fi
-    echo "{\"side\": \"clipvk\", \"batch\": $1, \"threads\": $2, \"round\": $3, \"r\": $(echo "$r" | tr -d '\n')}" >>"$log"
+    echo "{\"side\": \"clipvk\", \"device\": \"$1\", \"batch\": $2, \"threads\": $3, \"round\": $4, \"r\": $(echo "$r" | tr -d '\n')}" >>"$log"
+}
+bench_clipvk_all() { # batch threads round
+    for d in $DEVICES; do bench_clipvk "$d" "$1" "$2" "$3"; done
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
-echo "# clipvk: $CLIPVK --device $DEVICE${ICD:+ (VK_ICD_FILENAMES=$ICD)}, threads via $([ $clipvk_threads_opt = 1 ] && echo --threads || echo LP_NUM_THREADS)"
+echo "# clipvk: $CLIPVK --device $DEVICES${ICD:+ (VK_ICD_FILENAMES=$ICD)}; threads: --threads (cpu), LP_NUM_THREADS (lavapipe)"
 echo "# ORT: onnxruntime-node $(node -p "require('$ORT_MODULES/onnxruntime-node/package.json').version"), $PEER_DIR"
 echo "# rounds $ROUNDS, iters $ITERS, batches $BATCHES, threads $THREADS, towers $TOWERS"
 for round in $(seq 1 "$ROUNDS"); do
@@ -134,9 +150,9 @@ for round in $(seq 1 "$ROUNDS"); do
             # ORT and clipvk alternate, and which goes first alternates by round.
             if [ $((round % 2)) = 1 ]; then
                 for tw in $TOWERS; do bench_ort "$tw" "$b" "$t" "$round"; done
-                bench_clipvk "$b" "$t" "$round"
+                bench_clipvk_all "$b" "$t" "$round"
             else
-                bench_clipvk "$b" "$t" "$round"
+                bench_clipvk_all "$b" "$t" "$round"
                 for tw in $TOWERS; do bench_ort "$tw" "$b" "$t" "$round"; done
             fi
             echo "# round $round threads $t batch $b done" >&2
