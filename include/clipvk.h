@@ -103,7 +103,8 @@ typedef struct clipvk_context_options {
                                      * read. Android apps pass Context.getCacheDir() (an app has no
                                      * $HOME there). */
     uint64_t device_memory_budget;  /* refuse device allocations past this many bytes (weights, activations
-                                     * and staging together); a call that would pass it fails with
+                                     * and staging together; on the native CPU backend the host memory
+                                     * it takes for weights and activations); a call that would pass it fails with
                                      * CLIPVK_ERROR_OUT_OF_DEVICE_MEMORY, gives back what it took, and the
                                      * context stays usable (fp16 weights or a smaller max_batch may fit);
                                      * 0: no limit */
@@ -120,6 +121,11 @@ typedef struct clipvk_context_options {
                                      * __android_log_write. Per context, like everything else. */
     void *log_user;                 /* passed to log */
     uint32_t threads;               /* the native CPU backend's worker threads; 0: one per core */
+    const char *cpu_gemm;           /* the native CPU backend's GEMM: "onednn" (libdnnl.so.2), "openblas" (a
+                                     * sequential build), "builtin" (clipvk's own), or the path of a library
+                                     * exporting cblas_sgemm; NULL: $CLIPVK_GEMM, else the first that loads
+                                     * of oneDNN (x86 only), OpenBLAS, builtin. Loaded at run time: clipvk
+                                     * links none of them. */
 } clipvk_context_options;
 
 /* Fills o with the defaults (device NULL, validation -1, cache NULL, no budget, no log callback). */

@@ -42,6 +42,7 @@ typedef struct clipvk_context_options {
     clipvk_log_fn log;
     void *log_user;
     uint32_t threads;
+    const char *cpu_gemm;
 } clipvk_context_options;
 void clipvk_context_options_init(clipvk_context_options *o);
 clipvk_status clipvk_context_create(const clipvk_context_options *o, clipvk_context **out);

@@ -57,7 +57,7 @@ static clipvk_status context_create(const clipvk_context_options *o, const clipv
                    .log_user = o->log_user},
         .cache_dir = o->cache_dir,
         .profile = o->profile,
-        .cpu = {.threads = o->threads},
+        .cpu = {.threads = o->threads, .gemm = o->cpu_gemm},
     };
     if (o->cache_dir && !(ctx->cache_dir = strdup(o->cache_dir)))
         return clipvk_api_fail(ctx, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");

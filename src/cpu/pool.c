@@ -7,9 +7,10 @@
  * the last one is done.
  *
  * The GEMM libraries read per-thread settings (oneDNN its OpenMP thread
- * count): clipvk sets one thread on its workers for good, and on the
- * calling thread only for the length of a loop, putting the application's
- * own value back before it returns.
+ * count), and the kernels want subnormals flushed (cpu_internal.h): clipvk
+ * sets both on its workers for good, and on the calling thread only for
+ * the length of a loop, putting the application's own values back before
+ * it returns.
  */
 #include "cpu/cpu_internal.h"
 
@@ -41,6 +42,7 @@ static void *worker_main(void *arg)
     clipvk_cpu_worker *w = arg;
     clipvk_cpu *cpu = w->cpu;
     clipvk_cpu_gemm_thread_init(cpu);
+    clipvk_cpu_ftz_enter();
     uint64_t seen = 0;
     for (;;) {
         for (int i = 0; i < SPIN && atomic_load_explicit(&cpu->posted, memory_order_acquire) == seen; i++)
@@ -101,6 +103,7 @@ void clipvk_cpu_parallel(clipvk_cpu *cpu, uint32_t tasks, clipvk_cpu_task_fn fn,
 {
     if (!tasks) return;
     int saved = clipvk_cpu_gemm_caller_enter(cpu);
+    uint32_t fp_saved = clipvk_cpu_ftz_enter();
     pthread_mutex_lock(&cpu->lock);
     cpu->fn = fn;
     cpu->ctx = ctx;
@@ -121,6 +124,7 @@ void clipvk_cpu_parallel(clipvk_cpu *cpu, uint32_t tasks, clipvk_cpu_task_fn fn,
     }
     cpu->tasks = 0;
     pthread_mutex_unlock(&cpu->lock);
+    clipvk_cpu_ftz_leave(fp_saved);
     clipvk_cpu_gemm_caller_leave(cpu, saved);
 }
 
