@@ -171,6 +171,11 @@ def batch_independence(clipvk, model, work, tokens):
     longest row), so a text's batch depends on the others; its embedding must
     not: the golden texts reversed, and one at a time (--batch 1), give the
     same bits as all 32 together."""
+    if os.environ.get("CLIPVK_GEMM") == "openblas":
+        # OpenBLAS sums a row differently with the matrix shape (README: the
+        # guarantee holds with oneDNN and the builtin GEMM); accuracy is still checked
+        print("note golden texts: batch independence not asked of OpenBLAS")
+        return
     ids = np.load(tokens)
     rev = os.path.join(work, "tokens_reversed.npy")
     np.save(rev, ids[::-1].copy())

@@ -44,6 +44,7 @@ struct clipvk_cpu {
     char model[128];
     /* GEMM */
     clipvk_cpu_gemm_kind gemm;
+    int gemm_narrow;             /* builtin: the narrow tile even with AVX-512 ("builtin-narrow") */
     char gemm_name[96];
     void *gemm_lib;
     void *sgemm;                 /* dnnl_sgemm or cblas_sgemm, by gemm */
@@ -78,7 +79,8 @@ int clipvk_cpu_gemm_caller_enter(clipvk_cpu *cpu);
 void clipvk_cpu_gemm_caller_leave(clipvk_cpu *cpu, int saved);
 
 /* The builtin kernel (gemm_builtin.c), also the reference the providers are tested against. */
-void clipvk_cpu_sgemm_builtin(int b_trans, uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda,
+/* wide: the 8 x 32 tile for AVX-512 (only where the processor has it) */
+void clipvk_cpu_sgemm_builtin(int wide, int b_trans, uint32_t m, uint32_t n, uint32_t k, const float *a, size_t lda,
                               const float *b, size_t ldb, float *c, size_t ldc, int accumulate);
 
 /* Subnormal floats flushed to zero (FTZ) and read as zero (DAZ) while the

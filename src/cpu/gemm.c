@@ -4,17 +4,23 @@
  * Android build runs on the builtin kernel unless the app ships a CBLAS):
  *
  *   oneDNN (libdnnl.so.2)  dnnl_sgemm: JIT kernels chosen from the CPU's
- *                          features (AVX2, AVX-512, AMX). First on x86: Debian's
+ *                          features (AVX2, AVX-512, AMX). The default on x86
+ *                          where it loads: ahead of OpenBLAS because Debian's
  *                          OpenBLAS 0.3.21 does not know newer x86 cores and
  *                          falls back to its SSE3 kernels (3-5x slower,
  *                          ../shared/LESSONS.md) unless a process-wide
  *                          environment variable says otherwise.
- *   OpenBLAS               cblas_sgemm from a sequential build (Debian's
- *                          openblas-serial); first on arm64, where it knows the
- *                          cores. A threaded build is skipped: clipvk splits
- *                          the work over its own workers, and a library pool
- *                          on top would oversubscribe the cores.
- *   builtin                gemm_builtin.c: portable C the compiler vectorises.
+ *   builtin                gemm_builtin.c: portable C the compiler vectorises
+ *                          (0.5-0.7x oneDNN here, docs/PERF.md); the default
+ *                          elsewhere and where oneDNN is missing.
+ *   OpenBLAS / a CBLAS     cblas_sgemm, only when named ("openblas": a sequential
+ *                          build, Debian's openblas-serial; or a library's path).
+ *                          Called one at a time (see clipvk_cpu_sgemm), so its
+ *                          GEMMs do not run in parallel: slower than builtin
+ *                          with two or more threads here. A threaded OpenBLAS
+ *                          is refused by name: clipvk splits the work over its
+ *                          own workers, and a library pool on top would
+ *                          oversubscribe the cores.
  *
  * Every call is single-threaded; oneDNN is told so per thread (OpenMP's
  * thread count is a per-thread setting), never globally, and the calling
@@ -41,6 +47,8 @@ typedef int (*dnnl_sgemm_fn)(char transa, char transb, int64_t m, int64_t n, int
 typedef void (*cblas_sgemm_fn)(int layout, int transa, int transb, int m, int n, int k, float alpha,
                                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
+
+static pthread_mutex_t cblas_lock = PTHREAD_MUTEX_INITIALIZER; /* see clipvk_cpu_sgemm */
 
 static int open_onednn(clipvk_cpu *cpu, const char *path)
 {
@@ -117,15 +125,16 @@ clipvk_status clipvk_cpu_gemm_open(clipvk_cpu *cpu, const char *which, clipvk_er
 {
     if (!which || !*which) {
 #if CLIPVK_X86
-        if (open_onednn(cpu, ONEDNN_NAME) || open_openblas(cpu)) return CLIPVK_OK;
-#else
-        if (open_openblas(cpu)) return CLIPVK_OK;
+        if (open_onednn(cpu, ONEDNN_NAME)) return CLIPVK_OK;
 #endif
         open_builtin(cpu);
         return CLIPVK_OK;
     }
-    if (!strcmp(which, "builtin")) {
+    if (!strcmp(which, "builtin") || !strcmp(which, "builtin-narrow")) {
         open_builtin(cpu);
+        /* the narrow tile where the wide one would run (tests: the path of
+         * AVX2 and NEON machines, on this one) */
+        if (which[7]) cpu->gemm_narrow = 1, snprintf(cpu->gemm_name, sizeof cpu->gemm_name, "builtin (narrow)");
         return CLIPVK_OK;
     }
     if (!strcmp(which, "onednn")) {
@@ -140,7 +149,8 @@ clipvk_status clipvk_cpu_gemm_open(clipvk_cpu *cpu, const char *which, clipvk_er
     }
     if (open_cblas(cpu, which, 1)) return CLIPVK_OK;
     return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED,
-                       "GEMM \"%s\": not builtin, onednn, openblas, or a library exporting cblas_sgemm", which);
+                       "GEMM \"%s\": not builtin, builtin-narrow, onednn, openblas, or a library exporting cblas_sgemm",
+                       which);
 }
 
 /* The provider stays loaded for the process, as the Vulkan loader does
@@ -177,12 +187,20 @@ void clipvk_cpu_sgemm(const clipvk_cpu *cpu, int b_trans, uint32_t m, uint32_t n
                                     accumulate ? 1.0f : 0.0f, c, (int64_t)ldc);
         return;
     case CLIPVK_GEMM_CBLAS:
+        /* One call at a time in the process: Debian's sequential OpenBLAS is
+         * built without USE_LOCKING, and two threads inside it at once share
+         * its buffers (seen here: embeddings that changed from run to run
+         * with two workers, never with one or under this lock). The lock
+         * guards the library's own process-wide state, hence static. */
+        pthread_mutex_lock(&cblas_lock);
         ((cblas_sgemm_fn)cpu->sgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, b_trans ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m,
                                      (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, accumulate ? 1.0f : 0.0f, c,
                                      (int)ldc);
+        pthread_mutex_unlock(&cblas_lock);
         return;
     default:
-        clipvk_cpu_sgemm_builtin(b_trans, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        clipvk_cpu_sgemm_builtin((cpu->isa & CLIPVK_ISA_AVX512) && !cpu->gemm_narrow, b_trans, m, n, k, a, lda, b, ldb, c, ldc,
+                                 accumulate);
     }
 }
 
