@@ -20,11 +20,12 @@
 typedef struct clipvk_cpu clipvk_cpu;
 
 typedef struct clipvk_cpu_options {
-    uint32_t threads;   /* worker threads; 0: one per core */
-    /* The GEMM to use: NULL or "" the first that loads of oneDNN
-     * (libdnnl.so.2, x86), OpenBLAS (a sequential build) and clipvk's own
-     * kernel; "onednn", "openblas" or "builtin" to insist on one, or a path
-     * to a CBLAS library (one exporting cblas_sgemm). */
+    uint32_t threads;   /* threads, the caller's included; 0: one per core */
+    /* The GEMM to use (gemm.c): NULL or "" $CLIPVK_GEMM, else oneDNN
+     * (libdnnl.so.2) on x86 where it loads, else clipvk's own kernel;
+     * "onednn", "builtin", "builtin-narrow" or "openblas" (a sequential
+     * build) to insist on one, or a path to a CBLAS library (one exporting
+     * cblas_sgemm). */
     const char *gemm;
 } clipvk_cpu_options;
 
@@ -32,17 +33,18 @@ clipvk_status clipvk_cpu_create(const clipvk_cpu_options *o, clipvk_cpu **out, c
 void clipvk_cpu_destroy(clipvk_cpu *cpu);
 
 uint32_t clipvk_cpu_threads(const clipvk_cpu *cpu);
-/* "oneDNN", "OpenBLAS (...)", "builtin" */
+/* "oneDNN", "OpenBLAS (path)", "CBLAS (path)", "builtin", "builtin (narrow)" */
 const char *clipvk_cpu_gemm_name(const clipvk_cpu *cpu);
-/* What the processor offers that the kernels use: "AVX-512", "AVX2+F16C", "NEON", "portable". */
+/* What the processor offers that the kernels use: "AVX-512", "AVX2", "SSE2", "NEON", "portable". */
 const char *clipvk_cpu_isa(const clipvk_cpu *cpu);
 /* The processor's name ("Intel(R) Xeon(R) ..."), or "" when unknown. */
 const char *clipvk_cpu_model_name(const clipvk_cpu *cpu);
 
 /* ---- pool.c: runs fn(ctx, task, worker) for task = 0 .. tasks-1 on the
- * pool's workers and returns when all are done. worker < threads names
- * the thread (for per-thread scratch). Not reentrant: one parallel loop at
- * a time per clipvk_cpu (callers hold the context's lock). */
+ * calling thread (worker 0) and the pool's workers, and returns when all
+ * are done. worker < threads names the thread (for per-thread scratch).
+ * Not reentrant: one parallel loop at a time per clipvk_cpu, as a context
+ * is used by one thread at a time (clipvk.h). */
 typedef void (*clipvk_cpu_task_fn)(void *ctx, uint32_t task, uint32_t worker);
 void clipvk_cpu_parallel(clipvk_cpu *cpu, uint32_t tasks, clipvk_cpu_task_fn fn, void *ctx);
 

@@ -177,6 +177,19 @@ void clipvk_cpu_gemm_caller_leave(clipvk_cpu *cpu, int saved)
     if (cpu->omp_set_num_threads && saved != 1) cpu->omp_set_num_threads(saved);
 }
 
+/* The builtin kernel's AVX-512 tile where the processor has it. Not on
+ * Windows: GCC there does not keep the stack aligned for AVX registers it
+ * spills (its bug 54412), and aligned spills of a 64-byte register fault. */
+static int builtin_wide(const clipvk_cpu *cpu)
+{
+#if defined(_WIN32)
+    (void)cpu;
+    return 0;
+#else
+    return (cpu->isa & CLIPVK_ISA_AVX512) && !cpu->gemm_narrow;
+#endif
+}
+
 void clipvk_cpu_sgemm(const clipvk_cpu *cpu, int b_trans, uint32_t m, uint32_t n, uint32_t k, const float *a,
                       size_t lda, const float *b, size_t ldb, float *c, size_t ldc, int accumulate)
 {
@@ -199,7 +212,7 @@ void clipvk_cpu_sgemm(const clipvk_cpu *cpu, int b_trans, uint32_t m, uint32_t n
         pthread_mutex_unlock(&cblas_lock);
         return;
     default:
-        clipvk_cpu_sgemm_builtin((cpu->isa & CLIPVK_ISA_AVX512) && !cpu->gemm_narrow, b_trans, m, n, k, a, lda, b, ldb, c, ldc,
+        clipvk_cpu_sgemm_builtin(builtin_wide(cpu), b_trans, m, n, k, a, lda, b, ldb, c, ldc,
                                  accumulate);
     }
 }

@@ -31,9 +31,7 @@ static clipvk_status parse(const char *path, const cJSON *root, clipvk_model_con
     const cJSON *t = clipvk_config_sub(root, "text_config"), *v = clipvk_config_sub(root, "vision_config");
     clipvk_tower_config *tc = &c->text, *vc = &c->vision;
     clipvk_status s;
-    if ((s = clipvk_config_tower(path, "text_config.", t, tc, err)) ||
-        (s = clipvk_config_u32(path, "text_config.", t, "vocab_size", 1, 1u << 24, &tc->vocab, err)) ||
-        (s = clipvk_config_u32(path, "text_config.", t, "max_position_embeddings", 1, 4096, &tc->context, err)) ||
+    if ((s = clipvk_config_text(path, t, tc, &tc->context, err)) ||
         (s = clipvk_config_vision(path, v, vc, err)))
         return s;
     /* The image embedding is the MAP head's output, vision hidden wide; the

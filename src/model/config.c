@@ -86,6 +86,16 @@ clipvk_status clipvk_config_vision(const char *path, const cJSON *v, clipvk_towe
     return clipvk_config_u32(path, "vision_config.", v, "num_channels", 1, 16, &vc->channels, err);
 }
 
+clipvk_status clipvk_config_text(const char *path, const cJSON *t, clipvk_tower_config *tc, uint32_t *positions,
+                                 clipvk_error *err)
+{
+    clipvk_status s;
+    if ((s = clipvk_config_tower(path, "text_config.", t, tc, err)) ||
+        (s = clipvk_config_u32(path, "text_config.", t, "vocab_size", 1, 1u << 24, &tc->vocab, err)))
+        return s;
+    return clipvk_config_u32(path, "text_config.", t, "max_position_embeddings", 1, 4096, positions, err);
+}
+
 clipvk_status clipvk_config_parse(const char *path, const char *json, clipvk_model_config *c, clipvk_error *err)
 {
     memset(c, 0, sizeof *c);

@@ -86,6 +86,11 @@ clipvk_status clipvk_config_tower(const char *path, const char *tower, const str
 /* The vision tower's fields: the common ones, image_size, patch_size,
  * num_channels. */
 clipvk_status clipvk_config_vision(const char *path, const struct cJSON *v, clipvk_tower_config *vc, clipvk_error *err);
+/* The text tower's fields: the common ones, vocab_size, and
+ * max_position_embeddings into *positions (the context, or with BERT the
+ * table's rows, which may outnumber the context). */
+clipvk_status clipvk_config_text(const char *path, const struct cJSON *t, clipvk_tower_config *tc, uint32_t *positions,
+                                 clipvk_error *err);
 /* The sub-config object: "text_config_dict" when present (Hugging Face's
  * CLIPConfig prefers it), else "text_config". */
 const struct cJSON *clipvk_config_sub(const struct cJSON *root, const char *name);
