@@ -58,21 +58,14 @@ int cli_model_option(cli_model_opts *o, int argc, char **argv, int *i)
         }
         return 1;
     }
+    /* --batch or --threads */
     char *end;
-    long n = strtol(v, &end, 10);
-    if (is_threads) {
-        if (*end || end == v || n < 1 || n > 256) {
-            cli_error(CLI_USAGE, "--threads needs a number from 1 to 256, not '%s'", v);
-            return -1;
-        }
-        o->threads = (uint32_t)n;
-        return 1;
-    }
-    if (*end || n < 1 || n > 4096) {
-        cli_error(CLI_USAGE, "--batch needs a number from 1 to 4096, not '%s'", v);
+    long n = strtol(v, &end, 10), hi = is_threads ? 256 : 4096;
+    if (*end || n < 1 || n > hi) {
+        cli_error(CLI_USAGE, "%s needs a number from 1 to %ld, not '%s'", a, hi, v);
         return -1;
     }
-    o->batch = (uint32_t)n;
+    *(is_threads ? &o->threads : &o->batch) = (uint32_t)n;
     return 1;
 }
 

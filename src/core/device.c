@@ -407,11 +407,7 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
     }
     d->validation = opt->validation >= 0 ? opt->validation : env_flag("CLIPVK_VALIDATION");
     const char *select = opt->select ? opt->select : getenv("CLIPVK_DEVICE");
-    if (clipvk_device_select_is_cpu(select)) {
-        host_init(d);
-        *out = d;
-        return CLIPVK_OK;
-    }
+    if (clipvk_device_select_is_cpu(select)) goto host;
     VkPhysicalDevice *pds = NULL;
     clipvk_device_caps *caps = NULL;
     uint32_t n = 0, chosen = 0;
@@ -420,9 +416,7 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
         (s = enumerate(&d->vk, d->instance, &pds, &n, err))) {
         /* No Vulkan here (no loader, no driver): the default is the native CPU. */
         if (select && *select) goto fail;
-        host_init(d);
-        *out = d;
-        return CLIPVK_OK;
+        goto host;
     }
     caps = calloc(n, sizeof *caps);
     if (!caps) s = clipvk_fail(err, CLIPVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -435,12 +429,12 @@ clipvk_status clipvk_device_create(const clipvk_device_options *opt, clipvk_devi
     }
     free(pds);
     free(caps);
-    if (!s && chosen == CLIPVK_CHOSE_CPU) {
-        host_init(d);
-        *out = d;
-        return CLIPVK_OK;
-    }
+    if (!s && chosen == CLIPVK_CHOSE_CPU) goto host;
     if (s || (s = create_logical_device(d, err)) || (s = clipvk_device_finish(d, 0, err))) goto fail;
+    *out = d;
+    return CLIPVK_OK;
+host:
+    host_init(d);
     *out = d;
     return CLIPVK_OK;
 fail:

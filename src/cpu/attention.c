@@ -23,6 +23,25 @@ typedef struct job {
     int failed;
 } job;
 
+/* Softmax of the rows of S [rows, n] in place, scaled first. */
+CLIPVK_CLONES
+static void softmax_rows(float *s, uint32_t rows, uint32_t n, float scale)
+{
+    for (uint32_t i = 0; i < rows; i++) {
+        float *p = s + (size_t)i * n, top = -INFINITY, sum = 0.0f;
+        for (uint32_t t = 0; t < n; t++) {
+            p[t] *= scale;
+            top = p[t] > top ? p[t] : top;
+        }
+        for (uint32_t t = 0; t < n; t++) {
+            p[t] = clipvk_expf(p[t] - top);
+            sum += p[t];
+        }
+        float inv = 1.0f / sum;
+        for (uint32_t t = 0; t < n; t++) p[t] *= inv;
+    }
+}
+
 CLIPVK_CLONES
 static void head(const clipvk_cpu_attention *a, uint32_t b, uint32_t h, uint32_t keys, float *kt, float *p)
 {
@@ -41,42 +60,12 @@ static void head(const clipvk_cpu_attention *a, uint32_t b, uint32_t h, uint32_t
             float qd = q[d];
             for (uint32_t t = 0; t < seen; t++) p[t] += qd * row[t];
         }
-        float top = -INFINITY;
-        for (uint32_t t = 0; t < seen; t++) {
-            p[t] *= a->scale;
-            top = p[t] > top ? p[t] : top;
-        }
-        float sum = 0.0f;
-        for (uint32_t t = 0; t < seen; t++) {
-            p[t] = clipvk_expf(p[t] - top);
-            sum += p[t];
-        }
-        float inv = 1.0f / sum;
+        softmax_rows(p, 1, seen, a->scale);
         for (uint32_t d = 0; d < hd; d++) o[d] = 0.0f;
         for (uint32_t t = 0; t < seen; t++) {
             const float *restrict vt = v + (size_t)t * a->kv_stride;
-            float w = p[t] * inv;
-            for (uint32_t d = 0; d < hd; d++) o[d] += w * vt[d];
+            for (uint32_t d = 0; d < hd; d++) o[d] += p[t] * vt[d];
         }
-    }
-}
-
-/* Softmax of the rows of S [rows, n] in place, scaled first. */
-CLIPVK_CLONES
-static void softmax_rows(float *s, uint32_t rows, uint32_t n, float scale)
-{
-    for (uint32_t i = 0; i < rows; i++) {
-        float *p = s + (size_t)i * n, top = -INFINITY, sum = 0.0f;
-        for (uint32_t t = 0; t < n; t++) {
-            p[t] *= scale;
-            top = p[t] > top ? p[t] : top;
-        }
-        for (uint32_t t = 0; t < n; t++) {
-            p[t] = clipvk_expf(p[t] - top);
-            sum += p[t];
-        }
-        float inv = 1.0f / sum;
-        for (uint32_t t = 0; t < n; t++) p[t] *= inv;
     }
 }
 

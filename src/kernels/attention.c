@@ -115,6 +115,29 @@ static clipvk_status check_tiling(const clipvk_device_caps *caps, uint32_t head_
     return CLIPVK_OK;
 }
 
+clipvk_status clipvk_attention_resolve(const clipvk_attention_params *p, clipvk_attention_params *out,
+                                       clipvk_error *err)
+{
+    uint64_t d = (uint64_t)p->heads * p->head_dim;
+    clipvk_attention_params r = *p;
+    if (!r.q_len) r.q_len = p->len;
+    if (!r.q_stride) r.q_stride = p->in_stride;
+    if (!r.out_stride) r.out_stride = (uint32_t)d;
+    if (r.scale == 0.0f) r.scale = 1.0f / sqrtf((float)p->head_dim);
+    if (p->q_col + d > r.q_stride || p->k_col + d > p->in_stride || p->v_col + d > p->in_stride)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
+                           "attention: columns %u, %u, %u + %llu heads' dims do not fit rows of %u (Q: %u) floats",
+                           p->q_col, p->k_col, p->v_col, (unsigned long long)d, p->in_stride, r.q_stride);
+    if (p->causal && r.q_len != p->len)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: causal needs as many queries as keys");
+    if (r.out_stride < d)
+        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: out_stride %u < heads * head_dim %llu",
+                           r.out_stride, (unsigned long long)d);
+    if (!isfinite(r.scale)) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: scale is not finite");
+    *out = r;
+    return CLIPVK_OK;
+}
+
 /* Whether two buffer ranges share bytes. */
 static int overlaps(const clipvk_buffer *a, uint64_t abytes, const clipvk_buffer *b, uint64_t bbytes)
 {
@@ -134,24 +157,15 @@ clipvk_status clipvk_attention(clipvk_runtime *rt, clipvk_cmd *cmd, const clipvk
     if (tiling) t = *tiling;
     if ((s = check_tiling(caps, hd, &t, err))) return s;
 
+    clipvk_attention_params r;
+    if ((s = clipvk_attention_resolve(p, &r, err))) return s;
     uint64_t d = (uint64_t)p->heads * hd, rows = (uint64_t)p->batch * p->len;
-    uint32_t q_len = p->q_len ? p->q_len : p->len, q_stride = p->q_stride ? p->q_stride : p->in_stride;
+    uint32_t q_len = r.q_len, q_stride = r.q_stride, out_stride = r.out_stride;
     uint64_t qrows = (uint64_t)p->batch * q_len;
-    uint32_t out_stride = p->out_stride ? p->out_stride : (uint32_t)d;
-    if (p->q_col + d > q_stride || p->k_col + d > p->in_stride || p->v_col + d > p->in_stride)
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT,
-                           "attention: columns %u, %u, %u + %llu heads' dims do not fit rows of %u (Q: %u) floats",
-                           p->q_col, p->k_col, p->v_col, (unsigned long long)d, p->in_stride, q_stride);
-    if (p->causal && q_len != p->len)
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: causal needs as many queries as keys");
-    if (out_stride < d)
-        return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: out_stride %u < heads * head_dim %llu",
-                           out_stride, (unsigned long long)d);
     /* The shader indexes with 32 bits. */
     if (rows * p->in_stride >= (1ull << 32) || qrows * q_stride >= (1ull << 32) || qrows * out_stride >= (1ull << 32))
         return clipvk_fail(err, CLIPVK_ERROR_UNSUPPORTED, "attention: more than 2^32 floats in one tensor");
-    float scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)hd);
-    if (!isfinite(scale)) return clipvk_fail(err, CLIPVK_ERROR_INVALID_ARGUMENT, "attention: scale is not finite");
+    float scale = r.scale;
 
     uint64_t qb = ((qrows - 1) * q_stride + p->q_col + d) * 4, kb = ((rows - 1) * p->in_stride + p->k_col + d) * 4,
              vb = ((rows - 1) * p->in_stride + p->v_col + d) * 4, ob = ((qrows - 1) * out_stride + d) * 4;

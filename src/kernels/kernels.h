@@ -114,6 +114,13 @@ typedef struct clipvk_attention_params {
 
 /* The parameters for one fused activation QKV [batch, len, 3 * D], D =
  * heads * head_dim (Q, K, V at columns 0, D, 2D), and O [batch, len, D]. */
+/* p with its defaults made explicit (q_len, q_stride, out_stride, scale)
+ * into *out, after checking what every backend needs of them: the heads'
+ * columns fit the rows, causal has as many queries as keys, O's rows hold
+ * every head, the scale is finite. */
+clipvk_status clipvk_attention_resolve(const clipvk_attention_params *p, clipvk_attention_params *out,
+                                       clipvk_error *err);
+
 clipvk_attention_params clipvk_attention_fused(uint32_t batch, uint32_t len, uint32_t heads, uint32_t head_dim,
                                                int causal);
 

@@ -2,8 +2,6 @@
  * backend's kernel (src/cpu/) on the host addresses of the buffers. */
 #include "model/net_internal.h"
 
-#include <math.h>
-
 #define F(b) ((float *)(b)->host)
 
 static clipvk_status linear(const clipvk_exec *e, const clipvk_buffer *x, const clipvk_linear *l, clipvk_activation act,
@@ -44,25 +42,28 @@ static clipvk_status layernorm(const clipvk_exec *e, const clipvk_buffer *x, uin
 static clipvk_status attention(const clipvk_exec *e, const clipvk_buffer *q, const clipvk_buffer *kv,
                                const clipvk_buffer *o, const clipvk_attention_params *p, clipvk_error *err)
 {
+    clipvk_attention_params r;
+    clipvk_status s = clipvk_attention_resolve(p, &r, err);
+    if (s) return s;
     clipvk_cpu_attention a = {
         .q = F(q),
         .k = F(kv),
         .v = F(kv),
         .o = F(o),
-        .batch = p->batch,
-        .len = p->len,
-        .heads = p->heads,
-        .head_dim = p->head_dim,
-        .q_len = p->q_len ? p->q_len : p->len,
-        .q_stride = p->q_stride ? p->q_stride : p->in_stride,
-        .kv_stride = p->in_stride,
-        .o_stride = p->out_stride ? p->out_stride : p->heads * p->head_dim,
-        .q_col = p->q_col,
-        .k_col = p->k_col,
-        .v_col = p->v_col,
-        .scale = p->scale > 0 ? p->scale : 1.0f / sqrtf((float)p->head_dim),
-        .causal = p->causal,
-        .key_lengths = p->key_lengths ? (const uint32_t *)F(q) + p->key_len_at : NULL,
+        .batch = r.batch,
+        .len = r.len,
+        .heads = r.heads,
+        .head_dim = r.head_dim,
+        .q_len = r.q_len,
+        .q_stride = r.q_stride,
+        .kv_stride = r.in_stride,
+        .o_stride = r.out_stride,
+        .q_col = r.q_col,
+        .k_col = r.k_col,
+        .v_col = r.v_col,
+        .scale = r.scale,
+        .causal = r.causal,
+        .key_lengths = r.key_lengths ? (const uint32_t *)F(q) + r.key_len_at : NULL,
     };
     return clipvk_cpu_attention_run(e->m->rt->cpu, &a, err);
 }

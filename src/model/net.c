@@ -184,6 +184,16 @@ static clipvk_status arena_create(clipvk_net *m, clipvk_tower *t, int vision, cl
     return CLIPVK_OK;
 }
 
+/* Both towers' passes through one executor: the walk both backends share. */
+static clipvk_status forward(const clipvk_exec *e, uint32_t images, uint32_t texts, uint32_t text_len,
+                             clipvk_error *err)
+{
+    clipvk_status s = CLIPVK_OK;
+    if ((images && (s = clipvk_vision_forward(e, images, err))) || (texts && (s = clipvk_text_forward(e, texts, text_len, err))))
+        return s;
+    return CLIPVK_OK;
+}
+
 /* The recording for (images, texts) inputs, made on first use; the oldest
  * of CLIPVK_RECORDINGS is re-recorded when a new pair comes. (The CPU
  * backend records nothing: run() walks the graph at once.) */
@@ -202,8 +212,8 @@ static clipvk_status recording(clipvk_net *m, uint32_t images, uint32_t texts, u
     if (!r->cmd && (s = clipvk_cmd_create(m->rt->dev, m->rt->profile, &r->cmd, err))) return s;
     r->images = r->texts = UINT32_MAX; /* invalid until recorded */
     clipvk_exec e = {&clipvk_exec_vulkan, m, r->cmd};
-    if ((s = clipvk_cmd_begin(r->cmd, err)) || (images && (s = clipvk_vision_forward(&e, images, err))) ||
-        (texts && (s = clipvk_text_forward(&e, texts, text_len, err))) || (s = clipvk_cmd_end(r->cmd, err)))
+    if ((s = clipvk_cmd_begin(r->cmd, err)) || (s = forward(&e, images, texts, text_len, err)) ||
+        (s = clipvk_cmd_end(r->cmd, err)))
         return s;
     r->images = images;
     r->texts = texts;
@@ -216,14 +226,11 @@ static clipvk_status recording(clipvk_net *m, uint32_t images, uint32_t texts, u
  * submitted (Vulkan), or the graph walked on the CPU. */
 static clipvk_status run(clipvk_net *m, uint32_t images, uint32_t texts, uint32_t text_len, clipvk_error *err)
 {
-    clipvk_status s;
     if (m->rt->cpu) {
         clipvk_exec e = {&clipvk_exec_cpu, m, NULL};
-        if ((images && (s = clipvk_vision_forward(&e, images, err))) ||
-            (texts && (s = clipvk_text_forward(&e, texts, text_len, err))))
-            return s;
-        return CLIPVK_OK;
+        return forward(&e, images, texts, text_len, err);
     }
+    clipvk_status s;
     clipvk_cmd *cmd;
     if ((s = recording(m, images, texts, text_len, &cmd, err))) return s;
     return clipvk_cmd_submit(cmd, err);
